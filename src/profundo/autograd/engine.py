@@ -1,0 +1,348 @@
+"""The backward engine: runs the graph's nodes in reverse topological order.
+
+No recursion anywhere (a graph 100,000 ops deep is fine): a first pass counts,
+for every node, how many edges point at it; a node runs once all of them
+delivered their gradient.  Ready nodes run latest-created first, like PyTorch.
+"""
+import heapq
+
+from .._backend import xp
+from .._errors import error
+from ..tensor import Tensor
+from . import anomaly, grad_mode
+from .function import AccumulateGrad, accumulator_for
+
+
+def sum_to(grad, shape):
+    """The one unbroadcast helper: sum ``grad`` down to ``shape``.
+
+    Broadcasting copies a value along new leading dims and along dims of size
+    1, so its gradient adds those copies back up.  Written with tensor ops so
+    it is differentiable too.
+    """
+    gshape = grad._data.shape
+    if gshape == shape:
+        return grad
+    lead = len(gshape) - len(shape)
+    dims = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if s == 1 and gshape[lead + i] != 1)
+    if dims:
+        grad = grad.sum(dim=dims, keepdim=True)
+    if lead:
+        grad = grad.reshape(shape)
+    return grad
+
+
+def _expandable(shape, to):
+    if len(shape) > len(to):
+        return False
+    return all(s == t or s == 1 for s, t in zip(reversed(shape), reversed(to)))
+
+
+def gradient_edge(t):
+    """Where a gradient for tensor ``t`` enters the graph."""
+    if t.grad_fn is not None:
+        return (t.grad_fn, t._output_nr)
+    if t._requires_grad:
+        return (accumulator_for(t), 0)
+    return None
+
+
+def _validate(node, result):
+    """Check each gradient a node returned against the input it belongs to:
+    unbroadcast it to the input's shape and cast it to the input's dtype."""
+    out = []
+    anomaly_on = anomaly.STATE.enabled
+    for i, (e, g) in enumerate(zip(node._edges, result)):
+        if e is None or g is None:
+            out.append(None)
+            continue
+        if not isinstance(g, Tensor):
+            g = Tensor._make(xp.asarray(g))
+        shape, dt = e[0]._out_meta[e[1]]
+        arr = g._data
+        if arr.shape != shape:
+            if not _expandable(shape, arr.shape):
+                raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - "
+                                   f"got {list(arr.shape)} but expected shape compatible with {list(shape)}")
+            g = sum_to(g, shape)
+        if g._data.dtype != dt:
+            g = g.to(dt)
+        if anomaly_on and anomaly.STATE.check_nan and xp.isnan(g._data).any():
+            raise _nan_error(node, i)
+        out.append(g)
+    return out
+
+
+def _nan_error(node, i):
+    text = f"Function '{node.name()}' returned nan values in its {i}th output."
+    if node._trace:
+        frame = node._trace[-1]
+        text += (f"\nThe forward call that created it: File \"{frame.filename}\", line {frame.lineno}, "
+                 f"in {frame.name}\n    {frame.line}")
+    else:
+        text += " (run the forward pass inside detect_anomaly() to see where it was created)"
+    return error(RuntimeError, None, text,
+                 "busca un log de 0, una raíz de 0, una división por 0 o 0/0 en esa línea")
+
+
+def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
+                 accumulate=True, user_grad_ids=()):
+    """Propagate ``root_grads`` from ``root_edges`` through the graph.
+
+    capture: list of edges whose incoming gradient to return (autograd.grad);
+    only the nodes that lead to them run.  accumulate: run AccumulateGrad
+    nodes (``.backward()``) or not (``autograd.grad``).
+    """
+    roots = []
+    for e in root_edges:
+        if e[0] not in roots:
+            roots.append(e[0])
+
+    # 1. count the edges into every node (iterative depth-first walk)
+    deps = {}
+    seen = set(roots)
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        for e in node._edges:
+            if e is not None:
+                nxt = e[0]
+                deps[nxt] = deps.get(nxt, 0) + 1
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
+
+    captured = None
+    capture_at = {}
+    needed = None
+    if capture is not None:
+        captured = [None] * len(capture)
+        for slot, e in enumerate(capture):
+            if e is not None:
+                capture_at.setdefault(e[0], []).append((e[1], slot))
+        needed = _nodes_leading_to(roots, deps, capture_at)
+
+    # 2. seed the root gradients
+    buffers = {}
+    counts = {}  # how many places each gradient array was sent to (ownership)
+    for i in user_grad_ids:
+        counts[i] = 1
+    for (node, nr), g in zip(root_edges, root_grads):
+        _add_to_buffer(buffers, node, nr, g)
+
+    heap = []
+    tie = 0
+    for node in roots:
+        if deps.get(node, 0) == 0:
+            heapq.heappush(heap, (-node._seq, tie, node))
+            tie += 1
+
+    state = grad_mode.STATE
+    prev_mode = state.enabled
+    state.enabled = create_graph
+    try:
+        while heap:
+            node = heapq.heappop(heap)[2]
+            buf = buffers.pop(node, None)
+            if buf is not None and node._hooks:
+                _run_hooks(node, buf)
+            if buf is not None and node._retained:
+                _retain(node, buf)
+            if node in capture_at:
+                for nr, slot in capture_at[node]:
+                    captured[slot] = buf[nr] if buf is not None else None
+            if needed is not None and node not in needed:
+                continue
+            if type(node) is AccumulateGrad:
+                if accumulate and buf is not None and buf[0] is not None:
+                    g = buf[0]
+                    arr = g._data
+                    owned = (counts.get(id(arr), 0) <= 1 and arr.flags.owndata
+                             and arr.flags.writeable and arr.flags.c_contiguous)
+                    node.accumulate(g, owned, create_graph)
+                continue
+            if buf is None:
+                result = (None,) * len(node._edges)  # nothing flowed here: nothing to propagate
+            else:
+                result = _validate(node, node._apply_backward(buf))
+            if not keep_graph:
+                node._release()
+            for e, g in zip(node._edges, result):
+                if e is None:
+                    continue
+                nxt, nr = e
+                if g is not None:
+                    k = id(g._data)
+                    counts[k] = counts.get(k, 0) + 1
+                    _add_to_buffer(buffers, nxt, nr, g)
+                d = deps[nxt] - 1
+                deps[nxt] = d
+                if d == 0:
+                    heapq.heappush(heap, (-nxt._seq, tie, nxt))
+                    tie += 1
+    finally:
+        state.enabled = prev_mode
+    return captured
+
+
+def _add_to_buffer(buffers, node, nr, g):
+    buf = buffers.get(node)
+    if buf is None:
+        buf = buffers[node] = [None] * len(node._out_meta)
+    cur = buf[nr]
+    buf[nr] = g if cur is None else cur + g
+
+
+def _nodes_leading_to(roots, deps, targets):
+    """The nodes from which some target node can be reached."""
+    remaining = dict(deps)
+    topo = []
+    stack = [r for r in roots if remaining.get(r, 0) == 0]
+    while stack:  # Kahn's algorithm: parents before children
+        node = stack.pop()
+        topo.append(node)
+        for e in node._edges:
+            if e is not None:
+                c = e[0]
+                remaining[c] -= 1
+                if remaining[c] == 0:
+                    stack.append(c)
+    needed = set()
+    for node in reversed(topo):  # children first
+        if node in targets or any(e is not None and e[0] in needed for e in node._edges):
+            needed.add(node)
+    return needed
+
+
+def _run_hooks(node, buf):
+    for nr, hooks in node._hooks.items():
+        g = buf[nr]
+        if g is None:
+            continue
+        for hook in hooks:
+            new = hook(g)
+            if new is not None:
+                g = new
+        buf[nr] = g
+
+
+def _retain(node, buf):
+    for nr, ref in node._retained.items():
+        t = ref()
+        g = buf[nr]
+        if t is None or g is None:
+            continue
+        t._grad = g.clone() if t._grad is None else t._grad + g
+
+
+# ---------------------------------------------------------------- public API
+def _as_tuple(x):
+    if x is None:
+        return ()
+    if isinstance(x, Tensor):
+        return (x,)
+    return tuple(x)
+
+
+def _make_grads(outputs, grads, op):
+    new, user_ids = [], []
+    for i, (out, g) in enumerate(zip(outputs, grads)):
+        if g is None:
+            if out._data.size != 1:
+                raise error(RuntimeError, None, "grad can be implicitly created only for scalar outputs",
+                            "para una salida no escalar pasa gradient= (p. ej. y.backward(torch.ones_like(y))) "
+                            "o reduce primero: y.sum().backward()")
+            new.append(Tensor._make(xp.ones(out._data.shape, out._data.dtype)))
+        else:
+            if not isinstance(g, Tensor):
+                g = Tensor._make(xp.asarray(g, dtype=out._data.dtype))
+            if g._data.shape != out._data.shape:
+                raise error(RuntimeError, op,
+                            f"Mismatch in shape: grad_output[{i}] has a shape of {list(g.shape)} and "
+                            f"output[{i}] has a shape of {list(out.shape)}.",
+                            "el gradiente inicial debe tener la misma forma que la salida")
+            if g._data.dtype != out._data.dtype:
+                g = g.to(out.dtype)
+            user_ids.append(id(g._data))
+            new.append(g)
+    return new, user_ids
+
+
+def _root_edges(outputs):
+    edges = []
+    for i, t in enumerate(outputs):
+        e = gradient_edge(t)
+        if e is None:
+            raise error(RuntimeError, None,
+                        f"element {i} of tensors does not require grad and does not have a grad_fn",
+                        "crea las hojas con requires_grad=True (o x.requires_grad_()) antes de operar, "
+                        "y no calcules la salida dentro de no_grad()")
+        edges.append(e)
+    return edges
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad``."""
+    tensors = _as_tuple(tensors)
+    grads = _as_tuple(grad_tensors) or (None,) * len(tensors)
+    if len(grads) != len(tensors):
+        raise error(RuntimeError, "backward", f"got {len(grads)} gradients for {len(tensors)} tensors")
+    if retain_graph is None:
+        retain_graph = create_graph
+    edges = _root_edges(tensors)
+    grads, user_ids = _make_grads(tensors, grads, "backward")
+    inputs = _as_tuple(inputs)
+    if not inputs:
+        run_backward(edges, grads, retain_graph, create_graph, user_grad_ids=user_ids)
+        return
+    # backward(inputs=...): accumulate only into those tensors' .grad
+    capture = [_input_edge(t, i) for i, t in enumerate(inputs)]
+    got = run_backward(edges, grads, retain_graph, create_graph, capture=capture, accumulate=False,
+                       user_grad_ids=user_ids)
+    for t, g in zip(inputs, got):
+        if g is not None:
+            t._grad = (g if create_graph else g.detach().clone()) if t._grad is None else t._grad + g
+
+
+def _input_edge(t, i):
+    if not isinstance(t, Tensor):
+        raise error(TypeError, "grad", f"inputs[{i}] must be a Tensor, got {type(t).__name__}")
+    e = gradient_edge(t)
+    if e is None:
+        raise error(RuntimeError, None, "One of the differentiated Tensors does not require grad",
+                    "solo se deriva respecto de tensores con requires_grad=True")
+    return e
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=None, materialize_grads=False):
+    """Return d(outputs)/d(inputs) without touching any ``.grad``."""
+    outputs = _as_tuple(outputs)
+    inputs = _as_tuple(inputs)
+    grads = _as_tuple(grad_outputs) or (None,) * len(outputs)
+    if len(grads) != len(outputs):
+        raise error(RuntimeError, "grad", f"got {len(grads)} grad_outputs for {len(outputs)} outputs")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if retain_graph is None:
+        retain_graph = create_graph
+    edges = _root_edges(outputs)
+    grads, user_ids = _make_grads(outputs, grads, "grad")
+    capture = [_input_edge(t, i) for i, t in enumerate(inputs)]
+    got = run_backward(edges, grads, retain_graph, create_graph, capture=capture, accumulate=False,
+                       user_grad_ids=user_ids)
+    result = []
+    for t, g in zip(inputs, got):
+        if g is None:
+            if not allow_unused:
+                raise error(RuntimeError, None,
+                            "One of the differentiated Tensors appears to not have been used in the graph. "
+                            "Set allow_unused=True if this is the desired behavior.",
+                            "esa entrada no interviene en el cálculo de la salida")
+            if materialize_grads:
+                g = Tensor._make(xp.zeros(t._data.shape, t._data.dtype))
+        elif not create_graph:
+            g = g.detach()
+        result.append(g)
+    return tuple(result)

@@ -1,0 +1,378 @@
+"""``Function`` (one op: forward and backward side by side) and ``Node`` (a
+vertex of the backward graph, which is also the ``ctx`` an op receives).
+
+This is the same API as ``torch.autograd.Function``::
+
+    class Exp(Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x.exp()
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            (y,) = ctx.saved_tensors
+            return grad_output * y
+
+    y = Exp.apply(x)        # y.grad_fn is an <ExpBackward> node
+
+Built-in ops (``profundo.ops``) are written the same way.  Their forward
+computes on the arrays (``x._data``) and returns an array; their backward is
+written with profundo's own tensor ops, so ``create_graph=True`` gives
+differentiable gradients.  The engine (``engine.py``) reduces every gradient to
+the shape of its input, so a backward may return the broadcast shape.
+"""
+import itertools
+import traceback
+import weakref
+
+from .._backend import xp
+from .._errors import broadcast_error, error, is_checked
+from ..tensor import Tensor
+from . import anomaly, grad_mode
+
+_sequence = itertools.count()
+
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you call "
+    ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+    "graph a second time or if you need to access saved tensors after calling backward.")
+
+
+class _SavedOutput:
+    """An output saved for backward.  Stored as its array (not the Tensor) so
+    that output -> grad_fn -> saved output is not a reference cycle."""
+
+    __slots__ = ("nr", "data", "vc", "version")
+
+    def __init__(self, nr, tensor):
+        self.nr = nr
+        self.data = tensor._data
+        self.vc = tensor._version_counter()
+        self.version = self.vc[0]
+
+
+class Node:
+    """A vertex of the backward graph (``tensor.grad_fn``)."""
+
+    _edges = ()            # per forward input: (next node, its output_nr) or None
+    _saved = None          # what save_for_backward stored (packed after forward)
+    _freed = False         # saved values released by a backward without retain_graph
+    _seq = 0               # creation order: later nodes run first in backward
+    _out_meta = ()         # per output: (shape, numpy dtype), to check and materialize grads
+    _retained = None       # {output_nr: weakref(tensor)} for tensor.retain_grad()
+    _hooks = None          # {output_nr: [hook, ...]} for tensor.register_hook()
+    _trace = None          # forward stack, kept in anomaly mode
+    needs_input_grad = ()
+    materialize_grads = True
+
+    def name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{type(self).__name__} object at {id(self):#x}>"
+
+    @property
+    def next_functions(self):
+        return tuple(e if e is not None else (None, 0) for e in self._edges)
+
+    @property
+    def metadata(self):
+        return self.__dict__.setdefault("_metadata", {})
+
+    # -- ctx API used inside forward --------------------------------------
+    def save_for_backward(self, *tensors):
+        """Keep tensors (inputs or outputs of forward) for backward.
+
+        Their version is recorded: modifying one in place before backward
+        raises an error instead of silently computing a wrong gradient."""
+        self._saved = tensors
+
+    def mark_non_differentiable(self, *outputs):
+        self._non_differentiable = outputs
+
+    def set_materialize_grads(self, value):
+        self.materialize_grads = bool(value)
+
+    @property
+    def saved_tensors(self):
+        if self._freed:
+            raise RuntimeError(FREED_MESSAGE)
+        saved = self._saved
+        if not saved:
+            return ()
+        out = []
+        for item in saved:
+            kind = type(item)
+            if kind is tuple:                       # (input tensor, version when saved)
+                t, version = item
+                if t._version != version:
+                    raise _version_error(t, t._version, version, self)
+                out.append(t)
+            elif kind is _SavedOutput:              # an output: rebuilt with this node as grad_fn
+                if item.vc[0] != item.version:
+                    raise _version_error(None, item.vc[0], item.version, self, item.nr)
+                t = Tensor._make(item.data)
+                if item.data.dtype.kind == "f":
+                    t._requires_grad = True
+                    t.grad_fn = self
+                    t._output_nr = item.nr
+                out.append(t)
+            elif type(item) is xp.ndarray:          # a plain array: a constant
+                out.append(Tensor._make(item))
+            else:                                   # None or a Python number
+                out.append(item)
+        return tuple(out)
+
+    def _release(self):
+        if self._saved is not None:
+            self._saved = None
+            self._freed = True
+
+
+def _version_error(t, now, expected, node, nr=0):
+    if t is not None and t.grad_fn is not None:
+        who = f"which is output {t._output_nr} of {t.grad_fn.name()}"
+    elif t is not None:
+        who = "which is a leaf tensor"
+    else:
+        who = f"which is output {nr} of {node.name()}"
+    shape = list(t.shape) if t is not None else ""
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [profundo.Tensor {shape}], {who}, is at version {now}; expected version "
+        f"{expected} instead. Hint: enable anomaly detection to find the operation that failed to "
+        "compute its gradient, with profundo.autograd.set_detect_anomaly(True)."
+        "\nPista: no modifiques in-place (x += ..., x[...] = ...) un tensor que el grafo necesita; "
+        "usa la versión sin guion bajo (x = x + ...) o .clone()")
+
+
+class BackwardNode(Node):
+    """The node of one ``Function`` call; its class is named after the op."""
+
+    _forward_cls = None
+
+    def _apply_backward(self, grads):
+        if self.materialize_grads:
+            for i, g in enumerate(grads):
+                if g is None:
+                    shape, dt = self._out_meta[i]
+                    grads[i] = Tensor._make(xp.zeros(shape, dt))
+        result = self._forward_cls.backward(self, *grads)
+        if type(result) is not tuple:
+            result = (result,)
+        n = len(self._edges)
+        if len(result) != n:
+            if len(result) > n and all(r is None for r in result[n:]):
+                result = result[:n]
+            else:
+                raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
+                                   f"(expected {n}, got {len(result)})")
+        return result
+
+
+class AccumulateGrad(Node):
+    """The node that adds a gradient into a leaf tensor's ``.grad``."""
+
+    _seq = float("inf")  # run as soon as ready: frees the gradient early
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    @property
+    def _out_meta(self):
+        d = self.variable._data
+        return ((d.shape, d.dtype),)
+
+    @property
+    def _hooks(self):
+        hooks = self.variable._hooks
+        return {0: hooks} if hooks else None
+
+    def accumulate(self, g, owned, create_graph):
+        """``variable.grad += g``.  ``owned``: no one else holds ``g``'s array,
+        so it can become ``.grad`` without a copy."""
+        var = self.variable
+        cur = var._grad
+        if cur is None:
+            if create_graph:
+                var._grad = g
+            elif owned:
+                var._grad = g.detach()
+            else:
+                var._grad = Tensor._make(xp.array(g._data, copy=True))
+        elif create_graph or cur._requires_grad or not cur._data.flags.writeable:
+            var._grad = cur + g
+        else:
+            xp.add(cur._data, g._data, out=cur._data)
+            cur._bump_version()
+
+
+class Function:
+    """Base class of every op: subclass it with ``forward`` and ``backward``
+    static methods and call ``YourOp.apply(*args)``."""
+
+    #: outputs are views of input 0 (they share its memory and version counter)
+    is_view = False
+    #: appended to the node's name: built-in ops are ``MulBackward0`` like torch's
+    _name_suffix = ""
+    #: built-in ops turn a raw NumPy error into a message naming the op
+    _wrap_errors = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        name = cls.__dict__.get("node_name") or cls.__name__ + "Backward" + cls._name_suffix
+        cls._backward_cls = type(name, (BackwardNode,), {
+            "_forward_cls": cls, "__module__": cls.__module__, "__qualname__": name})
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement the backward function for custom autograd.Function.")
+
+    @classmethod
+    def apply(cls, *args):
+        state = grad_mode.STATE
+        ctx = cls._backward_cls()
+        record = False
+        if state.enabled:
+            for a in args:
+                if isinstance(a, Tensor) and a._requires_grad:
+                    record = True
+                    break
+        try:
+            if record:
+                state.enabled = False  # a custom forward's own tensor ops are not recorded
+                try:
+                    out = cls.forward(ctx, *args)
+                finally:
+                    state.enabled = True
+            else:
+                out = cls.forward(ctx, *args)
+        except (ValueError, IndexError, TypeError, ArithmeticError) as e:
+            if not cls._wrap_errors or is_checked(e):
+                raise
+            raise _wrapped_error(cls, args, e) from None
+        if record:
+            return _record(cls, ctx, args, out)
+        if type(out) is tuple:
+            outs = tuple(_to_tensor(o) for o in out)
+            if cls.is_view:
+                for t in outs:
+                    _mark_view(t, args[0], cls, args, False)
+            return outs
+        t = _to_tensor(out)
+        if cls.is_view:
+            _mark_view(t, args[0], cls, args, False)
+        return t
+
+
+def _to_tensor(o):
+    if type(o) is xp.ndarray:
+        return Tensor._make(o)
+    if isinstance(o, Tensor):  # a custom forward returned a tensor: fresh object, same data
+        return Tensor._make(o._data)
+    return Tensor._make(xp.asarray(o))
+
+
+def _record(cls, ctx, args, out):
+    """Link the op's outputs into the graph (the op ran with grad recording on)."""
+    edges = []
+    for a in args:
+        if isinstance(a, Tensor):
+            if a.grad_fn is not None:
+                edges.append((a.grad_fn, a._output_nr))
+            elif a._requires_grad:
+                edges.append((accumulator_for(a), 0))
+            else:
+                edges.append(None)
+        else:
+            edges.append(None)
+    ctx._edges = edges = tuple(edges)
+    ctx.needs_input_grad = tuple(e is not None for e in edges)
+    ctx._seq = next(_sequence)
+    multi = type(out) is tuple
+    outs = out if multi else (out,)
+    non_diff = ctx.__dict__.get("_non_differentiable", ())
+    results, meta = [], []
+    for i, o in enumerate(outs):
+        t = _to_tensor(o)
+        arr = t._data
+        meta.append((arr.shape, arr.dtype))
+        if arr.dtype.kind == "f" and not any(o is n for n in non_diff):
+            t._requires_grad = True
+            t.grad_fn = ctx
+            t._output_nr = i
+        results.append(t)
+    ctx._out_meta = tuple(meta)
+    if ctx._saved is not None:
+        _pack_saved(ctx, outs, results)
+    if cls.is_view:
+        for t in results:
+            _mark_view(t, args[0], cls, args, True)
+    if anomaly.STATE.enabled:
+        ctx._trace = traceback.extract_stack()[:-3]
+    return tuple(results) if multi else results[0]
+
+
+def _pack_saved(ctx, outs, results):
+    packed = []
+    for item in ctx._saved:
+        for i, o in enumerate(outs):
+            if item is o or item is results[i]:
+                packed.append(_SavedOutput(i, results[i]))
+                break
+        else:
+            if isinstance(item, Tensor):
+                packed.append((item, item._version))
+            elif isinstance(item, xp.generic):  # NumPy returns scalars from 0-d math
+                packed.append(xp.asarray(item))
+            else:
+                packed.append(item)
+    ctx._saved = tuple(packed)
+
+
+def _mark_view(out, src, cls, args, recording):
+    """``out`` is a view of ``src``: share its version counter; while recording,
+    remember how to replay the view from its base (for in-place ops on it)."""
+    base, src_arr = out._data.base, src._data
+    if base is None or not (base is src_arr or (src_arr.base is not None and base is src_arr.base)):
+        return  # not a view after all (e.g. a reshape that had to copy)
+    out._vc = src._version_counter()
+    if recording or src._base is not None:
+        out._base = src._base if src._base is not None else src
+        out._view_steps = src._view_steps + ((cls, args[1:]),)
+
+
+def _wrapped_error(cls, args, e):
+    tensors = [a for a in args if isinstance(a, Tensor)]
+    op = cls.__name__.lower()
+    if "broadcast" in str(e) and len(tensors) >= 2:
+        return broadcast_error(op, tensors[0]._data.shape, tensors[1]._data.shape)
+    shapes = ", ".join(f"{tuple(a.shape)} {a.dtype}" for a in tensors)
+    return error(RuntimeError if isinstance(e, ValueError) else type(e), op,
+                 f"{e} (tensor arguments: {shapes})",
+                 "revisa las formas (.shape) y los tipos (.dtype) de los argumentos")
+
+
+def accumulator_for(t):
+    """The AccumulateGrad node of a leaf tensor (created once, held weakly)."""
+    ref = t._acc_ref
+    node = ref() if ref is not None else None
+    if node is None:
+        node = AccumulateGrad(t)
+        t._acc_ref = weakref.ref(node)
+    return node
+
+
+class once_differentiable:  # pragma: no cover - torch compatibility shim
+    """Decorator accepted for torch compatibility; profundo's backward is
+    already differentiable when written with tensor ops."""
+
+    def __new__(cls, fn):
+        return fn

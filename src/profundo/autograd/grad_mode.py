@@ -1,0 +1,102 @@
+"""Grad mode: whether ops record the graph (``no_grad`` & co.).
+
+``no_grad`` only stops *recording*: ``loss.backward()`` inside ``no_grad()``
+still works, exactly like PyTorch (d2l's Trainer relies on it).
+"""
+import functools
+
+
+class _GradState:
+    enabled = True
+
+
+STATE = _GradState()
+
+
+def is_grad_enabled():
+    return STATE.enabled
+
+
+class _GradModeContext:
+    """Base class: a context manager that is also a function decorator."""
+
+    _mode = True
+
+    def __enter__(self):
+        self._prev = STATE.enabled
+        STATE.enabled = self._mode
+
+    def __exit__(self, *exc):
+        STATE.enabled = self._prev
+        return False
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self.__class__._fresh(self):
+                return func(*args, **kwargs)
+        return wrapper
+
+    @staticmethod
+    def _fresh(ctx):
+        return ctx.__class__()
+
+
+class no_grad(_GradModeContext):
+    """Context manager / decorator that disables graph recording.
+
+    Usable as ``with no_grad():``, ``@no_grad()`` or ``@no_grad``.
+    """
+
+    _mode = False
+
+    def __new__(cls, orig_func=None):
+        self = super().__new__(cls)
+        if orig_func is not None:  # used as a bare decorator: @no_grad
+            return self(orig_func)
+        return self
+
+
+class enable_grad(no_grad):
+    """Context manager / decorator that enables graph recording."""
+
+    _mode = True
+
+
+class set_grad_enabled(_GradModeContext):
+    """Set grad mode now (``set_grad_enabled(False)``) or for a ``with`` block."""
+
+    def __init__(self, mode):
+        self._mode = bool(mode)
+        self._prev = STATE.enabled
+        STATE.enabled = self._mode
+
+    def __enter__(self):
+        pass
+
+    def __call__(self, func):
+        STATE.enabled = self._prev  # used as a decorator: do not change the mode now
+        return super().__call__(func)
+
+    @staticmethod
+    def _fresh(ctx):
+        return set_grad_enabled(ctx._mode)
+
+
+class inference_mode(_GradModeContext):
+    """Like ``no_grad`` (profundo has no separate inference tensors)."""
+
+    def __new__(cls, mode=True):
+        self = super().__new__(cls)
+        if callable(mode):  # bare decorator
+            self._mode = False
+            return self(mode)
+        self._mode = not mode
+        return self
+
+    def __init__(self, mode=True):
+        pass
+
+    @staticmethod
+    def _fresh(ctx):
+        return inference_mode(not ctx._mode)

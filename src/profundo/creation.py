@@ -1,0 +1,206 @@
+"""Creating tensors: ``tensor``, ``zeros``, ``arange``, ``from_numpy``, ..."""
+import math
+
+import numpy as np
+
+from ._backend import xp
+from ._dtype import from_numpy_dtype, get_default_dtype, to_dtype
+from ._errors import error
+from .ops._base import as_shape
+from .tensor import Tensor, device as _device
+
+_PY = (list, tuple, int, float, bool)
+
+
+def _np_dtype(dtype, op):
+    return None if dtype is None else to_dtype(dtype, op).np
+
+
+def _strip_tensors(data):
+    """Nested lists may hold tensors (``tensor([a, b])``): use their values."""
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, (list, tuple)):
+        return [_strip_tensors(d) for d in data]
+    return data
+
+
+def _frame_to_array(df, dt, op):
+    """A pandas DataFrame/Series: numeric and bool columns only."""
+    import pandas as pd  # only reached when a DataFrame was passed, so pandas is there
+    frame = df.to_frame() if isinstance(df, pd.Series) else df
+    bad = [str(c) for c, t in frame.dtypes.items()
+           if not (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t))]
+    if bad:
+        raise error(TypeError, op, f"the DataFrame has non-numeric columns {bad}; only numeric and bool columns "
+                    "can become a tensor",
+                    "convierte esas columnas antes: pd.get_dummies(df, columns=[...], dummy_na=True) para "
+                    "categorías, o elimínalas con df.drop(columns=[...])")
+    if dt is None:
+        kinds = {np.dtype(t).kind if not isinstance(t, pd.api.extensions.ExtensionDtype) else "f"
+                 for t in frame.dtypes}
+        dt = np.dtype(bool) if kinds == {"b"} else np.dtype(np.int64) if kinds <= {"b", "i", "u"} else \
+            get_default_dtype().np
+    arr = frame.to_numpy(dtype=dt, na_value=np.nan if dt.kind == "f" else None)
+    return arr.reshape(-1) if isinstance(df, pd.Series) else arr
+
+
+def _to_array(data, dtype, op, copy):
+    dt = _np_dtype(dtype, op)
+    if isinstance(data, Tensor):
+        arr = data._data
+        return arr.astype(dt or arr.dtype, copy=copy)
+    if type(data).__module__.startswith("pandas"):
+        return _frame_to_array(data, dt, op)
+    python_data = isinstance(data, _PY)
+    if python_data:
+        data = _strip_tensors(data)
+    try:
+        arr = np.array(data, copy=copy) if not python_data else np.asarray(data)
+    except ValueError as e:
+        raise error(ValueError, op, f"could not build a tensor from this data: {e}",
+                    "todas las filas deben tener la misma longitud y los datos deben ser números") from None
+    if arr.dtype.kind in "OUSV":
+        from_numpy_dtype(arr.dtype, op)  # raises the clear TypeError
+    if dt is not None:
+        return arr.astype(dt, copy=False)
+    if python_data and arr.dtype == np.float64:
+        return arr.astype(get_default_dtype().np)  # Python floats become the default float
+    from_numpy_dtype(arr.dtype, op)
+    return arr
+
+
+def _finish(arr, requires_grad, op="tensor"):
+    t = Tensor._make(arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """A new tensor with a copy of ``data`` (nested lists, numbers, NumPy arrays, DataFrames)."""
+    if device is not None:
+        _device(device)
+    arr = _to_array(data, dtype, "tensor", copy=True)
+    if isinstance(data, Tensor) or not arr.flags.owndata:
+        arr = arr.copy()
+    return _finish(arr, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """Like ``tensor`` but shares memory with ``data`` when it can."""
+    if device is not None:
+        _device(device)
+    if isinstance(data, Tensor):
+        return data if dtype is None or data.dtype is to_dtype(dtype) else data.to(dtype)
+    return _finish(_to_array(data, dtype, "as_tensor", copy=False), False)
+
+
+asarray = as_tensor
+
+
+def from_numpy(ndarray):
+    """A tensor that shares memory with ``ndarray`` (changes show in both)."""
+    if not isinstance(ndarray, np.ndarray):
+        raise error(TypeError, "from_numpy", f"expected np.ndarray (got {type(ndarray).__name__})",
+                    "para listas usa profundo.tensor(...)")
+    from_numpy_dtype(ndarray.dtype, "from_numpy")
+    return Tensor._make(ndarray)
+
+
+def from_dlpack(ext_tensor):
+    """Zero-copy import of any DLPack-capable CPU array (NumPy, PyTorch, ...)."""
+    arr = np.from_dlpack(ext_tensor)
+    from_numpy_dtype(arr.dtype, "from_dlpack")
+    return Tensor._make(arr)
+
+
+def _sized(fill, op):
+    def make(*size, dtype=None, device=None, requires_grad=False, out=None):
+        if device is not None:
+            _device(device)
+        shape = as_shape(size, op)
+        if any(s < 0 for s in shape):
+            raise error(RuntimeError, op, f"Trying to create tensor with negative dimension {min(shape)}: "
+                        f"{list(shape)}", "las dimensiones deben ser >= 0")
+        dt = _np_dtype(dtype, op) or get_default_dtype().np
+        return _finish(fill(shape, dt), requires_grad)
+    make.__name__ = op
+    return make
+
+
+zeros = _sized(xp.zeros, "zeros")
+ones = _sized(xp.ones, "ones")
+empty = _sized(xp.empty, "empty")
+
+
+def _like(maker):
+    def make(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+        return maker(input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    make.__name__ = maker.__name__ + "_like"
+    return make
+
+
+zeros_like = _like(zeros)
+ones_like = _like(ones)
+empty_like = _like(empty)
+
+
+def _fill_dtype(fill_value):
+    if isinstance(fill_value, bool):
+        return np.dtype(bool)
+    if isinstance(fill_value, int):
+        return np.dtype(np.int64)
+    return get_default_dtype().np
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    dt = _np_dtype(dtype, "full") or _fill_dtype(fill_value)
+    return _finish(xp.full(as_shape((size,), "full"), fill_value, dtype=dt), requires_grad)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return full(input._data.shape, fill_value, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    """Values from ``start`` to ``end`` (excluded) every ``step``."""
+    if end is None:
+        start, end = 0, start
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
+    if step == 0:
+        raise error(RuntimeError, "arange", "step must be nonzero")
+    if (end - start) / step < 0:
+        raise error(RuntimeError, "arange", f"upper bound and larger bound inconsistent with step sign "
+                    f"(start={start}, end={end}, step={step})", "con step > 0 hace falta start <= end")
+    dt = _np_dtype(dtype, "arange")
+    if dt is None:
+        ints = all(isinstance(v, int) for v in (start, end, step))
+        dt = np.dtype(np.int64) if ints else get_default_dtype().np
+    n = math.ceil((end - start) / step)  # PyTorch's length rule, computed in double precision
+    return _finish((start + step * np.arange(n, dtype=np.float64)).astype(dt) if dt.kind == "f" or not all(
+        isinstance(v, int) for v in (start, end, step)) else np.arange(start, end, step, dtype=dt), requires_grad)
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+    dt = _np_dtype(dtype, "linspace") or get_default_dtype().np
+    if steps < 0:
+        raise error(RuntimeError, "linspace", "number of steps must be non-negative")
+    return _finish(np.linspace(start, end, steps).astype(dt), requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    dt = _np_dtype(dtype, "logspace") or get_default_dtype().np
+    return _finish((base ** np.linspace(start, end, steps)).astype(dt), requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+    dt = _np_dtype(dtype, "eye") or get_default_dtype().np
+    return _finish(np.eye(n, m, dtype=dt), requires_grad)
+
+
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
+    dt = _np_dtype(dtype, "scalar_tensor") or get_default_dtype().np
+    return _finish(np.asarray(s, dtype=dt), requires_grad)

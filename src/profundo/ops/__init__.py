@@ -1,0 +1,104 @@
+"""All built-in ops.  Each family lives in its own module; this file makes
+every op available as a function (``profundo.exp(x)``) and as a Tensor
+method (``x.exp()``) -- the same function object in both places."""
+from . import compare, convert, elementwise, index, inplace, linalg, reduce, shape, softmax
+from ._base import check_operand
+from ..tensor import Tensor
+
+# functions exported at the top level of profundo (``profundo.<name>``)
+FUNCTIONS = {}
+for _mod, _names in [
+    (elementwise, "add sub subtract rsub mul multiply div divide true_divide floor_divide remainder fmod pow "
+                  "square neg negative maximum minimum atan2 arctan2 lerp clamp clip clamp_min clamp_max where "
+                  "round exp exp2 expm1 log log2 log10 log1p sqrt rsqrt reciprocal abs absolute sin cos tan asin "
+                  "arcsin acos arccos atan arctan sinh cosh tanh asinh arcsinh acosh arccosh atanh arctanh "
+                  "sigmoid relu sign floor ceil trunc fix frac"),
+    (compare, "eq ne lt le gt ge not_equal less less_equal greater greater_equal logical_and logical_or "
+              "logical_xor logical_not bitwise_and bitwise_or bitwise_xor bitwise_not isnan isinf isfinite "
+              "isposinf isneginf isclose allclose equal"),
+    (reduce, "sum mean nansum prod max min amax amin argmax argmin var std var_mean std_mean norm cumsum "
+             "cumprod all any count_nonzero"),
+    (softmax, "softmax log_softmax logsumexp"),
+    (shape, "reshape flatten unflatten permute transpose swapaxes swapdims t movedim moveaxis expand "
+            "broadcast_to broadcast_tensors squeeze unsqueeze cat concat concatenate stack hstack vstack narrow "
+            "select split chunk unbind flip fliplr flipud roll repeat_interleave tile tril triu clone diagonal "
+            "diag_embed diag"),
+    (index, "index_select index_add gather scatter scatter_add masked_fill masked_select nonzero argwhere take "
+            "take_along_dim index_put"),
+    (linalg, "matmul mm bmm mv dot inner outer ger trace einsum"),
+]:
+    for _name in _names.split():
+        FUNCTIONS[_name] = getattr(_mod, _name)
+
+# Tensor methods: the functions above (input first) plus method-only ones
+_METHODS = dict(FUNCTIONS)
+for _name in ("broadcast_tensors cat concat concatenate stack hstack vstack einsum where rsub equal "
+              "allclose isclose").split():
+    _METHODS.pop(_name)
+_METHODS.update(
+    where=lambda self, condition, other: elementwise.where(condition, self, other),
+    equal=compare.equal, allclose=compare.allclose, isclose=compare.isclose,
+    view=shape.view, view_as=shape.view_as, reshape_as=shape.reshape_as, expand_as=shape.expand_as,
+    repeat=shape.repeat, contiguous=shape.contiguous, to=convert.to, type_as=convert.type_as, type=convert.type,
+    float=convert.float, double=convert.double, half=convert.half, long=convert.long, int=convert.int,
+    short=convert.short, char=convert.char, byte=convert.byte, bool=convert.bool,
+    __getitem__=index.getitem, __setitem__=inplace.setitem,
+)
+for _name in dir(inplace):
+    if _name.endswith("_") and not _name.startswith("_"):
+        _METHODS[_name] = getattr(inplace, _name)
+
+
+def _reflected(fn):
+    def method(self, other):
+        return fn(check_operand(fn.__name__, other), self)
+    return method
+
+
+def _invert(self):
+    return compare.logical_not(self) if self._data.dtype.kind == "b" else compare.bitwise_not(self)
+
+
+_METHODS.update(
+    __add__=elementwise.add, __radd__=elementwise.add,
+    __sub__=elementwise.sub, __rsub__=_reflected(elementwise.sub),
+    __mul__=elementwise.mul, __rmul__=elementwise.mul,
+    __truediv__=elementwise.div, __rtruediv__=_reflected(elementwise.div),
+    __floordiv__=elementwise.floor_divide, __rfloordiv__=_reflected(elementwise.floor_divide),
+    __mod__=elementwise.remainder, __rmod__=_reflected(elementwise.remainder),
+    __pow__=elementwise.pow, __rpow__=_reflected(elementwise.pow),
+    __matmul__=linalg.matmul, __rmatmul__=_reflected(linalg.matmul),
+    __neg__=elementwise.neg, __pos__=lambda self: self, __abs__=elementwise.abs, __invert__=_invert,
+    __eq__=compare.eq, __ne__=compare.ne, __lt__=compare.lt, __le__=compare.le, __gt__=compare.gt,
+    __ge__=compare.ge,
+    __and__=compare.bitwise_and, __rand__=compare.bitwise_and, __or__=compare.bitwise_or,
+    __ror__=compare.bitwise_or, __xor__=compare.bitwise_xor, __rxor__=compare.bitwise_xor,
+    __iadd__=inplace.add_, __isub__=inplace.sub_, __imul__=inplace.mul_, __itruediv__=inplace.div_,
+    __ipow__=inplace.pow_,
+    T=property(lambda self: shape.permute(self, tuple(reversed(range(self._data.ndim))))),
+    mT=property(lambda self: shape.transpose(self, -2, -1)),
+)
+
+
+def _new(maker):
+    def method(self, *size, dtype=None, device=None, requires_grad=False):
+        from .. import creation
+        return getattr(creation, maker)(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    return method
+
+
+def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    from .. import creation
+    return creation.full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+    from .. import creation
+    return creation.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+_METHODS.update(new_zeros=_new("zeros"), new_ones=_new("ones"), new_empty=_new("empty"), new_full=_new_full,
+                new_tensor=_new_tensor)
+
+for _name, _fn in _METHODS.items():
+    setattr(Tensor, _name, _fn)

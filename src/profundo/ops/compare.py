@@ -1,0 +1,122 @@
+"""Comparisons, logical and bitwise ops.  Their results are bool or integer
+tensors, so they have no gradient and need no ``Op``."""
+from .._errors import broadcast_error
+from ._base import Tensor, check_operand, error, operands, xp
+
+
+def _apply(op, ufunc, a, b):
+    b = check_operand(op, b)
+    if not isinstance(a, Tensor):
+        a = check_operand(op, a)
+    xa, xb = operands(a, b)
+    try:
+        return Tensor._make(xp.asarray(ufunc(xa, xb)))
+    except ValueError:
+        sa = a._data.shape if isinstance(a, Tensor) else ()
+        sb = b._data.shape if isinstance(b, Tensor) else ()
+        raise broadcast_error(op, sa, sb) from None
+
+
+def eq(input, other):
+    return _apply("eq", xp.equal, input, other)
+
+
+def ne(input, other):
+    return _apply("ne", xp.not_equal, input, other)
+
+
+def lt(input, other):
+    return _apply("lt", xp.less, input, other)
+
+
+def le(input, other):
+    return _apply("le", xp.less_equal, input, other)
+
+
+def gt(input, other):
+    return _apply("gt", xp.greater, input, other)
+
+
+def ge(input, other):
+    return _apply("ge", xp.greater_equal, input, other)
+
+
+not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge
+
+
+def logical_and(input, other):
+    return _apply("logical_and", xp.logical_and, input, other)
+
+
+def logical_or(input, other):
+    return _apply("logical_or", xp.logical_or, input, other)
+
+
+def logical_xor(input, other):
+    return _apply("logical_xor", xp.logical_xor, input, other)
+
+
+def logical_not(input):
+    return Tensor._make(xp.logical_not(input._data))
+
+
+def _check_bitwise(op, *values):
+    for v in values:
+        if isinstance(v, Tensor) and v._data.dtype.kind == "f" or isinstance(v, float):
+            raise error(RuntimeError, op, f"\"{op}_cpu\" not implemented for 'Float': bitwise ops need bool or "
+                        "integer tensors", "para máscaras usa tensores bool; para combinar condiciones con "
+                        "flotantes usa logical_and/logical_or")
+
+
+def bitwise_and(input, other):
+    _check_bitwise("bitwise_and", input, other)
+    return _apply("bitwise_and", xp.bitwise_and, input, other)
+
+
+def bitwise_or(input, other):
+    _check_bitwise("bitwise_or", input, other)
+    return _apply("bitwise_or", xp.bitwise_or, input, other)
+
+
+def bitwise_xor(input, other):
+    _check_bitwise("bitwise_xor", input, other)
+    return _apply("bitwise_xor", xp.bitwise_xor, input, other)
+
+
+def bitwise_not(input):
+    _check_bitwise("bitwise_not", input)
+    return Tensor._make(xp.invert(input._data))
+
+
+def isnan(input):
+    return Tensor._make(xp.isnan(input._data))
+
+
+def isinf(input):
+    return Tensor._make(xp.isinf(input._data))
+
+
+def isfinite(input):
+    return Tensor._make(xp.isfinite(input._data))
+
+
+def isposinf(input):
+    return Tensor._make(xp.isposinf(input._data))
+
+
+def isneginf(input):
+    return Tensor._make(xp.isneginf(input._data))
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    xa, xb = operands(input, check_operand("isclose", other))
+    return Tensor._make(xp.asarray(xp.isclose(xa, xb, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+def equal(input, other):
+    """True if both tensors have the same shape and elements."""
+    return input._data.shape == other._data.shape and bool((input._data == other._data).all())

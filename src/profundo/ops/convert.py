@@ -1,0 +1,80 @@
+"""dtype conversions: ``x.to(...)``, ``x.float()``, ``x.long()``, ..."""
+from .._dtype import bool_, float16, float32, float64, int8, int16, int32, int64, to_dtype, uint8
+from .._errors import error
+from ..tensor import device as _device
+from ._base import Op, Tensor
+
+
+class ToCopy(Op):
+    """A cast.  Between floating types the gradient is cast back; a cast to an
+    integer type ends the graph (its result does not require grad)."""
+
+    @staticmethod
+    def forward(ctx, x, np_dtype):
+        ctx.in_dtype = x._data.dtype
+        return x._data.astype(np_dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.to(ctx.in_dtype), None
+
+
+def _cast(input, dt, copy=False):
+    if input._data.dtype == dt.np and not copy:
+        return input
+    return ToCopy.apply(input, dt.np)
+
+
+def to(input, *args, dtype=None, device=None, copy=False, non_blocking=False, memory_format=None):
+    """``x.to(dtype)``, ``x.to('cpu')``, ``x.to('cpu', dtype)``, ``x.to(other_tensor)``."""
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, (str, _device)):
+            device = a
+        elif a is not None:
+            try:
+                dtype = to_dtype(a, "to")
+            except TypeError:
+                raise error(TypeError, "to", f"to() received an invalid combination of arguments: {a!r}",
+                            "usa x.to(profundo.float32) o x.to('cpu')") from None
+    if device is not None:
+        _device(device)  # raises a clear error for 'cuda' & co.
+    if dtype is None:
+        return input.clone() if copy else input
+    if not hasattr(dtype, "np"):
+        dtype = to_dtype(dtype, "to")
+    return _cast(input, dtype, copy)
+
+
+def type_as(input, other):
+    return _cast(input, other.dtype)
+
+
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+               "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
+               "uint8": "ByteTensor", "bool": "BoolTensor"}
+
+
+def type(input, dtype=None):
+    if dtype is None:
+        return "profundo." + _TYPE_NAMES[input._data.dtype.name]
+    return to(input, dtype)
+
+
+def _caster(dt):
+    def f(input, memory_format=None):
+        return _cast(input, dt)
+    f.__name__ = dt.name
+    return f
+
+
+float = _caster(float32)
+double = _caster(float64)
+half = _caster(float16)
+long = _caster(int64)
+int = _caster(int32)
+short = _caster(int16)
+char = _caster(int8)
+byte = _caster(uint8)
+bool = _caster(bool_)

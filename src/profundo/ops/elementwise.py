@@ -1,0 +1,853 @@
+"""Elementwise math: arithmetic, powers, exp/log, trig, activations, clamp, where.
+
+Each op is one ``Op`` with its forward (NumPy, on arrays) and its backward
+(profundo tensor ops, so it is differentiable again).  Broadcasting needs no
+code here: the engine sums every gradient back to its input's shape.
+"""
+import math
+
+from ._base import (Op, Tensor, check_operand, error, float_arr, operands, result_dtype, xp,
+                    get_default_dtype)
+
+
+# ---------------------------------------------------------------- arithmetic
+class Add(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        xa, xb = operands(a, b)
+        return xa + xb
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g
+
+
+class Sub(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        xa, xb = operands(a, b)
+        return xa - xb
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, -g
+
+
+class Mul(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        xa, xb = operands(a, b)
+        return xa * xb
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        return (g * b if na else None), (g * a if nb else None)
+
+
+class Div(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        xa, xb = operands(a, b)
+        if (xa if isinstance(xa, xp.ndarray) else xb).dtype.kind != "f":
+            fdt = get_default_dtype().np  # true division of integers gives the default float
+            xa = xa.astype(fdt) if isinstance(xa, xp.ndarray) else xa
+            xb = xb.astype(fdt) if isinstance(xb, xp.ndarray) else xb
+        return xa / xb
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        ga = g / b if na else None
+        gb = -g * a / (b * b) if nb else None
+        return ga, gb
+
+
+class Neg(Op):
+    @staticmethod
+    def forward(ctx, x):
+        if x._data.dtype.kind == "b":
+            raise error(RuntimeError, "neg",
+                        "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                        "invert a mask, use the `~` or `logical_not()` operator instead.",
+                        "para invertir una máscara usa ~mascara")
+        return -x._data
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+class Pow(Op):
+    """tensor ** number"""
+
+    @staticmethod
+    def forward(ctx, x, p):
+        ctx.save_for_backward(x)
+        ctx.p = p
+        xa, xp_ = operands(x, p)
+        return xp.power(xa, xp_)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        p = ctx.p
+        if p == 0:
+            return g * 0, None
+        return g * p * x ** (p - 1), None
+
+
+class PowTensor(Op):
+    """tensor ** tensor"""
+
+    node_name = "PowBackward1"
+
+    @staticmethod
+    def forward(ctx, x, p):
+        xa, xb = operands(x, p)
+        y = xp.power(xa, xb)
+        ctx.save_for_backward(x, p, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, p, y = ctx.saved_tensors
+        nx, npow = ctx.needs_input_grad
+        gx = g * p * x ** (p - 1) if nx else None
+        gp = None
+        if npow:  # d/dp x**p = x**p * log(x); PyTorch defines it as 0 where x == 0 and p >= 0
+            gp = where((x == 0) & (p >= 0), 0.0, g * y * x.log())
+        return gx, gp
+
+
+class RPow(Op):
+    """number ** tensor"""
+
+    node_name = "PowBackward2"
+
+    @staticmethod
+    def forward(ctx, base, p):
+        xa, xb = operands(base, p)
+        y = xp.power(xa, xb)
+        ctx.save_for_backward(y)
+        ctx.base = base
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        if ctx.base == 0:
+            return None, g * 0
+        return None, g * y * math.log(ctx.base)
+
+
+class Maximum(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        xa, xb = operands(a, b)
+        # ties share the gradient equally, like PyTorch
+        ctx.save_for_backward(xp.where(xa > xb, 1.0, xp.where(xa == xb, 0.5, 0.0)).astype(_gdt(xa, xb)))
+        return xp.maximum(xa, xb)
+
+    @staticmethod
+    def backward(ctx, g):
+        (wa,) = ctx.saved_tensors
+        return g * wa, g * (1 - wa)
+
+
+class Minimum(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        xa, xb = operands(a, b)
+        ctx.save_for_backward(xp.where(xa < xb, 1.0, xp.where(xa == xb, 0.5, 0.0)).astype(_gdt(xa, xb)))
+        return xp.minimum(xa, xb)
+
+    @staticmethod
+    def backward(ctx, g):
+        (wa,) = ctx.saved_tensors
+        return g * wa, g * (1 - wa)
+
+
+def _gdt(xa, xb):
+    dt = getattr(xa, "dtype", None) or getattr(xb, "dtype", None)
+    return dt if dt.kind == "f" else get_default_dtype().np
+
+
+class Atan2(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        xa, xb = operands(a, b)
+        if xa.dtype.kind != "f":
+            xa, xb = xa.astype(get_default_dtype().np), xb.astype(get_default_dtype().np)
+        return xp.arctan2(xa, xb)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        r = a * a + b * b
+        return g * b / r, -g * a / r
+
+
+class Lerp(Op):
+    @staticmethod
+    def forward(ctx, start, end, weight):
+        wt = isinstance(weight, Tensor)
+        ctx.save_for_backward(start, end, weight if wt else None)
+        ctx.weight = None if wt else weight
+        xs, xe = operands(start, end)
+        w = weight._data if wt else weight
+        # PyTorch's formula: exact at both ends
+        return xp.where(xp.abs(w) < 0.5, xs + w * (xe - xs), xe - (xe - xs) * (1 - w)).astype(xs.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        start, end, w = ctx.saved_tensors
+        if w is None:
+            w = ctx.weight
+        ns, ne, nw = ctx.needs_input_grad
+        return (g * (1 - w) if ns else None, g * w if ne else None,
+                g * (end - start) if nw else None)
+
+
+# ---------------------------------------------------------------- unary math
+class Exp(Op):
+    @staticmethod
+    def forward(ctx, x):
+        y = xp.exp(float_arr(x))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * y
+
+
+class Exp2(Op):
+    @staticmethod
+    def forward(ctx, x):
+        y = xp.exp2(float_arr(x))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * y * math.log(2.0)
+
+
+class Expm1(Op):
+    @staticmethod
+    def forward(ctx, x):
+        y = xp.expm1(float_arr(x))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (y + 1)
+
+
+class Log(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.log(float_arr(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / x
+
+
+class Log2(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.log2(float_arr(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (x * math.log(2.0))
+
+
+class Log10(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.log10(float_arr(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (x * math.log(10.0))
+
+
+class Log1p(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.log1p(float_arr(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (x + 1)
+
+
+class Sqrt(Op):
+    @staticmethod
+    def forward(ctx, x):
+        y = xp.sqrt(float_arr(x))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g / (2 * y)
+
+
+class Rsqrt(Op):
+    @staticmethod
+    def forward(ctx, x):
+        y = 1 / xp.sqrt(float_arr(x))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * -0.5 * y * y * y
+
+
+class Reciprocal(Op):
+    @staticmethod
+    def forward(ctx, x):
+        y = 1 / float_arr(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return -g * y * y
+
+
+class Abs(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.abs(x._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x.sign()
+
+
+class Sin(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.sin(float_arr(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x.cos()
+
+
+class Cos(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.cos(float_arr(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return -g * x.sin()
+
+
+class Tan(Op):
+    @staticmethod
+    def forward(ctx, x):
+        y = xp.tan(float_arr(x))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (1 + y * y)
+
+
+class Asin(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.arcsin(float_arr(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (1 - x * x).rsqrt()
+
+
+class Acos(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.arccos(float_arr(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return -g * (1 - x * x).rsqrt()
+
+
+class Atan(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.arctan(float_arr(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (1 + x * x)
+
+
+class Sinh(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.sinh(float_arr(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x.cosh()
+
+
+class Cosh(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.cosh(float_arr(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x.sinh()
+
+
+class Tanh(Op):
+    @staticmethod
+    def forward(ctx, x):
+        y = xp.tanh(float_arr(x))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (1 - y * y)
+
+
+class Asinh(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.arcsinh(float_arr(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (x * x + 1).rsqrt()
+
+
+class Acosh(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.arccosh(float_arr(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (x * x - 1).rsqrt()
+
+
+class Atanh(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.arctanh(float_arr(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (1 - x * x)
+
+
+class Sigmoid(Op):
+    @staticmethod
+    def forward(ctx, x):
+        a = float_arr(x)
+        # exp of a non-positive number never overflows: stable for any x
+        e = xp.exp(-xp.abs(a))
+        y = xp.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * y * (1 - y)
+
+
+class Relu(Op):
+    @staticmethod
+    def forward(ctx, x):
+        y = xp.maximum(x._data, 0)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (y > 0)
+
+
+class Sign(Op):
+    @staticmethod
+    def forward(ctx, x):
+        return xp.sign(x._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0
+
+
+class _ZeroGrad(Op):
+    """Piecewise-constant ops: their gradient is zero wherever it exists."""
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0
+
+
+class Floor(_ZeroGrad):
+    @staticmethod
+    def forward(ctx, x):
+        return xp.floor(x._data) if x._data.dtype.kind == "f" else x._data.copy()
+
+
+class Ceil(_ZeroGrad):
+    @staticmethod
+    def forward(ctx, x):
+        return xp.ceil(x._data) if x._data.dtype.kind == "f" else x._data.copy()
+
+
+class Trunc(_ZeroGrad):
+    @staticmethod
+    def forward(ctx, x):
+        return xp.trunc(x._data) if x._data.dtype.kind == "f" else x._data.copy()
+
+
+class Round(_ZeroGrad):
+    @staticmethod
+    def forward(ctx, x, decimals):
+        return xp.round(x._data, decimals)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0, None
+
+
+class Frac(Op):
+    @staticmethod
+    def forward(ctx, x):
+        return x._data - xp.trunc(x._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+class Clamp(Op):
+    """clamp with number bounds (either may be None)."""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x)
+        ctx.lo, ctx.hi = lo, hi
+        dt = result_dtype(x, *(v for v in (lo, hi) if v is not None))
+        a = x._data.astype(dt, copy=False)
+        return xp.clip(a, lo, hi)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        mask = None
+        if ctx.lo is not None:
+            mask = x >= ctx.lo
+        if ctx.hi is not None:
+            m = x <= ctx.hi
+            mask = m if mask is None else mask & m
+        return g * mask, None, None
+
+
+class ClampTensor(Op):
+    """clamp with tensor bounds (broadcast against x); either may be None."""
+
+    node_name = "ClampBackward1"
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        dt = result_dtype(*(v for v in (x, lo, hi) if v is not None))
+        a = x._data.astype(dt, copy=False)
+        lo_a = None if lo is None else (lo._data if isinstance(lo, Tensor) else lo)
+        hi_a = None if hi is None else (hi._data if isinstance(hi, Tensor) else hi)
+        # where the gradient goes (PyTorch's rule: if min > max, max wins)
+        if lo_a is not None and hi_a is not None:
+            to_x = (a >= lo_a) & (a <= hi_a)
+            to_lo = (a < lo_a) & (lo_a < hi_a)
+            to_hi = (a > hi_a) | (hi_a < lo_a)
+        elif lo_a is not None:
+            to_x, to_lo, to_hi = a >= lo_a, a < lo_a, None
+        else:
+            to_x, to_lo, to_hi = a <= hi_a, None, a > hi_a
+        ctx.save_for_backward(to_x, to_lo, to_hi)
+        out = a if lo_a is None else xp.maximum(a, lo_a)
+        out = out if hi_a is None else xp.minimum(out, hi_a)
+        return out.astype(dt, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        to_x, to_lo, to_hi = ctx.saved_tensors
+        nx, nlo, nhi = ctx.needs_input_grad
+        return (g * to_x if nx else None, g * to_lo if nlo else None,
+                g * to_hi if nhi else None)
+
+
+class Where(Op):
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        c = cond._data
+        if c.dtype.kind != "b":
+            raise error(RuntimeError, "where", f"where expected condition to be a boolean tensor, but got a "
+                        f"tensor with dtype {cond.dtype}", "usa una máscara booleana, p. ej. x > 0")
+        ctx.save_for_backward(c)
+        xa, xb = operands(a, b)
+        return xp.where(c, xa, xb)
+
+    @staticmethod
+    def backward(ctx, g):
+        (c,) = ctx.saved_tensors
+        _, na, nb = ctx.needs_input_grad
+        return (None, where(c, g, 0.0) if na else None, where(c, 0.0, g) if nb else None)
+
+
+# ---------------------------------------------------------------- functional API
+def _binary(op_cls, name, a, b):
+    b = check_operand(name, b)
+    if not isinstance(a, Tensor):
+        a = check_operand(name, a)
+    return op_cls.apply(a, b)
+
+
+def add(input, other, *, alpha=1):
+    other = check_operand("add", other)
+    if alpha != 1:
+        other = other * alpha
+    return Add.apply(input, other)
+
+
+def sub(input, other, *, alpha=1):
+    other = check_operand("sub", other)
+    if isinstance(input, Tensor) and input._data.dtype.kind == "b" or \
+            isinstance(other, Tensor) and other._data.dtype.kind == "b":
+        raise error(RuntimeError, "sub",
+                    "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+                    "invert a mask, use the `~` or `logical_not()` operator instead.",
+                    "para invertir una máscara usa ~mascara")
+    if alpha != 1:
+        other = other * alpha
+    return Sub.apply(input, other)
+
+
+subtract = sub
+
+
+def rsub(input, other, *, alpha=1):
+    return sub(check_operand("rsub", other), input * alpha if alpha != 1 else input)
+
+
+def mul(input, other):
+    return _binary(Mul, "mul", input, other)
+
+
+multiply = mul
+
+
+def div(input, other, *, rounding_mode=None):
+    if rounding_mode is None:
+        return _binary(Div, "div", input, other)
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    if rounding_mode == "trunc":
+        q = div(input, other).detach()
+        out = q.trunc()
+        return out if result_dtype(input, check_operand("div", other)).kind == "f" else out.to(
+            result_dtype(input, other))
+    raise error(ValueError, "div", f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                f"{rounding_mode!r}")
+
+
+divide = true_divide = div
+
+
+def floor_divide(input, other):
+    """``input // other`` (no gradient, like PyTorch)."""
+    other = check_operand("floor_divide", other)
+    xa, xb = operands(input, other)
+    return Tensor._make(xp.asarray(xp.floor_divide(xa, xb)))
+
+
+def remainder(input, other):
+    """Python's ``%``: the result has the sign of ``other``."""
+    other = check_operand("remainder", other)
+    return input - floor_divide(input, other).detach() * other
+
+
+def fmod(input, other):
+    """C's fmod: the result has the sign of ``input``."""
+    other = check_operand("fmod", other)
+    xa, xb = operands(input, other)
+    q = xp.trunc(xa / xb) if xp.result_type(xa, xb).kind == "f" else (xa - xp.fmod(xa, xb)) // xb
+    return input - Tensor._make(xp.asarray(q)) * other
+
+
+def pow(input, exponent):
+    if isinstance(input, Tensor):
+        exponent = check_operand("pow", exponent)
+        if isinstance(exponent, Tensor):
+            return PowTensor.apply(input, exponent)
+        return Pow.apply(input, exponent)
+    return RPow.apply(check_operand("pow", input), exponent)
+
+
+def square(input):
+    return Pow.apply(input, 2)
+
+
+def neg(input):
+    return Neg.apply(input)
+
+
+negative = neg
+
+
+def maximum(input, other):
+    return _binary(Maximum, "maximum", input, other)
+
+
+def minimum(input, other):
+    return _binary(Minimum, "minimum", input, other)
+
+
+def atan2(input, other):
+    return _binary(Atan2, "atan2", input, other)
+
+
+arctan2 = atan2
+
+
+def lerp(input, end, weight):
+    return Lerp.apply(input, end, check_operand("lerp", weight))
+
+
+def clamp(input, min=None, max=None):
+    if min is None and max is None:
+        raise error(RuntimeError, "clamp", "At least one of 'min' or 'max' must not be None",
+                    "indica al menos un límite: x.clamp(min=0)")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        return ClampTensor.apply(input, min, max)
+    return Clamp.apply(input, min, max)
+
+
+clip = clamp
+
+
+def clamp_min(input, min):
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    return clamp(input, max=max)
+
+
+def where(condition, input=None, other=None):
+    """``where(cond, x, y)``: x where cond is True, else y.  ``where(cond)`` is ``nonzero(as_tuple=True)``."""
+    if input is None and other is None:
+        return condition.nonzero(as_tuple=True)
+    if not isinstance(condition, Tensor):
+        condition = Tensor._make(xp.asarray(condition))
+    input = check_operand("where", input)
+    other = check_operand("where", other)
+    return Where.apply(condition, input, other)
+
+
+def round(input, decimals=0):
+    return Round.apply(input, decimals)
+
+
+def _unary(op_cls):
+    def f(input):
+        return op_cls.apply(input)
+    f.__name__ = op_cls.__name__.lower()
+    f.__doc__ = f"Elementwise {f.__name__} (gradient in ``{op_cls.__module__}.{op_cls.__name__}``)."
+    return f
+
+
+exp = _unary(Exp)
+exp2 = _unary(Exp2)
+expm1 = _unary(Expm1)
+log = _unary(Log)
+log2 = _unary(Log2)
+log10 = _unary(Log10)
+log1p = _unary(Log1p)
+sqrt = _unary(Sqrt)
+rsqrt = _unary(Rsqrt)
+reciprocal = _unary(Reciprocal)
+abs = _unary(Abs)
+absolute = abs
+sin = _unary(Sin)
+cos = _unary(Cos)
+tan = _unary(Tan)
+asin = arcsin = _unary(Asin)
+acos = arccos = _unary(Acos)
+atan = arctan = _unary(Atan)
+sinh = _unary(Sinh)
+cosh = _unary(Cosh)
+tanh = _unary(Tanh)
+asinh = arcsinh = _unary(Asinh)
+acosh = arccosh = _unary(Acosh)
+atanh = arctanh = _unary(Atanh)
+sigmoid = _unary(Sigmoid)
+relu = _unary(Relu)
+sign = _unary(Sign)
+floor = _unary(Floor)
+ceil = _unary(Ceil)
+trunc = fix = _unary(Trunc)
+frac = _unary(Frac)

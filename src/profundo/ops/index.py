@@ -1,0 +1,349 @@
+"""Indexing: ``x[key]``, ``x[key] = v``, gather/scatter, index_select/index_add,
+masked_fill, nonzero.  Basic indexing (ints, slices, None, ...) returns a view;
+advanced indexing (integer/bool tensors or lists) returns a copy."""
+from .. import _backend
+from ._base import Op, Tensor, check_operand, error, norm_dim, xp
+
+_BASIC = (int, slice, type(None), type(Ellipsis))
+
+
+def _key_part(k):
+    if isinstance(k, Tensor):
+        a = k._data
+        if a.dtype.kind == "f":
+            raise error(IndexError, "index", "tensors used as indices must be long, int, byte or bool tensors",
+                        "convierte el índice con .long() (o usa una máscara bool)")
+        return a
+    if isinstance(k, bool) or isinstance(k, (list, xp.ndarray)):
+        a = xp.asarray(k)
+        if a.dtype.kind == "f":
+            raise error(IndexError, "index", "tensors used as indices must be long, int, byte or bool tensors",
+                        "los índices deben ser enteros o booleanos")
+        return a
+    if isinstance(k, _BASIC):
+        return k
+    if hasattr(k, "__index__"):
+        return k.__index__()
+    raise error(IndexError, "index", f"only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+                f"Variables are valid indices (got {type(k).__name__})",
+                "indexa con enteros, rebanadas a:b, None, ... o tensores de enteros/booleanos")
+
+
+def normalize_key(key):
+    """The key as NumPy understands it, and whether it is basic (a view)."""
+    parts = key if isinstance(key, tuple) else (key,)
+    parts = tuple(_key_part(k) for k in parts)
+    basic = all(isinstance(k, _BASIC) and not isinstance(k, bool) for k in parts)
+    return parts, basic
+
+
+class Slice(Op):
+    """Basic indexing: a view."""
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, key):
+        ctx.in_shape, ctx.key = x._data.shape, key
+        return x._data[key]
+
+    @staticmethod
+    def backward(ctx, g):
+        zeros = Tensor._make(xp.zeros(ctx.in_shape, g._data.dtype))
+        return IndexPut.apply(zeros, ctx.key, g, False), None
+
+
+class Index(Op):
+    """Advanced indexing: a copy; repeated indices add up in backward."""
+
+    @staticmethod
+    def forward(ctx, x, key):
+        ctx.in_shape, ctx.key = x._data.shape, key
+        return x._data[key]
+
+    @staticmethod
+    def backward(ctx, g):
+        zeros = Tensor._make(xp.zeros(ctx.in_shape, g._data.dtype))
+        return IndexPut.apply(zeros, ctx.key, g, True), None
+
+
+class IndexPut(Op):
+    """``out = x.clone(); out[key] = values`` (or ``+=`` when accumulate)."""
+
+    @staticmethod
+    def forward(ctx, x, key, values, accumulate):
+        ctx.key, ctx.accumulate = key, accumulate
+        out = x._data.copy()
+        v = values._data if isinstance(values, Tensor) else values
+        if accumulate:
+            _backend.scatter_add(out, key, v)
+        else:
+            out[key] = v
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        _, _, nv, _ = ctx.needs_input_grad
+        gx = g if ctx.accumulate else IndexPut.apply(g, ctx.key, 0.0, False)
+        gv = _index(g, ctx.key) if nv else None
+        return gx, None, gv, None
+
+
+def _index(x, parts):
+    """``x[parts]`` for an already normalized key."""
+    basic = all(isinstance(k, _BASIC) and not isinstance(k, bool) for k in parts)
+    return (Slice if basic else Index).apply(x, parts)
+
+
+def getitem(input, key):
+    parts, basic = normalize_key(key)
+    return (Slice if basic else Index).apply(input, parts)
+
+
+def index_put(input, indices, values, accumulate=False):
+    parts, _ = normalize_key(tuple(indices))
+    return IndexPut.apply(input, parts, check_operand("index_put", values), accumulate)
+
+
+# ---------------------------------------------------------------- along a dim
+def _dim_index(index, dim, ndim):
+    """A full NumPy index that picks ``index[i, j, ...]`` along ``dim`` and
+    position ``(i, j, ...)`` elsewhere (what gather/scatter mean)."""
+    parts = []
+    for d in range(ndim):
+        if d == dim:
+            parts.append(index)
+        else:
+            shape = [1] * ndim
+            shape[d] = index.shape[d]
+            parts.append(xp.arange(index.shape[d]).reshape(shape))
+    return tuple(parts)
+
+
+def _check_index(op, input, dim, index, src=None):
+    if not isinstance(index, Tensor) or index._data.dtype.kind not in "iu":
+        raise error(RuntimeError, op, f"{op}(): Expected dtype int64 for index",
+                    "el índice debe ser un tensor de enteros (.long())")
+    a, i = input._data, index._data
+    if i.ndim != a.ndim and not (a.ndim == 0 and i.ndim <= 1):
+        raise error(RuntimeError, op, "Index tensor must have the same number of dimensions as input tensor "
+                    f"(index shape {tuple(i.shape)}, input shape {tuple(a.shape)})",
+                    "el índice debe tener tantas dimensiones como la entrada; usa unsqueeze")
+    for k in range(i.ndim):
+        if k != dim and i.shape[k] > a.shape[k]:
+            raise error(RuntimeError, op, f"Size does not match at dimension {k} expected index {list(i.shape)} "
+                        f"to be smaller than self {list(a.shape)} apart from dimension {dim}",
+                        "el índice no puede ser más grande que la entrada fuera de la dimensión dim")
+        if src is not None and i.shape[k] > src._data.shape[k]:
+            raise error(RuntimeError, op, f"Size does not match at dimension {k} expected index {list(i.shape)} "
+                        f"to be smaller than src {list(src.shape)}", "src debe ser al menos tan grande como el índice")
+    if i.size and (i.max() >= a.shape[dim] or i.min() < -a.shape[dim]):
+        raise error(RuntimeError, op, f"index {int(i.max())} is out of bounds for dimension {dim} with size "
+                    f"{a.shape[dim]}", "los índices deben estar entre 0 y el tamaño de la dimensión - 1")
+    return norm_dim(dim, a.ndim, op)
+
+
+class Gather(Op):
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        ctx.in_shape, ctx.dim, ctx.index = x._data.shape, dim, index
+        return x._data[_dim_index(index._data, dim, x._data.ndim)]
+
+    @staticmethod
+    def backward(ctx, g):
+        zeros = Tensor._make(xp.zeros(ctx.in_shape, g._data.dtype))
+        return ScatterAdd.apply(zeros, ctx.dim, ctx.index, g), None, None
+
+
+def _src_part(src, index):
+    """The part of ``src`` that scatter uses: its leading ``index.shape`` block."""
+    s = src._data
+    if s.shape == index._data.shape:
+        return s
+    return s[tuple(slice(0, n) for n in index._data.shape)]
+
+
+def _src_grad(g, dim, index, src_shape):
+    part = g.gather(dim, index)
+    if part._data.shape == tuple(src_shape):
+        return part
+    zeros = Tensor._make(xp.zeros(src_shape, g._data.dtype))
+    return IndexPut.apply(zeros, tuple(slice(0, n) for n in index._data.shape), part, False)
+
+
+class Scatter(Op):
+    @staticmethod
+    def forward(ctx, x, dim, index, src):
+        out = x._data.copy()
+        where = _dim_index(index._data, dim, out.ndim)
+        out[where] = _src_part(src, index) if isinstance(src, Tensor) else src
+        ctx.dim, ctx.index = dim, index
+        ctx.src_shape = src._data.shape if isinstance(src, Tensor) else None
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        _, _, _, ns = ctx.needs_input_grad
+        gx = g.scatter(ctx.dim, ctx.index, 0.0)
+        gs = _src_grad(g, ctx.dim, ctx.index, ctx.src_shape) if ns else None
+        return gx, None, None, gs
+
+
+class ScatterAdd(Op):
+    @staticmethod
+    def forward(ctx, x, dim, index, src):
+        out = x._data.copy()
+        _backend.scatter_add(out, _dim_index(index._data, dim, out.ndim), _src_part(src, index))
+        ctx.dim, ctx.index, ctx.src_shape = dim, index, src._data.shape
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        _, _, _, ns = ctx.needs_input_grad
+        return g, None, None, (_src_grad(g, ctx.dim, ctx.index, ctx.src_shape) if ns else None)
+
+
+def gather(input, dim, index, *, sparse_grad=False):
+    d = _check_index("gather", input, dim, index)
+    return Gather.apply(input, d, index)
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    if src is None:
+        src = value
+    if reduce is not None:
+        if reduce != "add":
+            raise error(NotImplementedError, "scatter", f"reduce={reduce!r} is not supported; use "
+                        "scatter_add or reduce='add'")
+        return scatter_add(input, dim, index, src)
+    src = check_operand("scatter", src)
+    d = _check_index("scatter", input, dim, index, src if isinstance(src, Tensor) else None)
+    return Scatter.apply(input, d, index, src.to(input.dtype) if isinstance(src, Tensor) else src)
+
+
+def scatter_add(input, dim, index, src):
+    d = _check_index("scatter_add", input, dim, index, src)
+    return ScatterAdd.apply(input, d, index, src.to(input.dtype))
+
+
+class IndexSelect(Op):
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        ctx.in_shape, ctx.dim, ctx.index = x._data.shape, dim, index
+        return xp.take(x._data, index._data, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        zeros = Tensor._make(xp.zeros(ctx.in_shape, g._data.dtype))
+        return zeros.index_add(ctx.dim, ctx.index, g), None, None
+
+
+class IndexAdd(Op):
+    @staticmethod
+    def forward(ctx, x, dim, index, src, alpha):
+        out = x._data.copy()
+        where = (slice(None),) * dim + (index._data,)
+        s = src._data if alpha == 1 else src._data * alpha
+        _backend.scatter_add(out, where, s.astype(out.dtype, copy=False))
+        ctx.dim, ctx.index, ctx.alpha = dim, index, alpha
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        _, _, _, ns, _ = ctx.needs_input_grad
+        gs = g.index_select(ctx.dim, ctx.index) if ns else None
+        if gs is not None and ctx.alpha != 1:
+            gs = gs * ctx.alpha
+        return g, None, None, gs, None
+
+
+def _check_vector_index(op, input, dim, index):
+    if not isinstance(index, Tensor) or index._data.dtype.kind not in "iu":
+        raise error(RuntimeError, op, f"{op}(): Expected dtype int32 or int64 for index",
+                    "usa un tensor de enteros (.long())")
+    if index._data.ndim > 1:
+        raise error(IndexError, op, f"{op}(): Index is supposed to be a vector (got shape "
+                    f"{tuple(index.shape)})", "aplana el índice con .reshape(-1)")
+    d = norm_dim(dim, input._data.ndim, op)
+    n = input._data.shape[d] if input._data.ndim else 1
+    i = index._data
+    if i.size and (i.max() >= n or i.min() < -n):
+        raise error(IndexError, op, f"index out of range in self (index {int(i.max())}, dimension {d} has size "
+                    f"{n})", "los índices deben estar entre 0 y el tamaño de la dimensión - 1")
+    return d
+
+
+def index_select(input, dim, index):
+    d = _check_vector_index("index_select", input, dim, index)
+    return IndexSelect.apply(input, d, index.reshape(-1))
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    d = _check_vector_index("index_add", input, dim, index)
+    return IndexAdd.apply(input, d, index.reshape(-1), source, alpha)
+
+
+class MaskedFill(Op):
+    @staticmethod
+    def forward(ctx, x, mask, value):
+        m = mask._data
+        v = value._data if isinstance(value, Tensor) else value
+        ctx.mask = m
+        return xp.where(m, xp.asarray(v, dtype=x._data.dtype), x._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        m = Tensor._make(ctx.mask)
+        _, _, nv = ctx.needs_input_grad
+        gv = (g * m).sum() if nv else None
+        return g.masked_fill(m, 0.0), None, gv
+
+
+def masked_fill(input, mask, value):
+    if not isinstance(mask, Tensor) or mask._data.dtype.kind != "b":
+        raise error(RuntimeError, "masked_fill", "masked_fill_ only supports boolean masks, but got mask with "
+                    f"dtype {getattr(mask, 'dtype', type(mask).__name__)}", "usa una máscara bool, p. ej. x > 0")
+    if isinstance(value, Tensor) and value._data.ndim != 0:
+        raise error(RuntimeError, "masked_fill", "masked_fill_ only supports a 0-dimensional value tensor, but "
+                    f"got tensor with {value.ndim} dimension(s).")
+    try:
+        shape = xp.broadcast_shapes(mask._data.shape, input._data.shape)
+    except ValueError:
+        shape = None
+    if shape != input._data.shape:
+        from .._errors import broadcast_error
+        raise broadcast_error("masked_fill", input._data.shape, mask._data.shape)
+    return MaskedFill.apply(input, mask, value)
+
+
+def masked_select(input, mask):
+    shape = xp.broadcast_shapes(input._data.shape, mask._data.shape)
+    return getitem(input.expand(shape), mask.expand(shape))
+
+
+def nonzero(input, *, as_tuple=False):
+    idx = xp.nonzero(input._data) if input._data.ndim else xp.nonzero(input._data.reshape(1))
+    if as_tuple:
+        return tuple(Tensor._make(i.astype(xp.int64)) for i in idx)
+    return Tensor._make(xp.stack(idx, axis=1).astype(xp.int64) if idx else xp.zeros((0, 0), xp.int64))
+
+
+def argwhere(input):
+    return nonzero(input)
+
+
+def take(input, index):
+    return getitem(input.reshape(-1), index)
+
+
+def take_along_dim(input, indices, dim=None):
+    if dim is None:
+        return gather(input.reshape(-1), 0, indices.reshape(-1))
+    n = input._data.ndim
+    d = norm_dim(dim, n, "take_along_dim")
+    a_shape, i_shape = list(input._data.shape), list(indices._data.shape)
+    a_shape[d] = i_shape[d] = 1
+    common = list(xp.broadcast_shapes(tuple(a_shape), tuple(i_shape)))
+    a_target, i_target = list(common), list(common)
+    a_target[d], i_target[d] = input._data.shape[d], indices._data.shape[d]
+    return gather(input.expand(a_target), d, indices.expand(i_target))

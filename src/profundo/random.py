@@ -1,0 +1,234 @@
+"""Random numbers: one NumPy Generator behind ``profundo.manual_seed``.
+
+``profundo.manual_seed(0)`` makes every random function (and ``uniform_``,
+``normal_``, dropout masks, DataLoader shuffling...) repeat exactly.  The
+streams are NumPy's (PCG64), so the numbers differ from PyTorch's.
+"""
+import json
+
+import numpy as np
+
+from ._dtype import get_default_dtype, to_dtype
+from ._errors import error
+from .tensor import Tensor
+
+_DEFAULT_SEED = 67280421310721
+
+
+class Generator:
+    """A source of random numbers, like ``torch.Generator``."""
+
+    def __init__(self, device="cpu"):
+        self._seed = _DEFAULT_SEED
+        self._rng = np.random.Generator(np.random.PCG64(self._seed))
+
+    def manual_seed(self, seed):
+        seed = int(seed)
+        if seed < 0:
+            seed &= 0xFFFF_FFFF_FFFF_FFFF  # like torch: negative seeds wrap around
+        self._seed = seed
+        self._rng = np.random.Generator(np.random.PCG64(seed))
+        return self
+
+    def seed(self):
+        seed = int(np.random.SeedSequence().entropy) & 0xFFFF_FFFF_FFFF_FFFF
+        self.manual_seed(seed)
+        return seed
+
+    def initial_seed(self):
+        return self._seed
+
+    def get_state(self):
+        """The generator state as a uint8 tensor (serializable, like torch)."""
+        state = {"seed": self._seed, "bit_generator": self._rng.bit_generator.state}
+        return Tensor._make(np.frombuffer(json.dumps(state).encode(), dtype=np.uint8).copy())
+
+    def set_state(self, new_state):
+        try:
+            state = json.loads(bytes(np.asarray(new_state._data, dtype=np.uint8)).decode())
+            self._seed = state["seed"]
+            self._rng.bit_generator.state = state["bit_generator"]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise error(RuntimeError, "set_state", "invalid RNG state: expected a tensor returned by get_state()",
+                        "pasa exactamente el estado devuelto por get_rng_state()/get_state()") from None
+        return self
+
+    @property
+    def device(self):
+        from .tensor import CPU
+        return CPU
+
+
+default_generator = Generator()
+
+
+def _rng(generator):
+    return (generator or default_generator)._rng
+
+
+def manual_seed(seed):
+    """Seed profundo's default generator (returns it, like torch)."""
+    return default_generator.manual_seed(seed)
+
+
+def seed():
+    return default_generator.seed()
+
+
+def initial_seed():
+    return default_generator.initial_seed()
+
+
+def get_rng_state():
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state):
+    default_generator.set_state(new_state)
+
+
+# ---------------------------------------------------------------- arrays
+def _float_np(dtype):
+    dt = to_dtype(dtype).np if dtype is not None else get_default_dtype().np
+    if dt.kind != "f":
+        raise error(RuntimeError, "random", f"expected a floating point dtype, got {dtype}",
+                    "los números aleatorios continuos necesitan dtype flotante")
+    return dt
+
+
+def _fill(draw, shape, np_dt):
+    if np_dt in (np.float32, np.float64):
+        return draw(shape, np_dt)
+    return draw(shape, np.float32).astype(np_dt)
+
+
+def uniform_array(shape, a, b, np_dt, generator=None):
+    rng = _rng(generator)
+    u = _fill(lambda s, d: rng.random(s, dtype=d), shape, np.dtype(np_dt) if np.dtype(np_dt).kind == "f"
+              else np.dtype(np.float64))
+    return (u * (b - a) + a).astype(np_dt, copy=False) if (a, b) != (0.0, 1.0) else u.astype(np_dt, copy=False)
+
+
+def normal_array(shape, mean, std, np_dt, generator=None):
+    rng = _rng(generator)
+    z = _fill(lambda s, d: rng.standard_normal(s, dtype=d), shape, np.dtype(np_dt))
+    if std != 1:
+        z *= std
+    if mean != 0:
+        z += mean
+    return z
+
+
+def integers_array(shape, low, high, np_dt, generator=None):
+    return _rng(generator).integers(low, high, size=shape).astype(np_dt, copy=False)
+
+
+# ---------------------------------------------------------------- tensors
+def _shape(size, op):
+    from .ops._base import as_shape
+    return as_shape(size, op)
+
+
+def _finish(arr, requires_grad):
+    t = Tensor._make(arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Uniform samples in [0, 1)."""
+    dt = _float_np(dtype)
+    return _finish(uniform_array(_shape(size, "rand"), 0.0, 1.0, dt, generator), requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Standard normal samples."""
+    dt = _float_np(dtype)
+    return _finish(normal_array(_shape(size, "randn"), 0.0, 1.0, dt, generator), requires_grad)
+
+
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Integers in [low, high).  ``randint(high, size)`` and ``randint(low, high, size)``."""
+    if size is None:
+        if high is None or not isinstance(high, (tuple, list)):
+            raise error(TypeError, "randint", "randint() missing the required argument 'size'",
+                        "p. ej. profundo.randint(0, 10, (3,))")
+        low, high, size = 0, low, high
+    if high <= low:
+        raise error(RuntimeError, "randint", f"random_ expects 'from' to be less than 'to', but got from={low} >= "
+                    f"to={high}")
+    dt = to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
+    return _finish(integers_array(_shape((size,), "randint"), low, high, dt, generator), requires_grad)
+
+
+def rand_like(input, *, dtype=None, requires_grad=False, generator=None):
+    return rand(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad, generator=generator)
+
+
+def randn_like(input, *, dtype=None, requires_grad=False, generator=None):
+    return randn(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad, generator=generator)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, generator=None):
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, generator=generator)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    dt = to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
+    return Tensor._make(_rng(generator).permutation(n).astype(dt))
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires_grad=False):
+    """Normal samples: ``normal(mean, std, size)`` with numbers, or elementwise
+    with tensor ``mean``/``std`` (then the result has their broadcast shape)."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        m = mean._data if isinstance(mean, Tensor) else mean
+        s = std._data if isinstance(std, Tensor) else std
+        if np.any(np.asarray(s) < 0):
+            raise error(RuntimeError, "normal", "normal expects all elements of std >= 0.0")
+        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
+        dt = (mean if isinstance(mean, Tensor) else std)._data.dtype
+        z = normal_array(shape, 0.0, 1.0, dt, generator)
+        return _finish((z * s + m).astype(dt, copy=False), requires_grad)
+    if std < 0:
+        raise error(RuntimeError, "normal", f"normal expects std >= 0.0, but found std {std}",
+                    "la desviación estándar no puede ser negativa")
+    if size is None:
+        raise error(TypeError, "normal", "normal() with number mean and std needs a size",
+                    "p. ej. profundo.normal(0, 1, size=(3, 4))")
+    dt = _float_np(dtype)
+    return _finish(normal_array(_shape((size,), "normal"), mean, std, dt, generator), requires_grad)
+
+
+def bernoulli(input, p=None, *, generator=None):
+    """1 with probability ``input`` (or ``p``), else 0; same shape and dtype as input."""
+    probs = input._data if p is None else p
+    if np.any((np.asarray(probs) < 0) | (np.asarray(probs) > 1)):
+        raise error(RuntimeError, "bernoulli", "Expected p_in >= 0 && p_in <= 1 to be true",
+                    "las probabilidades deben estar entre 0 y 1")
+    u = uniform_array(input._data.shape, 0.0, 1.0, np.float64, generator)
+    return Tensor._make((u < probs).astype(input._data.dtype))
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """Sample category indices with probabilities proportional to the rows of ``input``."""
+    p = np.asarray(input._data, dtype=np.float64)
+    if p.ndim not in (1, 2):
+        raise error(RuntimeError, "multinomial", "prob_dist must be 1 or 2 dim")
+    if np.any(p < 0) or not np.all(np.isfinite(p)):
+        raise error(RuntimeError, "multinomial", "probability tensor contains either `inf`, `nan` or element < 0",
+                    "las probabilidades deben ser finitas y no negativas")
+    rows = p.reshape(-1, p.shape[-1])
+    sums = rows.sum(axis=1)
+    if np.any(sums <= 0):
+        raise error(RuntimeError, "multinomial", "invalid multinomial distribution (sum of probabilities <= 0)")
+    if not replacement and num_samples > rows.shape[1]:
+        raise error(RuntimeError, "multinomial", "cannot sample n_sample > prob_dist.size(-1) samples without "
+                    "replacement", "usa replacement=True o pide menos muestras")
+    rng = _rng(generator)
+    out = np.stack([rng.choice(rows.shape[1], size=num_samples, replace=replacement, p=r / s)
+                    for r, s in zip(rows, sums)])
+    return Tensor._make(out.reshape(p.shape[:-1] + (num_samples,)).astype(np.int64))

@@ -1,0 +1,476 @@
+"""``Tensor``: an array, its dtype, and what autograd needs to know about it.
+
+A tensor wraps one backend array (``_data``).  Autograd adds:
+
+* ``requires_grad`` -- whether gradients should flow to this tensor;
+* ``grad_fn`` -- the node of the op that produced it (``None`` for leaves);
+* ``grad`` -- the gradient accumulated into a leaf by ``backward()``;
+* a version counter -- bumped by every in-place change, shared with views,
+  so autograd can refuse to use a saved tensor that was modified.
+
+Math, shape, indexing and conversion methods (``x.sum()``, ``x @ y``,
+``x.reshape(...)``, ``x.to(...)``) are the functions of ``profundo.ops``,
+attached to this class in ``profundo/ops/__init__.py``: one function serves as
+``profundo.sum(x)`` and as ``x.sum()``.
+"""
+import copy as _copy
+import warnings
+import weakref
+
+from ._backend import xp
+from ._dtype import _FROM_NP, get_default_dtype
+from ._errors import error
+from .autograd import grad_mode
+
+_new = object.__new__
+
+
+class Size(tuple):
+    """The type of ``tensor.shape``: a tuple of ints, like ``torch.Size``."""
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __repr__(self):
+        return f"profundo.Size({list(self)})"
+
+    def __getitem__(self, item):
+        r = tuple.__getitem__(self, item)
+        return Size(r) if isinstance(item, slice) else r
+
+
+class device:
+    """Where a tensor lives.  profundo computes on the CPU (NumPy)."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type="cpu", index=None):
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        type = str(type)
+        if ":" in type:
+            type, idx = type.split(":", 1)
+            index = int(idx)
+        if type != "cpu":
+            raise error(RuntimeError, "device",
+                        f"device type {type!r} is not available: profundo runs on the CPU",
+                        "usa device='cpu' (el backend de GPU con CuPy aún no existe)")
+        self.type, self.index = type, index
+
+    def __repr__(self):
+        return f"device(type='{self.type}')"
+
+    def __str__(self):
+        return self.type
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and other.type == self.type
+
+    def __hash__(self):
+        return hash(self.type)
+
+
+CPU = device("cpu")
+
+
+class _HookHandle:
+    """Returned by ``register_hook``: ``handle.remove()`` unregisters the hook."""
+
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        for i, h in enumerate(self._hooks):
+            if h is self._hook:
+                del self._hooks[i]
+                break
+
+
+class Tensor:
+    """A multi-dimensional array with automatic differentiation.
+
+    Create tensors with ``profundo.tensor(data)``, ``profundo.zeros(...)``,
+    and friends.  ``Tensor(data)`` and ``Tensor(*sizes)`` work like
+    ``torch.Tensor`` (float32)."""
+
+    # NumPy: ``ndarray + tensor`` must call Tensor.__radd__ (and stay in the graph)
+    __array_ufunc__ = None
+    __array_priority__ = 1000
+
+    # class-level defaults: a fresh tensor only needs ``_data`` set
+    _requires_grad = False
+    grad_fn = None
+    _output_nr = 0
+    _grad = None
+    _vc = None            # version counter: [int], shared with views; None means version 0
+    _base = None          # the tensor this one is a view of
+    _view_steps = ()      # how to replay the view from _base: ((Function, args), ...)
+    _acc_ref = None       # weakref to this leaf's AccumulateGrad node
+    _retains_grad = False
+    _hooks = None
+
+    def __init__(self, *args):
+        # legacy constructor, like torch.Tensor: Tensor([1, 2]) or Tensor(2, 3)
+        fdt = get_default_dtype().np
+        if len(args) == 1 and not isinstance(args[0], int):
+            data = args[0]
+            self._data = xp.array(data._data if isinstance(data, Tensor) else data, dtype=fdt)
+        elif all(isinstance(a, int) for a in args):
+            self._data = xp.empty(args, dtype=fdt)
+        else:
+            raise error(TypeError, "Tensor", f"expected data or sizes, got {args!r}",
+                        "usa profundo.tensor(datos) o profundo.empty(filas, columnas)")
+
+    @staticmethod
+    def _make(arr):
+        """Internal fast constructor: a tensor around the array ``arr``."""
+        t = _new(Tensor)
+        t._data = arr
+        return t
+
+    # ------------------------------------------------------------ metadata
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[self._dim(dim, "size")]
+
+    def _dim(self, dim, op):
+        n = self._data.ndim
+        if not -max(n, 1) <= dim < max(n, 1):
+            raise error(IndexError, op,
+                        f"Dimension out of range (expected to be in range of [{-max(n, 1)}, {max(n, 1) - 1}], "
+                        f"but got {dim})", "las dimensiones van de 0 a x.dim()-1 (o negativas desde el final)")
+        return dim % n if n else 0
+
+    @property
+    def dtype(self):
+        return _FROM_NP[self._data.dtype]
+
+    @property
+    def device(self):
+        return CPU
+
+    @property
+    def is_cuda(self):
+        return False
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self):
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self):
+        return self._data.itemsize
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
+
+    def is_complex(self):
+        return False
+
+    def is_contiguous(self, memory_format=None):
+        return self._data.flags.c_contiguous
+
+    def stride(self, dim=None):
+        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        return st if dim is None else st[self._dim(dim, "stride")]
+
+    def data_ptr(self):
+        return self._data.__array_interface__["data"][0]
+
+    # ------------------------------------------------------------ autograd
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad=True):
+        requires_grad = bool(requires_grad)
+        if self.grad_fn is not None:
+            if not requires_grad:
+                raise error(RuntimeError, None,
+                            "you can only change requires_grad flags of leaf variables. If you want to use a "
+                            "computed variable in a subgraph that doesn't require differentiation use "
+                            "var_no_grad = var.detach().",
+                            "usa .detach() para cortar el grafo en un tensor calculado")
+            return self
+        if requires_grad and self._data.dtype.kind != "f":
+            raise error(RuntimeError, None,
+                        f"Only Tensors of floating point and complex dtype can require gradients (got {self.dtype})",
+                        "convierte primero a flotante: x = x.float() (o dtype=profundo.float32 al crearlo)")
+        self._requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def grad(self):
+        if self.grad_fn is not None and not self._retains_grad:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+                "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
+                "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor."
+                "\nPista: solo las hojas (tensores creados por ti con requires_grad=True) guardan .grad",
+                UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise error(TypeError, "grad", f"assigned grad expected to be a Tensor or None but got "
+                            f"{type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise error(RuntimeError, "grad", "assigned grad has data of a different size "
+                            f"({list(value.shape)} vs {list(self.shape)})")
+            if value._data.dtype != self._data.dtype:
+                raise error(RuntimeError, "grad", "assigned grad has data of a different type "
+                            f"({value.dtype} vs {self.dtype})")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    def retain_grad(self):
+        """Keep ``.grad`` for this non-leaf tensor during backward."""
+        if not self._requires_grad:
+            raise error(RuntimeError, "retain_grad",
+                        "can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        node = self.grad_fn
+        if node._retained is None:
+            node._retained = {}
+        node._retained[self._output_nr] = weakref.ref(self)
+        self._retains_grad = True
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a
+        returned tensor replaces the gradient.  Returns a handle with ``remove()``."""
+        if not self._requires_grad:
+            raise error(RuntimeError, "register_hook",
+                        "cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            node = self.grad_fn
+            if node._hooks is None:
+                node._hooks = {}
+            hooks = node._hooks.setdefault(self._output_nr, [])
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Compute the gradient of this tensor w.r.t. the graph leaves.
+
+        Gradients are *accumulated* into each leaf's ``.grad`` (like PyTorch):
+        reset them with ``x.grad = None`` or ``x.grad.zero_()`` between steps."""
+        from .autograd import engine
+        engine.backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def detach(self):
+        """A tensor sharing this one's data (and version counter), out of the graph."""
+        t = Tensor._make(self._data)
+        t._vc = self._version_counter()
+        return t
+
+    def detach_(self):
+        if self._base is not None and self._base._requires_grad:
+            raise error(RuntimeError, "detach_",
+                        "Can't detach views in-place. Use detach() instead.")
+        self.grad_fn = None
+        self._output_nr = 0
+        self._requires_grad = False
+        return self
+
+    @property
+    def data(self):
+        """The same data out of the graph; changes to it are not tracked."""
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value):
+        self._data = value._data if isinstance(value, Tensor) else xp.asarray(value)
+
+    @property
+    def _version(self):
+        vc = self._vc
+        return vc[0] if vc is not None else 0
+
+    def _version_counter(self):
+        vc = self._vc
+        if vc is None:
+            vc = self._vc = [0]
+        return vc
+
+    def _bump_version(self):
+        vc = self._vc
+        if vc is None:
+            self._vc = [1]
+        else:
+            vc[0] += 1
+
+    def _is_view(self):
+        return self._base is not None
+
+    # ------------------------------------------------------------ Python protocols
+    def item(self):
+        if self._data.size != 1:
+            raise error(RuntimeError, "item", f"a Tensor with {self._data.size} elements cannot be "
+                        "converted to Scalar", "item() solo sirve para tensores de un elemento; usa tolist()")
+        return self._data.item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def numpy(self, *, force=False):
+        if self._requires_grad and not force:
+            raise error(RuntimeError, None,
+                        "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.",
+                        "usa x.detach().numpy() para sacar los datos del grafo")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.numpy()
+        if dtype is not None and arr.dtype != dtype:
+            if copy is False:
+                raise ValueError("__array__: a cast to another dtype needs a copy")
+            return arr.astype(dtype)
+        return arr.copy() if copy else arr
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        if self._requires_grad:
+            raise error(RuntimeError, "__dlpack__",
+                        "Can't export tensors that require gradient, use tensor.detach()")
+        kwargs = {k: v for k, v in (("max_version", max_version), ("dl_device", dl_device),
+                                    ("copy", copy)) if v is not None}
+        return self._data.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
+
+    def __len__(self):
+        if not self._data.ndim:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if not self._data.ndim:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise error(RuntimeError, None,
+                        f"Boolean value of Tensor with more than one value is ambiguous (shape {list(self.shape)})",
+                        "usa .any() o .all() para reducir a un solo valor")
+        return bool(self._data.item())
+
+    def _scalar(self, kind):
+        if self._data.size != 1:
+            raise error(ValueError, None, "only one element tensors can be converted to Python scalars",
+                        "usa item() sobre un tensor de un elemento, o tolist()")
+        return kind(self._data.item())
+
+    def __float__(self):
+        return self._scalar(float)
+
+    def __int__(self):
+        return self._scalar(int)
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data.item())
+
+    def __complex__(self):
+        return self._scalar(complex)
+
+    __hash__ = object.__hash__
+
+    def __format__(self, spec):
+        if self._data.ndim == 0 and spec:
+            return format(self._data.item(), spec)
+        return object.__format__(self, spec)
+
+    def __contains__(self, element):
+        return bool((self == element).any())
+
+    def __repr__(self):
+        from ._printing import tensor_repr
+        return tensor_repr(self)
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (type(self), self._data, self._requires_grad and self.grad_fn is None))
+
+    def __deepcopy__(self, memo):
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the "
+                               "deepcopy protocol at the moment.  If you were attempting to deepcopy a module, "
+                               "this may be because of a torch.nn.utils.weight_norm usage, see "
+                               "https://github.com/pytorch/pytorch/pull/103001")
+        if id(self) in memo:
+            return memo[id(self)]
+        new = _new(type(self))
+        memo[id(self)] = new
+        new._data = self._data.copy()
+        new._requires_grad = self._requires_grad
+        if self._grad is not None:
+            new._grad = _copy.deepcopy(self._grad, memo)
+        for k, v in self.__dict__.items():  # user attributes (e.g. on nn.Parameter subclasses)
+            if k not in _INTERNAL:
+                setattr(new, k, _copy.deepcopy(v, memo))
+        return new
+
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None, non_blocking=False):
+        raise error(RuntimeError, "cuda", "Torch not compiled with CUDA enabled: profundo runs on the CPU",
+                    "quita .cuda() / .to('cuda'); profundo calcula en la CPU")
+
+
+_INTERNAL = frozenset({"_data", "_requires_grad", "grad_fn", "_output_nr", "_grad", "_vc", "_base",
+                       "_view_steps", "_acc_ref", "_retains_grad", "_hooks"})
+
+
+def _rebuild(cls, data, requires_grad):
+    t = _new(cls)
+    t._data = data
+    if requires_grad:
+        t._requires_grad = True
+    return t
+
+
+def is_grad_enabled():
+    return grad_mode.STATE.enabled

@@ -1,0 +1,21 @@
+import numpy as np
+import pytest
+
+import profundo
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state():
+    """Every test starts with grad mode on, anomaly mode off and a fixed seed."""
+    profundo.manual_seed(0)
+    yield
+    profundo.autograd.grad_mode.STATE.enabled = True
+    profundo.autograd.anomaly.STATE.enabled = False
+
+
+def to_profundo(a, requires_grad=False):
+    """A profundo tensor over a copy of ``a`` that keeps its memory layout."""
+    t = profundo.from_numpy(np.array(a, copy=True, order="K"))
+    if requires_grad and t.is_floating_point():
+        t.requires_grad_()
+    return t

@@ -1,0 +1,102 @@
+"""Registry-driven op tests against PyTorch (the oracle)."""
+import numpy as np
+import pytest
+
+import profundo
+from registry import OPS, Maker
+
+torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.torch
+
+TOL = {np.float32: dict(rtol=1.3e-6, atol=1e-5), np.float64: dict(rtol=1e-7, atol=1e-7)}
+
+
+def build(lib, sample, dtype, requires_grad):
+    """Sample arrays -> tensors of ``lib`` (the same values for both libraries)."""
+    args, leaves = [], []
+    for a in sample.args:
+        if isinstance(a, np.ndarray):
+            arr = np.array(a.astype(dtype) if a.dtype.kind == "f" else a, copy=True, order="K")
+            if lib is torch:
+                t = torch.from_numpy(arr)
+            else:
+                t = profundo.from_numpy(arr)
+            if requires_grad and a.dtype.kind == "f":
+                t.requires_grad_(True)
+                leaves.append(t)
+            args.append(t)
+        else:
+            args.append(a)
+    return args, leaves
+
+
+def outputs(out):
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def as_np(t):
+    return t.detach().numpy() if hasattr(t, "detach") else np.asarray(t)
+
+
+def params():
+    for op in OPS:
+        for i, sample in enumerate(op.samples(Maker(hash(op.name) % 2**32))):
+            yield pytest.param(op, sample, id=f"{op.name}-{i}")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("op,sample", list(params()))
+def test_forward_matches_torch(op, sample, dtype):
+    p_args, _ = build(profundo, sample, dtype, False)
+    t_args, _ = build(torch, sample, dtype, False)
+    ours = outputs(op.fn(profundo, *p_args, **sample.kwargs))
+    ref = outputs(op.fn(torch, *t_args, **sample.kwargs))
+    assert len(ours) == len(ref)
+    for o, r in zip(ours, ref):
+        assert isinstance(o, profundo.Tensor)
+        assert tuple(o.shape) == tuple(r.shape)
+        assert o.dtype.name == str(r.dtype).split(".")[-1]
+        np.testing.assert_allclose(as_np(o), as_np(r), equal_nan=True, **TOL[dtype])
+
+
+@pytest.mark.parametrize("op,sample", [p for p in params() if p.values[0].grad])
+def test_gradients_match_torch(op, sample):
+    dtype = np.float64
+    p_args, p_leaves = build(profundo, sample, dtype, True)
+    t_args, t_leaves = build(torch, sample, dtype, True)
+    ours = [o for o in outputs(op.fn(profundo, *p_args, **sample.kwargs)) if o.requires_grad]
+    ref = [r for r in outputs(op.fn(torch, *t_args, **sample.kwargs)) if r.requires_grad]
+    assert len(ours) == len(ref)
+    if not ref:
+        return
+    rng = np.random.default_rng(1)
+    ups = [rng.standard_normal(tuple(r.shape)) for r in ref]
+    profundo.autograd.backward(ours, [profundo.tensor(u) for u in ups])
+    torch.autograd.backward(ref, [torch.from_numpy(u) for u in ups])
+    for pl, tl in zip(p_leaves, t_leaves):
+        expected = np.zeros(tuple(tl.shape)) if tl.grad is None else tl.grad.numpy()
+        got = np.zeros(tuple(pl.shape)) if pl.grad is None else pl.grad.numpy()
+        assert got.shape == expected.shape
+        np.testing.assert_allclose(got, expected, **TOL[dtype])
+
+
+def error_params():
+    for op in OPS:
+        if op.errors:
+            for i, sample in enumerate(op.errors(Maker(7))):
+                yield pytest.param(op, sample, id=f"{op.name}-{i}")
+
+
+@pytest.mark.parametrize("op,sample", list(error_params()))
+def test_error_parity(op, sample):
+    """Both libraries refuse the same bad input, with the same kind of error;
+    profundo's message names the op and carries a Spanish hint."""
+    t_args, _ = build(torch, sample, np.float32, False)
+    with pytest.raises(Exception) as ref:
+        op.fn(torch, *t_args, **sample.kwargs)
+    p_args, _ = build(profundo, sample, np.float32, False)
+    with pytest.raises(Exception) as ours:
+        op.fn(profundo, *p_args, **sample.kwargs)
+    assert isinstance(ours.value, type(ref.value)) or isinstance(ref.value, type(ours.value)), \
+        (type(ours.value), type(ref.value), str(ours.value))
+    assert "Pista:" in str(ours.value), str(ours.value)
