@@ -75,7 +75,7 @@ def from_numpy_dtype(np_dtype, op="tensor"):
     if d is None:
         d = _FROM_NP.get(np.dtype(np_dtype)) if not isinstance(np_dtype, np.dtype) else None
         if d is None:
-            name = getattr(np_dtype, "name", str(np_dtype))
+            name = getattr(getattr(np_dtype, "type", None), "__name__", str(np_dtype))
             raise error(TypeError, op,
                         f"can't convert np.ndarray of type numpy.{name}. The only supported types are: "
                         "float64, float32, float16, int64, int32, int16, int8, uint8, and bool.",

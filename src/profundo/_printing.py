@@ -38,7 +38,11 @@ def format_array(arr, prefix="tensor("):
         fmt = str
     flat = [fmt(v) for v in arr.reshape(-1).tolist()] if arr.size <= 1000 else None
     if flat is not None:
-        width = max((len(s) for s in flat), default=0)
+        # like torch, the column width comes from the finite values only
+        finite = arr.reshape(-1) if arr.dtype.kind != "f" else np.isfinite(arr.reshape(-1))
+        widths = [len(s) for s, ok in zip(flat, finite.tolist() if arr.dtype.kind == "f" else [True] * len(flat))
+                  if ok] or [len(s) for s in flat]
+        width = max(widths, default=0)
         strings = np.array([s.rjust(width) for s in flat], dtype=object).reshape(arr.shape)
         return np.array2string(strings, separator=", ", prefix=prefix, max_line_width=80,
                                formatter={"all": lambda s: s}, threshold=1000)

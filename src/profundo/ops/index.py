@@ -45,6 +45,8 @@ class Slice(Op):
     @staticmethod
     def forward(ctx, x, key):
         ctx.in_shape, ctx.key = x._data.shape, key
+        if not any(k is Ellipsis for k in key):
+            key = key + (Ellipsis,)  # NumPy then returns a 0-d view, not a scalar copy
         return x._data[key]
 
     @staticmethod
@@ -75,6 +77,13 @@ class IndexPut(Op):
         ctx.key, ctx.accumulate = key, accumulate
         out = x._data.copy()
         v = values._data if isinstance(values, Tensor) else values
+        if isinstance(v, xp.ndarray) and v.ndim:
+            # like PyTorch, leading size-1 dims of the value may exceed the target's dims
+            target = out[key].shape
+            lead = v.ndim - len(target)
+            if lead > 0 and all(s == 1 for s in v.shape[:lead]):
+                ctx.v_shape = v.shape
+                v = v.reshape(v.shape[lead:])
         if accumulate:
             _backend.scatter_add(out, key, v)
         else:
@@ -85,8 +94,23 @@ class IndexPut(Op):
     def backward(ctx, g):
         _, _, nv, _ = ctx.needs_input_grad
         gx = g if ctx.accumulate else IndexPut.apply(g, ctx.key, 0.0, False)
-        gv = _index(g, ctx.key) if nv else None
+        gv = None
+        if nv:
+            gv = _index(g, ctx.key)
+            v_shape = ctx.__dict__.get("v_shape")
+            if v_shape is not None:  # undo the dropped leading size-1 dims
+                gv = _to_value_shape(gv, v_shape)
         return gx, None, gv, None
+
+
+def _to_value_shape(gv, v_shape):
+    """Sum a gradient with the target's shape down to the value's core shape
+    (its shape without leading 1s), then restore those leading 1s."""
+    from ..autograd.engine import sum_to
+    core = v_shape
+    while len(core) > gv.ndim and core[0] == 1:
+        core = core[1:]
+    return sum_to(gv, core).reshape(v_shape)
 
 
 def _index(x, parts):

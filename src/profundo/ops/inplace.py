@@ -102,7 +102,7 @@ def apply_inplace(self, op, fn, *args):
         _write(self, result._data, op)
         return self
     _check_leaf(self, op)
-    result = fn(self, *args)
+    result = fn(_snapshot(self), *args)
     if result._data.dtype != self._data.dtype:
         if not _castable(result._data.dtype, self._data.dtype):
             _write(self, result._data, op)  # raises the cast error
@@ -110,6 +110,15 @@ def apply_inplace(self, op, fn, *args):
     _write(self, result._data, op)
     _rebase(self, result)
     return self
+
+
+def _snapshot(t):
+    """``t``'s current value and history in a new tensor object.  The op reads
+    (and may save for backward) the snapshot, so writing the result into
+    ``t`` afterwards does not change what its backward will see."""
+    s = Tensor._make(t._data.copy())
+    s.grad_fn, s._output_nr, s._requires_grad = t.grad_fn, t._output_nr, t._requires_grad
+    return s
 
 
 def _rebase(self, result):
