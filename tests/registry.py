@@ -110,6 +110,13 @@ def bad_dim(make):
     return [Sample((make((2, 3)),), dict(dim=2)), Sample((make((2, 3)),), dict(dim=-3))]
 
 
+def _double_backward(T, f, a, g):
+    """The gradient of f at a (for upstream g), built with create_graph=True."""
+    if not a.requires_grad:
+        a.requires_grad_()
+    return T.autograd.grad(f(a), a, g, create_graph=True)[0]
+
+
 def _op(name, fn, samples, **kw):
     return OpInfo(name, fn, samples, **kw)
 
@@ -171,6 +178,12 @@ OPS = [
     _op("atanh", lambda T, a: T.atanh(a), unary(-0.9, 0.9)),
     _op("sigmoid", lambda T, a: T.sigmoid(a), unary(-6, 6)),
     _op("relu", lambda T, a: T.relu(a), unary(), gradgrad=False),
+    _op("relu_double_backward", lambda T, a, g: _double_backward(T, T.relu, a, g),
+        lambda make: [Sample((make((2, 3)), make((2, 3))))], gradgrad=False),
+    _op("tanh_double_backward", lambda T, a, g: _double_backward(T, T.tanh, a, g),
+        lambda make: [Sample((make((2, 3)), make((2, 3))))]),
+    _op("sigmoid_double_backward", lambda T, a, g: _double_backward(T, T.sigmoid, a, g),
+        lambda make: [Sample((make((2, 3)), make((2, 3))))]),
     _op("sign", lambda T, a: T.sign(a), unary(), gradgrad=False),
     _op("floor", lambda T, a: T.floor(a), unary(), gradgrad=False),
     _op("ceil", lambda T, a: T.ceil(a), unary(), gradgrad=False),
@@ -231,6 +244,10 @@ OPS = [
     _op("softmax", lambda T, a, **kw: T.softmax(a, **kw),
         lambda make: [Sample((make((2, 3)),), dict(dim=1)), Sample((make((2, 3, 4)),), dict(dim=0)),
                       Sample((make((2, 3)) * 100,), dict(dim=-1))], errors=bad_dim),
+    _op("softmax_double_backward", lambda T, a, g: _double_backward(T, lambda t: T.softmax(t, dim=1), a, g),
+        lambda make: [Sample((make((2, 3)), make((2, 3))))]),
+    _op("log_softmax_double_backward", lambda T, a, g: _double_backward(T, lambda t: T.log_softmax(t, dim=0), a, g),
+        lambda make: [Sample((make((2, 3)), make((2, 3))))]),
     _op("log_softmax", lambda T, a, **kw: T.log_softmax(a, **kw),
         lambda make: [Sample((make((2, 3)),), dict(dim=1)), Sample((make((2, 3)) * 100,), dict(dim=-1))]),
     # ---------------------------------------------------------- shape

@@ -48,30 +48,27 @@ def gradient_edge(t):
     return None
 
 
-def _validate(node, result):
-    """Check each gradient a node returned against the input it belongs to:
-    unbroadcast it to the input's shape and cast it to the input's dtype."""
-    out = []
-    anomaly_on = anomaly.STATE.enabled
-    for i, (e, g) in enumerate(zip(node._edges, result)):
-        if e is None or g is None:
-            out.append(None)
-            continue
-        if not isinstance(g, Tensor):
-            g = Tensor._make(xp.asarray(g))
-        shape, dt = e[0]._out_meta[e[1]]
-        arr = g._data
-        if arr.shape != shape:
-            if not _expandable(shape, arr.shape):
-                raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - "
-                                   f"got {list(arr.shape)} but expected shape compatible with {list(shape)}")
-            g = sum_to(g, shape)
-        if g._data.dtype != dt:
-            g = g.to(dt)
-        if anomaly_on and anomaly.STATE.check_nan and xp.isnan(g._data).any():
+def _fit(node, i, g, meta):
+    """Make gradient ``i`` of ``node`` fit the input it belongs to: a Tensor,
+    summed down to the input's shape (the one unbroadcast rule), in its dtype."""
+    shape, dt = meta
+    if not isinstance(g, Tensor):
+        g = Tensor._make(xp.asarray(g))
+    arr = g._data
+    if arr.shape != shape:
+        if not _expandable(shape, arr.shape):
+            raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - "
+                               f"got {list(arr.shape)} but expected shape compatible with {list(shape)}")
+        g = sum_to(g, shape)
+    if g._data.dtype != dt:
+        g = g.to(dt)
+    return g
+
+
+def _check_nan(node, result):
+    for i, g in enumerate(result):
+        if g is not None and xp.isnan(xp.asarray(g._data if isinstance(g, Tensor) else g)).any():
             raise _nan_error(node, i)
-        out.append(g)
-    return out
 
 
 def _nan_error(node, i):
@@ -138,49 +135,75 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
             heapq.heappush(heap, (-node._seq, tie, node))
             tie += 1
 
+    heappop, heappush = heapq.heappop, heapq.heappush
     state = grad_mode.STATE
     prev_mode = state.enabled
     state.enabled = create_graph
+    node = None  # the next node to run, when it is the only ready one (a chain: no heap needed)
+    anomaly_on = anomaly.STATE.enabled and anomaly.STATE.check_nan
     try:
-        while heap:
-            node = heapq.heappop(heap)[2]
+        while node is not None or heap:
+            if node is None:
+                node = heappop(heap)[2]
             buf = buffers.pop(node, None)
-            if buf is not None and node._hooks:
-                _run_hooks(node, buf)
-            if buf is not None and node._retained:
-                _retain(node, buf)
-            if node in capture_at:
+            if buf is not None:
+                if node._hooks:
+                    _run_hooks(node, buf)
+                if node._retained:
+                    _retain(node, buf)
+            if capture_at and node in capture_at:
                 for nr, slot in capture_at[node]:
                     captured[slot] = buf[nr] if buf is not None else None
             if needed is not None and node not in needed:
+                node = None
                 continue
             if type(node) is AccumulateGrad:
                 if accumulate and buf is not None and buf[0] is not None:
                     g = buf[0]
                     arr = g._data
-                    owned = (counts.get(id(arr), 0) <= 1 and arr.flags.owndata
-                             and arr.flags.writeable and arr.flags.c_contiguous)
+                    flags = arr.flags
+                    owned = (counts.get(id(arr), 0) <= 1 and flags.owndata
+                             and flags.writeable and flags.c_contiguous)
                     node.accumulate(g, owned, create_graph)
+                node = None
                 continue
+            edges = node._edges
             if buf is None:
-                result = (None,) * len(node._edges)  # nothing flowed here: nothing to propagate
+                result = (None,) * len(edges)  # nothing flowed here: nothing to propagate
             else:
-                result = _validate(node, node._apply_backward(buf))
-            if not keep_graph:
+                result = node._apply_backward(buf)
+                if anomaly_on:
+                    _check_nan(node, result)
+            if not keep_graph and node._saved is not None:
                 node._release()
-            for e, g in zip(node._edges, result):
+            ready = None
+            for i, (e, g) in enumerate(zip(edges, result)):
                 if e is None:
                     continue
                 nxt, nr = e
                 if g is not None:
+                    if g.__class__ is not Tensor or g._data.shape != nxt._out_meta[nr][0] \
+                            or g._data.dtype != nxt._out_meta[nr][1]:
+                        g = _fit(node, i, g, nxt._out_meta[nr])
                     k = id(g._data)
                     counts[k] = counts.get(k, 0) + 1
-                    _add_to_buffer(buffers, nxt, nr, g)
+                    b = buffers.get(nxt)
+                    if b is None:
+                        b = buffers[nxt] = [None] * len(nxt._out_meta)
+                    cur = b[nr]
+                    b[nr] = g if cur is None else cur + g
                 d = deps[nxt] - 1
                 deps[nxt] = d
                 if d == 0:
-                    heapq.heappush(heap, (-nxt._seq, tie, nxt))
-                    tie += 1
+                    if ready is not None:
+                        heappush(heap, (-ready._seq, tie, ready))
+                        tie += 1
+                    ready = nxt
+            if ready is not None and heap and -heap[0][0] > ready._seq:
+                heappush(heap, (-ready._seq, tie, ready))  # an older-created node waits its turn
+                tie += 1
+                ready = None
+            node = ready
     finally:
         state.enabled = prev_mode
     return captured

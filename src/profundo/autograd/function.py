@@ -33,6 +33,7 @@ from ..tensor import Tensor
 from . import anomaly, grad_mode
 
 _sequence = itertools.count()
+_new = object.__new__
 
 FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -65,8 +66,12 @@ class Node:
     _retained = None       # {output_nr: weakref(tensor)} for tensor.retain_grad()
     _hooks = None          # {output_nr: [hook, ...]} for tensor.register_hook()
     _trace = None          # forward stack, kept in anomaly mode
-    needs_input_grad = ()
     materialize_grads = True
+
+    @property
+    def needs_input_grad(self):
+        """Per forward input: does it need a gradient? (derived from the edges)"""
+        return tuple(e is not None for e in self._edges)
 
     def name(self):
         return type(self).__name__
@@ -108,7 +113,8 @@ class Node:
             kind = type(item)
             if kind is tuple:                       # (input tensor, version when saved)
                 t, version = item
-                if t._version != version:
+                vc = t._vc
+                if (vc[0] if vc is not None else 0) != version:
                     raise _version_error(t, t._version, version, self)
                 out.append(t)
             elif kind is _SavedOutput:              # an output: rebuilt with this node as grad_fn
@@ -156,8 +162,8 @@ class BackwardNode(Node):
 
     def _apply_backward(self, grads):
         if self.materialize_grads:
-            for i, g in enumerate(grads):
-                if g is None:
+            for i in range(len(grads)):
+                if grads[i] is None:
                     shape, dt = self._out_meta[i]
                     grads[i] = Tensor._make(xp.zeros(shape, dt))
         result = self._forward_cls.backward(self, *grads)
@@ -260,6 +266,10 @@ class Function:
             raise _wrapped_error(cls, args, e) from None
         if record:
             return _record(cls, ctx, args, out)
+        if type(out) is xp.ndarray and not cls.is_view:  # the common case, inlined
+            t = _new(Tensor)
+            t._data = out
+            return t
         if type(out) is tuple:
             outs = tuple(_to_tensor(o) for o in out)
             if cls.is_view:
@@ -285,31 +295,31 @@ def _record(cls, ctx, args, out):
     edges = []
     for a in args:
         if isinstance(a, Tensor):
-            if a.grad_fn is not None:
-                edges.append((a.grad_fn, a._output_nr))
+            fn = a.grad_fn
+            if fn is not None:
+                edges.append((fn, a._output_nr))
             elif a._requires_grad:
                 edges.append((accumulator_for(a), 0))
             else:
                 edges.append(None)
         else:
             edges.append(None)
-    ctx._edges = edges = tuple(edges)
-    ctx.needs_input_grad = tuple(e is not None for e in edges)
+    ctx._edges = tuple(edges)
     ctx._seq = next(_sequence)
     multi = type(out) is tuple
     outs = out if multi else (out,)
-    non_diff = ctx.__dict__.get("_non_differentiable", ())
+    non_diff = ctx.__dict__.get("_non_differentiable")
     results, meta = [], []
     for i, o in enumerate(outs):
         t = _to_tensor(o)
         arr = t._data
         meta.append((arr.shape, arr.dtype))
-        if arr.dtype.kind == "f" and not any(o is n for n in non_diff):
+        if arr.dtype.kind == "f" and not (non_diff and any(o is n for n in non_diff)):
             t._requires_grad = True
             t.grad_fn = ctx
             t._output_nr = i
         results.append(t)
-    ctx._out_meta = tuple(meta)
+    ctx._out_meta = meta
     if ctx._saved is not None:
         _pack_saved(ctx, outs, results)
     if cls.is_view:
@@ -321,15 +331,18 @@ def _record(cls, ctx, args, out):
 
 
 def _pack_saved(ctx, outs, results):
+    """Record what save_for_backward kept: an input with its current version,
+    an output as a _SavedOutput, other values as they are."""
     packed = []
     for item in ctx._saved:
-        for i, o in enumerate(outs):
-            if item is o or item is results[i]:
+        for i in range(len(outs)):
+            if item is outs[i] or item is results[i]:
                 packed.append(_SavedOutput(i, results[i]))
                 break
         else:
             if isinstance(item, Tensor):
-                packed.append((item, item._version))
+                vc = item._vc
+                packed.append((item, vc[0] if vc is not None else 0))
             elif isinstance(item, xp.generic):  # NumPy returns scalars from 0-d math
                 packed.append(xp.asarray(item))
             else:

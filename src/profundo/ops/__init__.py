@@ -49,6 +49,19 @@ for _name in dir(inplace):
         _METHODS[_name] = getattr(inplace, _name)
 
 
+_NUMBER = (int, float, bool)
+
+
+def _fast_binary(op_cls, name):
+    """``tensor <op> other`` straight to the op (the hot path of every model)."""
+    def method(self, other):
+        if other.__class__ is not Tensor and not isinstance(other, _NUMBER):
+            other = check_operand(name, other)
+        return op_cls.apply(self, other)
+    method.__name__ = f"__{name}__"
+    return method
+
+
 def _reflected(fn):
     def method(self, other):
         return fn(check_operand(fn.__name__, other), self)
@@ -60,10 +73,10 @@ def _invert(self):
 
 
 _METHODS.update(
-    __add__=elementwise.add, __radd__=elementwise.add,
-    __sub__=elementwise.sub, __rsub__=_reflected(elementwise.sub),
-    __mul__=elementwise.mul, __rmul__=elementwise.mul,
-    __truediv__=elementwise.div, __rtruediv__=_reflected(elementwise.div),
+    __add__=_fast_binary(elementwise.Add, "add"), __radd__=_fast_binary(elementwise.Add, "add"),
+    __sub__=_fast_binary(elementwise.Sub, "sub"), __rsub__=_reflected(elementwise.sub),
+    __mul__=_fast_binary(elementwise.Mul, "mul"), __rmul__=_fast_binary(elementwise.Mul, "mul"),
+    __truediv__=_fast_binary(elementwise.Div, "div"), __rtruediv__=_reflected(elementwise.div),
     __floordiv__=elementwise.floor_divide, __rfloordiv__=_reflected(elementwise.floor_divide),
     __mod__=elementwise.remainder, __rmod__=_reflected(elementwise.remainder),
     __pow__=elementwise.pow, __rpow__=_reflected(elementwise.pow),

@@ -52,6 +52,12 @@ def operands(a, b):
             dt = result_np_dtype((xa, xb))
         else:
             xb = b
+            kind, tb = xa.dtype.kind, type(b)
+            if kind == "f" and (tb is float or tb is int):
+                # the number takes the tensor's dtype; as a 0-d array NumPy handles it ~2x faster
+                return xa, xp.array(b, xa.dtype)
+            if tb is int and kind in "iu":
+                return xa, xb  # a Python int never changes an integer tensor's dtype
             dt = result_np_dtype((xa,), (b,))
             if dt == xa.dtype:
                 return xa, xb

@@ -26,6 +26,11 @@ class Sub(Op):
     @staticmethod
     def forward(ctx, a, b):
         xa, xb = operands(a, b)
+        if getattr(xa, "dtype", None) == bool or getattr(xb, "dtype", None) == bool:
+            raise error(RuntimeError, "sub",
+                        "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+                        "to invert a mask, use the `~` or `logical_not()` operator instead.",
+                        "para invertir una máscara usa ~mascara")
         return xa - xb
 
     @staticmethod
@@ -460,7 +465,25 @@ class Tanh(Op):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return g * (1 - y * y)
+        return TanhGrad.apply(g, y)  # g * (1 - y²) as one op
+
+
+class TanhGrad(Op):
+    """``g * (1 - y²)``: tanh's backward as a single op (fewer Python calls),
+    itself differentiable for second derivatives."""
+
+    node_name = "TanhBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, y):
+        ctx.save_for_backward(g, y)
+        a = y._data
+        return g._data * (1 - a * a)
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, y = ctx.saved_tensors
+        return gg * (1 - y * y), gg * g * -2 * y
 
 
 class Asinh(Op):
@@ -512,20 +535,55 @@ class Sigmoid(Op):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return g * y * (1 - y)
+        return SigmoidGrad.apply(g, y)  # g * y * (1 - y) as one op
+
+
+class SigmoidGrad(Op):
+    """``g * y * (1 - y)``: sigmoid's backward as a single, differentiable op."""
+
+    node_name = "SigmoidBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, y):
+        ctx.save_for_backward(g, y)
+        a = y._data
+        return g._data * a * (1 - a)
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, y = ctx.saved_tensors
+        return gg * y * (1 - y), gg * g * (1 - 2 * y)
 
 
 class Relu(Op):
     @staticmethod
     def forward(ctx, x):
-        y = xp.maximum(x._data, 0)
+        a = x._data
+        y = xp.maximum(a, xp.zeros((), a.dtype))
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return g * (y > 0)
+        return ThresholdGrad.apply(g, y)  # g where y > 0, else 0
+
+
+class ThresholdGrad(Op):
+    """``g * (y > 0)``: relu's backward as a single op (linear in ``g``)."""
+
+    node_name = "ThresholdBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, y):
+        mask = y._data > 0
+        ctx.save_for_backward(mask)
+        return xp.multiply(g._data, mask, dtype=g._data.dtype)
+
+    @staticmethod
+    def backward(ctx, gg):
+        (mask,) = ctx.saved_tensors
+        return gg * mask, None
 
 
 class Sign(Op):
@@ -675,12 +733,6 @@ def add(input, other, *, alpha=1):
 
 def sub(input, other, *, alpha=1):
     other = check_operand("sub", other)
-    if isinstance(input, Tensor) and input._data.dtype.kind == "b" or \
-            isinstance(other, Tensor) and other._data.dtype.kind == "b":
-        raise error(RuntimeError, "sub",
-                    "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
-                    "invert a mask, use the `~` or `logical_not()` operator instead.",
-                    "para invertir una máscara usa ~mascara")
     if alpha != 1:
         other = other * alpha
     return Sub.apply(input, other)

@@ -5,24 +5,53 @@ from ._base import Op, error, expand_reduced, float_arr, keepdim_shape, norm_dim
 def _shift(a, axis):
     """The max along ``axis`` (kept), with infinities replaced by 0 so that
     ``a - m`` never computes ``inf - inf``."""
-    m = xp.max(a, axis=axis, keepdims=True) if a.size else xp.zeros(keepdim_shape(a.shape, axis), a.dtype)
-    return xp.where(xp.isfinite(m), m, 0)
+    if not a.size:
+        return xp.zeros(keepdim_shape(a.shape, axis), a.dtype)
+    m = xp.max(a, axis=axis, keepdims=True)
+    if not xp.isfinite(m).all():
+        m = xp.where(xp.isfinite(m), m, 0)
+    return m
 
 
 class Softmax(Op):
     @staticmethod
     def forward(ctx, x, dim):
         a = float_arr(x)
-        e = xp.exp(a - _shift(a, (dim,)))
-        y = e / xp.sum(e, axis=dim, keepdims=True)
-        ctx.save_for_backward(y)
+        e = a - _shift(a, (dim,))
+        xp.exp(e, out=e)
+        e /= xp.sum(e, axis=dim, keepdims=True)
+        ctx.save_for_backward(e)
         ctx.dim = dim
-        return y
+        return e
 
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return y * (g - (g * y).sum(dim=ctx.dim, keepdim=True)), None
+        return SoftmaxGrad.apply(g, y, ctx.dim), None
+
+
+class SoftmaxGrad(Op):
+    """``y * (g - sum(g * y))``: softmax's backward as one op, itself differentiable."""
+
+    node_name = "SoftmaxBackwardDataBackward0"
+
+    @staticmethod
+    def forward(ctx, g, y, dim):
+        ctx.save_for_backward(g, y)
+        ctx.dim = dim
+        gy = g._data * y._data
+        s = xp.sum(gy, axis=dim, keepdims=True)
+        gy -= y._data * s
+        return gy
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, y = ctx.saved_tensors
+        d = ctx.dim
+        s = (g * y).sum(dim=d, keepdim=True)
+        grad_g = SoftmaxGrad.apply(gg, y, d)  # linear in g
+        grad_y = gg * (g - s) - g * (gg * y).sum(dim=d, keepdim=True)
+        return grad_g, grad_y, None
 
 
 class LogSoftmax(Op):
@@ -30,15 +59,39 @@ class LogSoftmax(Op):
     def forward(ctx, x, dim):
         a = float_arr(x)
         shifted = a - _shift(a, (dim,))
-        y = shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
-        ctx.save_for_backward(y)
+        lse = xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
+        shifted -= lse
+        ctx.save_for_backward(shifted)
         ctx.dim = dim
-        return y
+        return shifted
 
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return g - y.exp() * g.sum(dim=ctx.dim, keepdim=True), None
+        return LogSoftmaxGrad.apply(g, y, ctx.dim), None
+
+
+class LogSoftmaxGrad(Op):
+    """``g - exp(y) * sum(g)``: log_softmax's backward as one op, itself differentiable."""
+
+    node_name = "LogSoftmaxBackwardDataBackward0"
+
+    @staticmethod
+    def forward(ctx, g, y, dim):
+        ctx.save_for_backward(g, y)
+        ctx.dim = dim
+        p = xp.exp(y._data)
+        p *= xp.sum(g._data, axis=dim, keepdims=True)
+        return g._data - p
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, y = ctx.saved_tensors
+        d = ctx.dim
+        p = y.exp()
+        grad_g = gg - (gg * p).sum(dim=d, keepdim=True)
+        grad_y = -gg * p * g.sum(dim=d, keepdim=True)
+        return grad_g, grad_y, None
 
 
 class Logsumexp(Op):

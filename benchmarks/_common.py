@@ -1,0 +1,61 @@
+"""Shared benchmark helpers: 1 thread for everyone, best-of-N timing, a table."""
+import os
+
+# one thread for NumPy's BLAS and for PyTorch: a second busy core makes timings noisy
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(var, "1")
+
+import sys  # noqa: E402
+import time  # noqa: E402
+
+
+def load_torch():
+    try:
+        import torch
+    except ImportError:
+        print("PyTorch is not installed: only profundo's times are shown (pip install 'profundo[torch]').")
+        return None
+    torch.set_num_threads(1)
+    return torch
+
+
+def best_time(fn, repeat=7, min_time=0.2):
+    """Seconds per call: the best of ``repeat`` runs, each long enough to time."""
+    fn()  # warm up
+    n = 1
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        dt = time.perf_counter() - t0
+        if dt >= min_time / repeat or n > 1e6:
+            break
+        n *= 2
+    runs = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        runs.append((time.perf_counter() - t0) / n)
+    return min(runs)  # the least-disturbed run: these machines are shared and noisy
+
+
+def interleaved(fns, rounds=5):
+    """Best time of each function, measured in alternation so that a noisy
+    moment on the machine hits all of them alike."""
+    best = [float("inf")] * len(fns)
+    for _ in range(rounds):
+        for i, f in enumerate(fns):
+            best[i] = min(best[i], best_time(f, repeat=3, min_time=0.06))
+    return best
+
+
+def table(title, rows, unit="us", scale=1e6):
+    """rows: (name, profundo seconds, torch seconds or None)."""
+    print(f"\n{title}")
+    print(f"{'case':<44} {'profundo':>12} {'torch':>12} {'ratio':>7}")
+    for name, ours, ref in rows:
+        r = f"{ours / ref:6.2f}x" if ref else "   n/a"
+        t = f"{ref * scale:10.1f}{unit}" if ref else f"{'-':>12}"
+        print(f"{name:<44} {ours * scale:10.1f}{unit} {t} {r}")
+    sys.stdout.flush()
