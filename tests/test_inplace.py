@@ -106,7 +106,7 @@ def test_inplace_on_a_view_rewrites_the_base_history():
 
 def test_d2l_masked_softmax_pattern():
     """d2l's masked_softmax writes through a reshape view of the scores."""
-    import torch
+    torch = pytest.importorskip("torch")
     scores = np.random.default_rng(0).standard_normal((2, 2, 4))
     valid = np.array([2, 3])
 

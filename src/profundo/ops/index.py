@@ -37,10 +37,27 @@ def normalize_key(key):
     return parts, basic
 
 
-class Slice(Op):
-    """Basic indexing: a view."""
+class Index(Op):
+    """Advanced indexing: a copy; repeated indices add up in backward."""
+
+    accumulate = True  # the same element may be picked twice
+
+    @staticmethod
+    def forward(ctx, x, key):
+        ctx.in_shape, ctx.key = x._data.shape, key
+        return x._data[key]
+
+    @classmethod
+    def backward(cls, ctx, g):
+        zeros = Tensor._make(xp.zeros(ctx.in_shape, g._data.dtype))
+        return IndexPut.apply(zeros, ctx.key, g, cls.accumulate), None
+
+
+class Slice(Index):
+    """Basic indexing (ints, slices, None, ...): a view."""
 
     is_view = True
+    accumulate = False
 
     @staticmethod
     def forward(ctx, x, key):
@@ -48,25 +65,6 @@ class Slice(Op):
         if not any(k is Ellipsis for k in key):
             key = key + (Ellipsis,)  # NumPy then returns a 0-d view, not a scalar copy
         return x._data[key]
-
-    @staticmethod
-    def backward(ctx, g):
-        zeros = Tensor._make(xp.zeros(ctx.in_shape, g._data.dtype))
-        return IndexPut.apply(zeros, ctx.key, g, False), None
-
-
-class Index(Op):
-    """Advanced indexing: a copy; repeated indices add up in backward."""
-
-    @staticmethod
-    def forward(ctx, x, key):
-        ctx.in_shape, ctx.key = x._data.shape, key
-        return x._data[key]
-
-    @staticmethod
-    def backward(ctx, g):
-        zeros = Tensor._make(xp.zeros(ctx.in_shape, g._data.dtype))
-        return IndexPut.apply(zeros, ctx.key, g, True), None
 
 
 class IndexPut(Op):

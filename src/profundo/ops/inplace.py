@@ -10,6 +10,7 @@ new node as its ``grad_fn``.  If ``self`` is a view, its base's history is
 rewritten too (``ViewScatter``), as PyTorch's CopySlices does.
 """
 from ..autograd import grad_mode
+from .._dtype import can_cast, scalar_np_dtype
 from ._base import Op, Tensor, check_operand, error, xp
 from .elementwise import Where, add, clamp, div, lerp, mul, pow, sub
 from .index import IndexPut, normalize_key
@@ -61,33 +62,37 @@ def _recording(self, args):
     return any(isinstance(a, Tensor) and a._requires_grad for a in args)
 
 
-def _write(self, values, op):
-    """Copy ``values`` (an array) into ``self``'s array, with PyTorch's cast rule."""
+def _check_target(self, src_dtype, src_shape, op):
+    """Can a result of this dtype and shape be written into ``self``? (PyTorch's rules)"""
     dst = self._data
-    if values.dtype != dst.dtype and not _castable(values.dtype, dst.dtype):
-        raise error(RuntimeError, op, f"result type {_tname(values.dtype)} can't be cast to the desired output "
+    if src_dtype != dst.dtype and not can_cast(src_dtype, dst.dtype):
+        raise error(RuntimeError, op, f"result type {_tname(src_dtype)} can't be cast to the desired output "
                     f"type {_tname(dst.dtype)}", "el resultado no cabe en el tipo del tensor; usa la versión "
                     "sin guion bajo (x = x + ...) o convierte antes con .float()")
     if not dst.flags.writeable:
         raise error(RuntimeError, op, "unsupported operation: more than one element of the written-to tensor "
                     "refers to a single memory location. Please clone() the tensor before performing the "
                     "operation.", "el tensor viene de expand(): usa .clone() antes de modificarlo")
-    if values.shape != dst.shape:
-        try:
-            shape = xp.broadcast_shapes(values.shape, dst.shape)
-        except ValueError:
-            shape = None
+    if src_shape != dst.shape:
+        shape = _broadcast_or_none(src_shape, dst.shape)
         if shape != dst.shape:
             raise error(RuntimeError, op, f"output with shape {list(dst.shape)} doesn't match the broadcast shape "
-                        f"{list(shape or values.shape)}", "una operación in-place no puede cambiar la forma del "
+                        f"{list(shape or src_shape)}", "una operación in-place no puede cambiar la forma del "
                         "tensor; usa la versión sin guion bajo")
-    xp.copyto(dst, values, casting="unsafe")
+
+
+def _broadcast_or_none(a, b):
+    try:
+        return xp.broadcast_shapes(a, b)
+    except ValueError:
+        return None
+
+
+def _write(self, values, op):
+    """Copy ``values`` (an array) into ``self``'s array."""
+    _check_target(self, values.dtype, values.shape, op)
+    xp.copyto(self._data, values, casting="unsafe")
     self._bump_version()
-
-
-def _castable(src, dst):
-    from .._dtype import can_cast
-    return can_cast(src, dst)
 
 
 def _tname(np_dtype):
@@ -104,7 +109,7 @@ def apply_inplace(self, op, fn, *args):
     _check_leaf(self, op)
     result = fn(_snapshot(self), *args)
     if result._data.dtype != self._data.dtype:
-        if not _castable(result._data.dtype, self._data.dtype):
+        if not can_cast(result._data.dtype, self._data.dtype):
             _write(self, result._data, op)  # raises the cast error
         result = result.to(self.dtype)
     _write(self, result._data, op)
@@ -145,34 +150,15 @@ def _set_history(t, src):
 
 def _fast_binary(self, ufunc, other, op):
     """No autograd involved: let NumPy write into ``self``'s array directly."""
-    o = other._data if isinstance(other, Tensor) else other
     dst = self._data
-    if isinstance(o, xp.ndarray) and o.dtype != dst.dtype and not _castable(o.dtype, dst.dtype) or \
-            isinstance(o, float) and dst.dtype.kind != "f":
-        raise error(RuntimeError, op, f"result type {_tname(o.dtype) if isinstance(o, xp.ndarray) else 'Float'} "
-                    f"can't be cast to the desired output type {_tname(dst.dtype)}",
-                    "usa la versión sin guion bajo (x = x + ...) o convierte antes con .float()")
-    if ufunc is xp.true_divide and dst.dtype.kind != "f":
-        raise error(RuntimeError, op, f"result type Float can't be cast to the desired output type "
-                    f"{_tname(dst.dtype)}", "la división da flotantes: convierte antes con .float()")
-    try:
-        ufunc(dst, o, out=dst, casting="unsafe")
-    except ValueError:
-        if not dst.flags.writeable:
-            _write(self, dst, op)  # raises the read-only error
-        shape = xp.broadcast_shapes(xp.shape(o), dst.shape) if _broadcastable(xp.shape(o), dst.shape) else xp.shape(o)
-        raise error(RuntimeError, op, f"output with shape {list(dst.shape)} doesn't match the broadcast shape "
-                    f"{list(shape)}", "una operación in-place no puede cambiar la forma del tensor") from None
+    o = other._data if isinstance(other, Tensor) else other
+    src_dtype = o.dtype if isinstance(o, xp.ndarray) else scalar_np_dtype(o)
+    if ufunc is xp.true_divide and src_dtype.kind != "f" and dst.dtype.kind != "f":
+        src_dtype = xp.dtype(xp.float32)  # true division of integers makes floats
+    _check_target(self, src_dtype, xp.shape(o), op)
+    ufunc(dst, o, out=dst, casting="unsafe")
     self._bump_version()
     return self
-
-
-def _broadcastable(a, b):
-    try:
-        xp.broadcast_shapes(a, b)
-        return True
-    except ValueError:
-        return False
 
 
 def _binary_inplace(op, ufunc, fn):
