@@ -16,7 +16,7 @@ torch = load_torch()
 
 def chain(T, x):
     y = x
-    for i in range(25):  # 4 ops per round: 100 ops
+    for _ in range(25):  # 4 ops per round: 100 ops
         y = y * 1.01
         y = y + 0.5
         y = y.tanh()
@@ -55,7 +55,6 @@ def large_rows():
     rng = np.random.default_rng(0)
     a = rng.standard_normal((256, 784)).astype(np.float32)
     w = rng.standard_normal((784, 256)).astype(np.float32) * 0.05
-    g = rng.standard_normal((256, 256)).astype(np.float32)
     cases = {
         "matmul 256x784 @ 784x256": lambda T, x, W: x @ W,
         "softmax(dim=1) 256x784": lambda T, x, W: T.softmax(x, dim=1),
@@ -76,7 +75,7 @@ def large_rows():
             out0 = f(T, x, W)
             up = T.tensor(rng.standard_normal(tuple(out0.shape)).astype(np.float32))
 
-            def run(T=T, x=x, W=W, up=up):
+            def run(T=T, x=x, W=W, up=up, f=f):
                 x.grad = None
                 W.grad = None
                 f(T, x, W).backward(up)

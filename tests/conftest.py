@@ -1,7 +1,13 @@
-import numpy as np
-import pytest
+import sys
+from pathlib import Path
 
-import profundo
+# test this working tree's profundo, whatever else is installed
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import profundo  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -181,7 +181,7 @@ class Einsum(Op):
     def backward(ctx, g):
         tensors = ctx.saved_tensors
         grads = [None]
-        for i, (t, need) in enumerate(zip(tensors, ctx.needs_input_grad[1:])):
+        for i, need in enumerate(ctx.needs_input_grad[1:]):
             grads.append(_einsum_grad(g, tensors, ctx.subs, ctx.out, i) if need else None)
         return tuple(grads)
 
