@@ -22,6 +22,20 @@ def asarray(x, dtype=None):
     return xp.asarray(x, dtype=dtype)
 
 
+# Reductions call the ufunc's reduce directly: np.sum/np.max add ~3 us of
+# Python-level argument handling per call, which small tensors feel.
+def reduce_sum(a, axis, keepdims=False, dtype=None):
+    return xp.add.reduce(a, axis=axis, dtype=dtype, keepdims=keepdims)
+
+
+def reduce_max(a, axis, keepdims=False):
+    return xp.maximum.reduce(a, axis=axis, keepdims=keepdims)
+
+
+def reduce_min(a, axis, keepdims=False):
+    return xp.minimum.reduce(a, axis=axis, keepdims=keepdims)
+
+
 def scatter_add(target, index, values):
     """``target[index] += values`` where repeated indices accumulate.
 

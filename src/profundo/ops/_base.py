@@ -122,8 +122,13 @@ def expand_reduced(g, in_shape, dims, keepdim):
 
 def as_shape(args, op):
     """``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` all mean the shape (2, 3)."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list, Tensor)) or len(args) == 1 and hasattr(args[0], "__iter__"):
+    if len(args) == 1 and (isinstance(args[0], (tuple, list, Tensor)) or hasattr(args[0], "__iter__")):
         args = tuple(args[0])
+    for s in args:
+        if type(s) is not int:
+            break
+    else:
+        return args  # the common case: plain ints
     out = []
     for s in args:
         try:

@@ -2,6 +2,7 @@
 import math
 from collections import namedtuple
 
+from .._backend import reduce_max, reduce_min, reduce_sum
 from ._base import Op, Tensor, error, expand_reduced, keepdim_shape, norm_dim, norm_dims, reduced_shape, xp
 
 # torch.return_types.max and friends
@@ -31,7 +32,7 @@ class Sum(Op):
     def forward(ctx, x, dims, keepdim):
         a = x._data
         ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
-        return xp.sum(a, axis=dims, keepdims=keepdim, dtype=_int_sum_dtype(a))
+        return reduce_sum(a, dims, keepdim, _int_sum_dtype(a))
 
     @staticmethod
     def backward(ctx, g):
@@ -43,7 +44,9 @@ class Mean(Op):
     def forward(ctx, x, dims, keepdim):
         a = x._data
         ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
-        return xp.mean(a, axis=dims, keepdims=keepdim)
+        if a.dtype == xp.float16:  # NumPy's mean accumulates half precision in float32
+            return xp.mean(a, axis=dims, keepdims=keepdim)
+        return reduce_sum(a, dims, keepdim) / _count(a.shape, dims)
 
     @staticmethod
     def backward(ctx, g):
@@ -95,10 +98,10 @@ class Extreme(Op):
     @staticmethod
     def forward(ctx, x, dims, keepdim, largest):
         a = x._data
-        y = (xp.max if largest else xp.min)(a, axis=dims, keepdims=True)
+        y = (reduce_max if largest else reduce_min)(a, dims, True)
         if a.dtype.kind == "f":
             mask = a == y
-            ctx.save_for_backward((mask / xp.sum(mask, axis=dims, keepdims=True)).astype(a.dtype))
+            ctx.save_for_backward((mask / reduce_sum(mask, dims, True, xp.int64)).astype(a.dtype))
         ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
         return y if keepdim else y.reshape(reduced_shape(a.shape, dims))
 
