@@ -20,7 +20,6 @@ import weakref
 from ._backend import xp
 from ._dtype import _FROM_NP, get_default_dtype
 from ._errors import error
-from .autograd import grad_mode
 
 _new = object.__new__
 
@@ -470,7 +469,3 @@ def _rebuild(cls, data, requires_grad):
     if requires_grad:
         t._requires_grad = True
     return t
-
-
-def is_grad_enabled():
-    return grad_mode.STATE.enabled

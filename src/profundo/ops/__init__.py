@@ -32,12 +32,10 @@ for _mod, _names in [
 
 # Tensor methods: the functions above (input first) plus method-only ones
 _METHODS = dict(FUNCTIONS)
-for _name in ("broadcast_tensors cat concat concatenate stack hstack vstack einsum where rsub equal "
-              "allclose isclose").split():
-    _METHODS.pop(_name)
+for _name in "broadcast_tensors cat concat concatenate stack hstack vstack einsum where rsub".split():
+    _METHODS.pop(_name)  # not methods in PyTorch (or a different argument order)
 _METHODS.update(
     where=lambda self, condition, other: elementwise.where(condition, self, other),
-    equal=compare.equal, allclose=compare.allclose, isclose=compare.isclose,
     view=shape.view, view_as=shape.view_as, reshape_as=shape.reshape_as, expand_as=shape.expand_as,
     repeat=shape.repeat, contiguous=shape.contiguous, to=convert.to, type_as=convert.type_as, type=convert.type,
     float=convert.float, double=convert.double, half=convert.half, long=convert.long, int=convert.int,
