@@ -1,7 +1,9 @@
 """profundo vs PyTorch (CPU, 1 thread), in the same run.
 
 1. Per-op overhead: a chain of 100 small elementwise ops + backward.
-2. Large ops: forward + backward on 256x784 float32.
+2. Large ops: forward + backward on 256x784 float32, and the same math
+   hand-written in bare NumPy: the gap between the two is profundo's own
+   overhead, the gap between NumPy and torch is kernel speed.
 
 Run: python benchmarks/ops.py   (ratio < 1 means profundo is faster)
 """
@@ -51,29 +53,63 @@ def overhead_rows(size):
     return rows
 
 
+def _floor_softmax(x, g):
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    y = e / e.sum(axis=1, keepdims=True)
+    gy = g * y
+    return y * (g - gy.sum(axis=1, keepdims=True))
+
+
+def _floor_log_softmax(x, g):
+    s = x - x.max(axis=1, keepdims=True)
+    y = s - np.log(np.exp(s).sum(axis=1, keepdims=True))
+    return g - np.exp(y) * g.sum(axis=1, keepdims=True)
+
+
+def _floor_amax(x, g):
+    m = x.max(axis=1, keepdims=True)
+    mask = x == m
+    return g[:, None] * mask / mask.sum(axis=1, keepdims=True)
+
+
+def _floor_var(x, g):
+    c = x - x.mean(axis=0, keepdims=True)
+    v = (c * c).sum(axis=0) / (x.shape[0] - 1)
+    return v, g * c * (2.0 / (x.shape[0] - 1))
+
+
+# name: (profundo/torch expression, hand-written NumPy forward + backward: the floor)
+LARGE = {
+    "matmul 256x784 @ 784x256": (lambda T, x, W: x @ W, lambda x, W, g: (x @ W, g @ W.T, x.T @ g)),
+    "softmax(dim=1) 256x784": (lambda T, x, W: T.softmax(x, dim=1), lambda x, W, g: _floor_softmax(x, g)),
+    "log_softmax(dim=1) 256x784": (lambda T, x, W: T.log_softmax(x, dim=1),
+                                   lambda x, W, g: _floor_log_softmax(x, g)),
+    "sum(dim=1) 256x784": (lambda T, x, W: x.sum(dim=1),
+                           lambda x, W, g: (x.sum(axis=1), np.broadcast_to(g[:, None], x.shape).copy())),
+    "mean() 256x784": (lambda T, x, W: x.mean(), lambda x, W, g: (x.mean(), np.full(x.shape, g / x.size))),
+    "amax(dim=1) 256x784": (lambda T, x, W: x.amax(dim=1), lambda x, W, g: _floor_amax(x, g)),
+    "var(dim=0) 256x784": (lambda T, x, W: x.var(dim=0), lambda x, W, g: _floor_var(x, g)),
+    "relu 256x784": (lambda T, x, W: x.relu(), lambda x, W, g: g * (np.maximum(x, 0) > 0)),
+    "x * x + exp(x) 256x784": (lambda T, x, W: x * x + x.exp(), lambda x, W, g: (x * x + np.exp(x),
+                                                                                  g * 2 * x + g * np.exp(x))),
+}
+
+
 def large_rows():
     rng = np.random.default_rng(0)
     a = rng.standard_normal((256, 784)).astype(np.float32)
     w = rng.standard_normal((784, 256)).astype(np.float32) * 0.05
-    cases = {
-        "matmul 256x784 @ 784x256": lambda T, x, W: x @ W,
-        "softmax(dim=1) 256x784": lambda T, x, W: T.softmax(x, dim=1),
-        "log_softmax(dim=1) 256x784": lambda T, x, W: T.log_softmax(x, dim=1),
-        "sum(dim=1) 256x784": lambda T, x, W: x.sum(dim=1),
-        "mean() 256x784": lambda T, x, W: x.mean(),
-        "amax(dim=1) 256x784": lambda T, x, W: x.amax(dim=1),
-        "var(dim=0) 256x784": lambda T, x, W: x.var(dim=0),
-        "relu 256x784": lambda T, x, W: x.relu(),
-        "x * y + exp(x) 256x784": lambda T, x, W: x * x + x.exp(),
-    }
-    rows = []
-    for name, f in cases.items():
+    rows, floors = [], []
+    for name, (f, floor) in LARGE.items():
         runs = []
+        up_np = None
         for T in [profundo] + ([torch] if torch else []):
             x = T.tensor(a, requires_grad=True)
             W = T.tensor(w, requires_grad=True)
             out0 = f(T, x, W)
-            up = T.tensor(rng.standard_normal(tuple(out0.shape)).astype(np.float32))
+            if up_np is None:
+                up_np = rng.standard_normal(tuple(out0.shape)).astype(np.float32)
+            up = T.tensor(up_np)
 
             def run(T=T, x=x, W=W, up=up, f=f):
                 x.grad = None
@@ -81,12 +117,16 @@ def large_rows():
                 f(T, x, W).backward(up)
 
             runs.append(run)
+        runs.append(lambda floor=floor, up_np=up_np: floor(a, w, up_np))
         times = interleaved(runs, rounds=3)
         rows.append((name + " fwd+bwd", times[0], times[1] if torch else None))
-    return rows
+        floors.append((name + " (NumPy floor vs torch)", times[-1], times[1] if torch else None))
+    return rows, floors
 
 
 if __name__ == "__main__":
     table("Per-op overhead: 100-op elementwise chain (lower is better)",
           overhead_rows(16) + overhead_rows(1024))
-    table("Large ops, forward + backward", large_rows())
+    rows, floors = large_rows()
+    table("Large ops, forward + backward", rows)
+    table("The same math hand-written in NumPy (the floor for any NumPy framework)", floors)

@@ -177,19 +177,20 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
             if not keep_graph and node._saved is not None:
                 node._release()
             ready = None
-            for i, (e, g) in enumerate(zip(edges, result)):
+            for e, g in zip(edges, result):
                 if e is None:
                     continue
                 nxt, nr = e
                 if g is not None:
-                    if g.__class__ is not Tensor or g._data.shape != nxt._out_meta[nr][0] \
-                            or g._data.dtype != nxt._out_meta[nr][1]:
-                        g = _fit(node, i, g, nxt._out_meta[nr])
+                    meta = nxt._out_meta
+                    shape, dt = meta[nr]
+                    if g.__class__ is not Tensor or g._data.shape != shape or g._data.dtype != dt:
+                        g = _fit(node, edges.index(e), g, (shape, dt))
                     k = id(g._data)
                     counts[k] = counts.get(k, 0) + 1
                     b = buffers.get(nxt)
                     if b is None:
-                        b = buffers[nxt] = [None] * len(nxt._out_meta)
+                        b = buffers[nxt] = [None] * len(meta)
                     cur = b[nr]
                     b[nr] = g if cur is None else cur + g
                 d = deps[nxt] - 1
