@@ -65,6 +65,15 @@ def _fit(node, i, g, meta):
     return g
 
 
+def _gradient_count(node, result):
+    """A backward must return one gradient per forward input (extra Nones are fine)."""
+    n = len(node._edges)
+    if len(result) > n and all(r is None for r in result[n:]):
+        return result[:n]
+    raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                       f"(expected {n}, got {len(result)})")
+
+
 def _check_nan(node, result):
     for i, g in enumerate(result):
         if g is not None and xp.isnan(xp.asarray(g._data if isinstance(g, Tensor) else g)).any():
@@ -97,18 +106,18 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
             roots.append(e[0])
 
     # 1. count the edges into every node (iterative depth-first walk)
-    deps = {}
-    seen = set(roots)
+    deps = dict.fromkeys(roots, 0)
     stack = list(roots)
     while stack:
-        node = stack.pop()
-        for e in node._edges:
+        for e in stack.pop()._edges:
             if e is not None:
                 nxt = e[0]
-                deps[nxt] = deps.get(nxt, 0) + 1
-                if nxt not in seen:
-                    seen.add(nxt)
+                c = deps.get(nxt)
+                if c is None:  # first visit
+                    deps[nxt] = 1
                     stack.append(nxt)
+                else:
+                    deps[nxt] = c + 1
 
     captured = None
     capture_at = {}
@@ -171,7 +180,16 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
             if buf is None:
                 result = (None,) * len(edges)  # nothing flowed here: nothing to propagate
             else:
-                result = node._apply_backward(buf)
+                if len(buf) > 1 and node.materialize_grads:  # (a lone output always has its gradient)
+                    for i in range(len(buf)):
+                        if buf[i] is None:  # an output that got no gradient: zeros
+                            shape, dt = node._out_meta[i]
+                            buf[i] = Tensor._make(xp.zeros(shape, dt))
+                result = node._forward_cls.backward(node, *buf)  # the op's own backward
+                if type(result) is not tuple:
+                    result = (result,)
+                if len(result) != len(edges):
+                    result = _gradient_count(node, result)
                 if anomaly_on:
                     _check_nan(node, result)
             if not keep_graph and node._saved is not None:

@@ -71,7 +71,7 @@ class Node:
     @property
     def needs_input_grad(self):
         """Per forward input: does it need a gradient? (derived from the edges)"""
-        return tuple(e is not None for e in self._edges)
+        return tuple([e is not None for e in self._edges])
 
     def name(self):
         return type(self).__name__
@@ -110,12 +110,12 @@ class Node:
             return ()
         out = []
         for item in saved:
-            kind = type(item)
+            kind = item.__class__
             if kind is tuple:                       # (input tensor, version when saved)
-                t, version = item
+                t = item[0]
                 vc = t._vc
-                if (vc[0] if vc is not None else 0) != version:
-                    raise _version_error(t, t._version, version, self)
+                if vc is not None and vc[0] != item[1]:  # no counter yet: never modified
+                    raise _version_error(t, t._version, item[1], self)
                 out.append(t)
             elif kind is _SavedOutput:              # an output: rebuilt with this node as grad_fn
                 if item.vc[0] != item.version:
@@ -159,24 +159,6 @@ class BackwardNode(Node):
     """The node of one ``Function`` call; its class is named after the op."""
 
     _forward_cls = None
-
-    def _apply_backward(self, grads):
-        if self.materialize_grads:
-            for i in range(len(grads)):
-                if grads[i] is None:
-                    shape, dt = self._out_meta[i]
-                    grads[i] = Tensor._make(xp.zeros(shape, dt))
-        result = self._forward_cls.backward(self, *grads)
-        if type(result) is not tuple:
-            result = (result,)
-        n = len(self._edges)
-        if len(result) != n:
-            if len(result) > n and all(r is None for r in result[n:]):
-                result = result[:n]
-            else:
-                raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
-                                   f"(expected {n}, got {len(result)})")
-        return result
 
 
 class AccumulateGrad(Node):
@@ -306,15 +288,33 @@ def _record(cls, ctx, args, out):
             edges.append(None)
     ctx._edges = tuple(edges)
     ctx._seq = next(_sequence)
-    multi = type(out) is tuple
-    outs = out if multi else (out,)
-    non_diff = ctx.__dict__.get("_non_differentiable")
+    if type(out) is tuple:
+        return _record_outputs(cls, ctx, args, out)
+    # one output: the common case, written out
+    t = _new(Tensor)
+    arr = t._data = out if type(out) is xp.ndarray else _to_tensor(out)._data
+    ctx._out_meta = ((arr.shape, arr.dtype),)
+    if arr.dtype.kind == "f" and "_non_differentiable" not in ctx.__dict__:
+        t._requires_grad = True
+        t.grad_fn = ctx
+    if ctx._saved is not None:
+        _pack_saved(ctx, (out,), (t,))
+    if cls.is_view:
+        _mark_view(t, args[0], cls, args, True)
+    if anomaly.STATE.enabled:
+        ctx._trace = traceback.extract_stack()[:-3]
+    return t
+
+
+def _record_outputs(cls, ctx, args, outs):
+    """_record for a forward that returned several outputs."""
+    non_diff = ctx.__dict__.get("_non_differentiable", ())
     results, meta = [], []
     for i, o in enumerate(outs):
         t = _to_tensor(o)
         arr = t._data
         meta.append((arr.shape, arr.dtype))
-        if arr.dtype.kind == "f" and not (non_diff and any(o is n for n in non_diff)):
+        if arr.dtype.kind == "f" and not any(o is n for n in non_diff):
             t._requires_grad = True
             t.grad_fn = ctx
             t._output_nr = i
@@ -327,7 +327,7 @@ def _record(cls, ctx, args, out):
             _mark_view(t, args[0], cls, args, True)
     if anomaly.STATE.enabled:
         ctx._trace = traceback.extract_stack()[:-3]
-    return tuple(results) if multi else results[0]
+    return tuple(results)
 
 
 def _pack_saved(ctx, outs, results):

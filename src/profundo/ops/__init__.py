@@ -88,6 +88,16 @@ def _fast_binary(op_cls, name, kernel):
     return method
 
 
+def _fast_neg(self):
+    """``-tensor``, skipping the Function machinery when nothing is recorded."""
+    a = self._data
+    if not (_GRAD.enabled and self._requires_grad) and a.dtype.kind == "f":
+        t = _new_tensor_object(Tensor)
+        t._data = xp.negative(a) if a.ndim else xp.asarray(-a)
+        return t
+    return elementwise.neg(self)
+
+
 def _reflected(fn):
     def method(self, other):
         return fn(check_operand(fn.__name__, other), self)
@@ -108,7 +118,7 @@ _METHODS.update(
     __mod__=elementwise.remainder, __rmod__=_reflected(elementwise.remainder),
     __pow__=elementwise.pow, __rpow__=_reflected(elementwise.pow),
     __matmul__=linalg.matmul, __rmatmul__=_reflected(linalg.matmul),
-    __neg__=elementwise.neg, __pos__=lambda self: self, __abs__=elementwise.abs, __invert__=_invert,
+    __neg__=_fast_neg, __pos__=lambda self: self, __abs__=elementwise.abs, __invert__=_invert,
     __eq__=compare.eq, __ne__=compare.ne, __lt__=compare.lt, __le__=compare.le, __gt__=compare.gt,
     __ge__=compare.ge,
     __and__=compare.bitwise_and, __rand__=compare.bitwise_and, __or__=compare.bitwise_or,
