@@ -171,7 +171,7 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
         start, end = 0, start
     start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if step == 0:
-        raise error(RuntimeError, "arange", "step must be nonzero")
+        raise error(RuntimeError, "arange", "step must be nonzero", "el paso no puede ser 0")
     if (end - start) / step < 0:
         raise error(RuntimeError, "arange", f"upper bound and larger bound inconsistent with step sign "
                     f"(start={start}, end={end}, step={step})", "con step > 0 hace falta start <= end")
@@ -187,7 +187,8 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
     dt = _np_dtype(dtype, "linspace") or get_default_dtype().np
     if steps < 0:
-        raise error(RuntimeError, "linspace", "number of steps must be non-negative")
+        raise error(RuntimeError, "linspace", "number of steps must be non-negative",
+                    'steps es la cantidad de puntos: usa un entero >= 0')
     return _finish(np.linspace(start, end, steps).astype(dt), requires_grad)
 
 

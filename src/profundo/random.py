@@ -157,7 +157,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
         low, high, size = 0, low, high
     if high <= low:
         raise error(RuntimeError, "randint", f"random_ expects 'from' to be less than 'to', but got from={low} >= "
-                    f"to={high}")
+                    f"to={high}", "el límite superior (excluido) debe ser mayor que el inferior")
     dt = to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
     return _finish(integers_array(_shape((size,), "randint"), low, high, dt, generator), requires_grad)
 
@@ -188,7 +188,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires
         m = mean._data if isinstance(mean, Tensor) else mean
         s = std._data if isinstance(std, Tensor) else std
         if np.any(np.asarray(s) < 0):
-            raise error(RuntimeError, "normal", "normal expects all elements of std >= 0.0")
+            raise error(RuntimeError, "normal", "normal expects all elements of std >= 0.0",
+                        'la desviación estándar no puede ser negativa')
         shape = np.broadcast_shapes(np.shape(m), np.shape(s))
         dt = (mean if isinstance(mean, Tensor) else std)._data.dtype
         z = normal_array(shape, 0.0, 1.0, dt, generator)
@@ -217,14 +218,16 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     """Sample category indices with probabilities proportional to the rows of ``input``."""
     p = np.asarray(input._data, dtype=np.float64)
     if p.ndim not in (1, 2):
-        raise error(RuntimeError, "multinomial", "prob_dist must be 1 or 2 dim")
+        raise error(RuntimeError, "multinomial", "prob_dist must be 1 or 2 dim",
+                    'pasa un vector de probabilidades o una matriz (una fila por distribución)')
     if np.any(p < 0) or not np.all(np.isfinite(p)):
         raise error(RuntimeError, "multinomial", "probability tensor contains either `inf`, `nan` or element < 0",
                     "las probabilidades deben ser finitas y no negativas")
     rows = p.reshape(-1, p.shape[-1])
     sums = rows.sum(axis=1)
     if np.any(sums <= 0):
-        raise error(RuntimeError, "multinomial", "invalid multinomial distribution (sum of probabilities <= 0)")
+        raise error(RuntimeError, "multinomial", "invalid multinomial distribution (sum of probabilities <= 0)",
+                    'cada fila debe tener alguna probabilidad positiva')
     if not replacement and num_samples > rows.shape[1]:
         raise error(RuntimeError, "multinomial", "cannot sample n_sample > prob_dist.size(-1) samples without "
                     "replacement", "usa replacement=True o pide menos muestras")

@@ -241,13 +241,16 @@ class Tensor:
         if value is not None:
             if not isinstance(value, Tensor):
                 raise error(TypeError, "grad", f"assigned grad expected to be a Tensor or None but got "
-                            f"{type(value).__name__}")
+                            f"{type(value).__name__}",
+                            'asigna un tensor (o None) a .grad')
             if value._data.shape != self._data.shape:
                 raise error(RuntimeError, "grad", "assigned grad has data of a different size "
-                            f"({list(value.shape)} vs {list(self.shape)})")
+                            f"({list(value.shape)} vs {list(self.shape)})",
+                            'el gradiente debe tener la misma forma que el tensor')
             if value._data.dtype != self._data.dtype:
                 raise error(RuntimeError, "grad", "assigned grad has data of a different type "
-                            f"({value.dtype} vs {self.dtype})")
+                            f"({value.dtype} vs {self.dtype})",
+                            'el gradiente debe tener el mismo dtype que el tensor')
         self._grad = value
 
     @grad.deleter
@@ -262,7 +265,8 @@ class Tensor:
         """Keep ``.grad`` for this non-leaf tensor during backward."""
         if not self._requires_grad:
             raise error(RuntimeError, "retain_grad",
-                        "can't retain_grad on Tensor that has requires_grad=False")
+                        "can't retain_grad on Tensor that has requires_grad=False",
+                        'retain_grad() solo tiene sentido en tensores que requieren gradiente')
         if self.grad_fn is None or self._retains_grad:
             return
         node = self.grad_fn
@@ -276,7 +280,8 @@ class Tensor:
         returned tensor replaces the gradient.  Returns a handle with ``remove()``."""
         if not self._requires_grad:
             raise error(RuntimeError, "register_hook",
-                        "cannot register a hook on a tensor that doesn't require gradient")
+                        "cannot register a hook on a tensor that doesn't require gradient",
+                        'activa requires_grad=True antes de registrar el hook')
         if self.grad_fn is None:
             if self._hooks is None:
                 self._hooks = []
@@ -306,7 +311,8 @@ class Tensor:
     def detach_(self):
         if self._base is not None and self._base._requires_grad:
             raise error(RuntimeError, "detach_",
-                        "Can't detach views in-place. Use detach() instead.")
+                        "Can't detach views in-place. Use detach() instead.",
+                        'usa x = x.detach()')
         self.grad_fn = None
         self._output_nr = 0
         self._requires_grad = False
@@ -370,7 +376,8 @@ class Tensor:
     def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
         if self._requires_grad:
             raise error(RuntimeError, "__dlpack__",
-                        "Can't export tensors that require gradient, use tensor.detach()")
+                        "Can't export tensors that require gradient, use tensor.detach()",
+                        'exporta x.detach()')
         kwargs = {k: v for k, v in (("max_version", max_version), ("dl_device", dl_device),
                                     ("copy", copy)) if v is not None}
         return self._data.__dlpack__(**kwargs)

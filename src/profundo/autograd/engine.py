@@ -57,8 +57,9 @@ def _fit(node, i, g, meta):
     arr = g._data
     if arr.shape != shape:
         if not _expandable(shape, arr.shape):
-            raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - "
-                               f"got {list(arr.shape)} but expected shape compatible with {list(shape)}")
+            raise error(RuntimeError, None, f"Function {node.name()} returned an invalid gradient at index {i} - "
+                        f"got {list(arr.shape)} but expected shape compatible with {list(shape)}",
+                        "el backward debe devolver, para cada entrada, un gradiente con la forma de esa entrada")
         g = sum_to(g, shape)
     if g._data.dtype != dt:
         g = g.to(dt)
@@ -70,8 +71,9 @@ def _gradient_count(node, result):
     n = len(node._edges)
     if len(result) > n and all(r is None for r in result[n:]):
         return result[:n]
-    raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                       f"(expected {n}, got {len(result)})")
+    raise error(RuntimeError, None, f"function {node.name()} returned an incorrect number of gradients "
+                f"(expected {n}, got {len(result)})",
+                "backward devuelve un gradiente por cada argumento de forward (None para los que no son tensores)")
 
 
 def _check_nan(node, result):
@@ -329,7 +331,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     tensors = _as_tuple(tensors)
     grads = _as_tuple(grad_tensors) or (None,) * len(tensors)
     if len(grads) != len(tensors):
-        raise error(RuntimeError, "backward", f"got {len(grads)} gradients for {len(tensors)} tensors")
+        raise error(RuntimeError, "backward", f"got {len(grads)} gradients for {len(tensors)} tensors",
+                    'pasa un gradiente por cada tensor')
     if retain_graph is None:
         retain_graph = create_graph
     edges = _root_edges(tensors)
@@ -349,7 +352,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
 def _input_edge(t, i):
     if not isinstance(t, Tensor):
-        raise error(TypeError, "grad", f"inputs[{i}] must be a Tensor, got {type(t).__name__}")
+        raise error(TypeError, "grad", f"inputs[{i}] must be a Tensor, got {type(t).__name__}",
+                    'inputs debe ser un tensor o una lista de tensores')
     e = gradient_edge(t)
     if e is None:
         raise error(RuntimeError, None, "One of the differentiated Tensors does not require grad",
@@ -364,7 +368,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     inputs = _as_tuple(inputs)
     grads = _as_tuple(grad_outputs) or (None,) * len(outputs)
     if len(grads) != len(outputs):
-        raise error(RuntimeError, "grad", f"got {len(grads)} grad_outputs for {len(outputs)} outputs")
+        raise error(RuntimeError, "grad", f"got {len(grads)} grad_outputs for {len(outputs)} outputs",
+                    'pasa un grad_output por cada salida')
     if allow_unused is None:
         allow_unused = materialize_grads
     if retain_graph is None:

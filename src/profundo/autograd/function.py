@@ -104,7 +104,8 @@ class Node:
     @property
     def saved_tensors(self):
         if self._freed:
-            raise RuntimeError(FREED_MESSAGE)
+            raise error(RuntimeError, None, FREED_MESSAGE,
+                        "el primer backward() liberó el grafo: pasa retain_graph=True o vuelve a calcular la salida")
         saved = self._saved
         if not saved:
             return ()
@@ -146,12 +147,13 @@ def _version_error(t, now, expected, node, nr=0):
     else:
         who = f"which is output {nr} of {node.name()}"
     shape = list(t.shape) if t is not None else ""
-    return RuntimeError(
+    return error(
+        RuntimeError, None,
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [profundo.Tensor {shape}], {who}, is at version {now}; expected version "
         f"{expected} instead. Hint: enable anomaly detection to find the operation that failed to "
-        "compute its gradient, with profundo.autograd.set_detect_anomaly(True)."
-        "\nPista: no modifiques in-place (x += ..., x[...] = ...) un tensor que el grafo necesita; "
+        "compute its gradient, with profundo.autograd.set_detect_anomaly(True).",
+        "no modifiques in-place (x += ..., x[...] = ...) un tensor que el grafo necesita; "
         "usa la versión sin guion bajo (x = x + ...) o .clone()")
 
 

@@ -84,7 +84,8 @@ def norm_dim(dim, ndim, op):
         if isinstance(dim, Tensor) or hasattr(dim, "__index__"):
             dim = int(dim)
         else:
-            raise error(TypeError, op, f"dim must be an int, got {type(dim).__name__}")
+            raise error(TypeError, op, f"dim must be an int, got {type(dim).__name__}",
+                        'dim es un entero (o una tupla de enteros)')
     if not -n <= dim < n:
         raise error(IndexError, op,
                     f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})",
@@ -99,7 +100,8 @@ def norm_dims(dim, ndim, op):
     if isinstance(dim, (list, tuple)):
         dims = tuple(sorted({norm_dim(d, ndim, op) for d in dim}))
         if len(dims) != len(dim):
-            raise error(RuntimeError, op, f"dim {tuple(dim)} appears multiple times in the list of dims")
+            raise error(RuntimeError, op, f"dim {tuple(dim)} appears multiple times in the list of dims",
+                        'no repitas dimensiones')
     else:
         dims = (norm_dim(dim, ndim, op),)
     return dims if ndim else ()

@@ -26,7 +26,7 @@ class Sub(Op):
     @staticmethod
     def forward(ctx, a, b):
         xa, xb = operands(a, b)
-        if getattr(xa, "dtype", None) == bool or getattr(xb, "dtype", None) == bool:
+        if any(isinstance(v, xp.ndarray) and v.dtype.kind == "b" for v in (xa, xb)):
             raise error(RuntimeError, "sub",
                         "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
                         "to invert a mask, use the `~` or `logical_not()` operator instead.",
@@ -763,7 +763,8 @@ def div(input, other, *, rounding_mode=None):
         return out if result_dtype(input, check_operand("div", other)).kind == "f" else out.to(
             result_dtype(input, other))
     raise error(ValueError, "div", f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
-                f"{rounding_mode!r}")
+                f"{rounding_mode!r}",
+                "usa rounding_mode=None, 'trunc' o 'floor'")
 
 
 divide = true_divide = div

@@ -12,7 +12,8 @@ def _infer_shape(shape, numel, op):
     if len(neg) > 1:
         raise error(RuntimeError, op, "only one dimension can be inferred", "usa -1 una sola vez en la forma")
     if any(s < -1 for s in shape):
-        raise error(RuntimeError, op, f"invalid shape dimension {min(shape)}")
+        raise error(RuntimeError, op, f"invalid shape dimension {min(shape)}",
+                    'las dimensiones deben ser >= 0 (o -1 para inferir una)')
     known = 1
     for s in shape:
         if s != -1:
@@ -317,7 +318,8 @@ def flatten(input, start_dim=0, end_dim=-1):
     s = norm_dim(start_dim, n, "flatten")
     e = norm_dim(end_dim, n, "flatten")
     if s > e:
-        raise error(RuntimeError, "flatten", "flatten() has invalid args: start_dim cannot come after end_dim")
+        raise error(RuntimeError, "flatten", "flatten() has invalid args: start_dim cannot come after end_dim",
+                    "usa start_dim <= end_dim, p. ej. flatten(1) o flatten(0, -1)")
     shape = input._data.shape
     return reshape(input, shape[:s] + (-1,) + shape[e + 1:])
 
@@ -384,7 +386,8 @@ def expand(input, *sizes):
     if len(sizes) < len(shape):
         raise error(RuntimeError, "expand",
                     f"the number of sizes provided ({len(sizes)}) must be greater or equal to the number of "
-                    f"dimensions in the tensor ({len(shape)})")
+                    f"dimensions in the tensor ({len(shape)})",
+                    'da un tamaño por cada dimensión (y quizá más, para dimensiones nuevas al inicio)')
     lead = len(sizes) - len(shape)
     out = list(sizes)
     for i, s in enumerate(shape):
@@ -397,7 +400,8 @@ def expand(input, *sizes):
                         f"non-singleton dimension {lead + i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
                         f"{list(shape)}", "solo se pueden expandir las dimensiones de tamaño 1")
     if any(s == -1 for s in out[:lead]):
-        raise error(RuntimeError, "expand", "-1 is not allowed in a leading, non-existing dimension")
+        raise error(RuntimeError, "expand", "-1 is not allowed in a leading, non-existing dimension",
+                    'las dimensiones nuevas al inicio necesitan un tamaño explícito')
     return Expand.apply(input, tuple(out))
 
 
@@ -440,7 +444,8 @@ def _check_cat(op, tensors, dim):
                     f"pasa una lista o tupla de tensores: profundo.{op}([a, b], dim=0)")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
-            raise error(TypeError, op, f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+            raise error(TypeError, op, f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}",
+                        'la lista debe contener solo tensores')
 
 
 def cat(tensors, dim=0):
@@ -478,7 +483,8 @@ def stack(tensors, dim=0):
     n = len(ref) + 1
     if not -n <= dim < n:
         raise error(IndexError, "stack",
-                    f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+                    f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})",
+                    'stack añade una dimensión: dim va de -(ndim+1) a ndim')
     return Stack.apply(dim % n, *tensors)
 
 
@@ -496,7 +502,8 @@ def narrow(input, dim, start, length):
     if start < 0:
         start += size
     if not (0 <= start <= size and 0 <= length and start + length <= size):
-        raise error(IndexError, "narrow", f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+        raise error(IndexError, "narrow", f"start ({start}) + length ({length}) exceeds dimension size ({size}).",
+                    "el trozo debe caber dentro de la dimensión")
     return input[(slice(None),) * d + (slice(start, start + length),)]
 
 
@@ -505,7 +512,7 @@ def select(input, dim, index):
     size = input._data.shape[d]
     if not -size <= index < size:
         raise error(IndexError, "select", f"select(): index {index} out of range for tensor of size "
-                    f"{list(input.shape)} at dimension {d}")
+                    f"{list(input.shape)} at dimension {d}", "el índice debe estar entre -tamaño y tamaño-1")
     return input[(slice(None),) * d + (index,)]
 
 
@@ -515,13 +522,15 @@ def split(tensor, split_size_or_sections, dim=0):
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
         if step <= 0:
-            raise error(RuntimeError, "split", f"split_size can only be 0 if dimension size is 0, but got {step}")
+            raise error(RuntimeError, "split", f"split_size can only be 0 if dimension size is 0, but got {step}",
+                        'el tamaño de cada trozo debe ser positivo')
         sections = [min(step, size - s) for s in range(0, size, step)] or [0]
     else:
         sections = list(split_size_or_sections)
         if sum(sections) != size:
             raise error(RuntimeError, "split", f"split_with_sizes expects split_sizes to sum exactly to {size} "
-                        f"(input tensor's size at dimension {d}), but got split_sizes={sections}")
+                        f"(input tensor's size at dimension {d}), but got split_sizes={sections}",
+                        "los tamaños de los trozos deben sumar el tamaño de esa dimensión")
     out, start = [], 0
     for n in sections:
         out.append(narrow(tensor, d, start, n))
@@ -531,7 +540,8 @@ def split(tensor, split_size_or_sections, dim=0):
 
 def chunk(input, chunks, dim=0):
     if chunks <= 0:
-        raise error(RuntimeError, "chunk", f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+        raise error(RuntimeError, "chunk", f"chunk expects `chunks` to be greater than 0, got: {chunks}",
+                    "pide al menos un trozo")
     size = input._data.shape[norm_dim(dim, input._data.ndim, "chunk")]
     step = max(1, -(-size // chunks))
     return split(input, step, dim)
@@ -564,7 +574,7 @@ def roll(input, shifts, dims=None):
         dims = tuple(norm_dim(d, input._data.ndim, "roll") for d in dims)
         if len(shifts) != len(dims):
             raise error(RuntimeError, "roll", f"shifts and dimensions must align. shifts: {len(shifts)}, dims:"
-                        f"{len(dims)}")
+                        f"{len(dims)}", "da un desplazamiento por cada dimensión")
     else:
         dims = norm_dim(dims if isinstance(dims, int) else dims[0], input._data.ndim, "roll")
     return Roll.apply(input, shifts, dims)
@@ -590,7 +600,8 @@ def repeat_interleave(input, repeats, dim=None):
     d = norm_dim(dim, input._data.ndim, "repeat_interleave")
     if isinstance(repeats, Tensor) and repeats._data.ndim == 1 and repeats._data.shape[0] != input._data.shape[d]:
         raise error(RuntimeError, "repeat_interleave", f"repeats must have the same size as input along dim, but "
-                    f"got repeats.size(0) = {repeats._data.shape[0]} and input.size({d}) = {input._data.shape[d]}")
+                    f"got repeats.size(0) = {repeats._data.shape[0]} and input.size({d}) = {input._data.shape[d]}",
+                    "da un número de repeticiones por cada elemento de esa dimensión")
     return RepeatInterleave.apply(input, repeats, d)
 
 
@@ -622,7 +633,8 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     n = input._data.ndim
     d1, d2 = norm_dim(dim1, n, "diagonal"), norm_dim(dim2, n, "diagonal")
     if d1 == d2:
-        raise error(RuntimeError, "diagonal", f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+        raise error(RuntimeError, "diagonal", f"diagonal dimensions cannot be identical {dim1}, {dim2}",
+                    'elige dos dimensiones distintas')
     return Diagonal.apply(input, offset, d1, d2)
 
 
