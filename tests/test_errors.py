@@ -8,7 +8,7 @@ from profundo._errors import CheckedError
 
 A = pf.randn(2, 3)
 B = pf.randn(4)
-I = pf.tensor([0, 5])
+IDX = pf.tensor([0, 5])
 M = pf.tensor([True, False])
 
 CASES = {
@@ -19,7 +19,7 @@ CASES = {
     "setitem shape": lambda: A.__setitem__(0, pf.ones(5)), "cat dims": lambda: pf.cat([A, B]),
     "stack shapes": lambda: pf.stack([A, B]), "expand bad": lambda: B.expand(3, 5), "permute bad": lambda: A.permute(0),
     "transpose dim": lambda: A.transpose(0, 4), "squeeze dim": lambda: A.squeeze(4),
-    "gather idx": lambda: A.gather(1, I.reshape(1, 2)), "index_select oob": lambda: A.index_select(1, I),
+    "gather idx": lambda: A.gather(1, IDX.reshape(1, 2)), "index_select oob": lambda: A.index_select(1, IDX),
     "softmax dim": lambda: A.softmax(3), "masked_fill shape": lambda: A.masked_fill(pf.tensor([[True], [False], [True]]), 0),
     "where cond": lambda: pf.where(A, A, A), "split bad": lambda: A.split([1, 1], 1), "chunk 0": lambda: A.chunk(0),
     "repeat bad": lambda: A.repeat(2), "flip dim": lambda: A.flip(3), "roll mismatch": lambda: A.roll((1, 2), (0,)),
@@ -40,7 +40,7 @@ CASES = {
     "cumsum dim": lambda: A.cumsum(2), "max empty": lambda: pf.zeros(0).max(), "argmax empty": lambda: pf.zeros(0).argmax(),
     "flatten args": lambda: A.flatten(1, 0), "movedim bad": lambda: A.movedim(0, 5),
     "repeat_interleave bad": lambda: A.repeat_interleave(pf.tensor([1, 2, 3]), 0), "lerp shapes": lambda: A.lerp(B, 0.5),
-    "maximum shapes": lambda: pf.maximum(A, B), "eq shapes": lambda: A == B, "index_add bad": lambda: A.index_add(0, I, A),
+    "maximum shapes": lambda: pf.maximum(A, B), "eq shapes": lambda: A == B, "index_add bad": lambda: A.index_add(0, IDX, A),
     "view dtype bad": lambda: A.view("nope"), "from_numpy obj": lambda: pf.from_numpy(np.array(["a"], dtype=object)),
     "backward twice": lambda: _backward_twice(), "grad non scalar": lambda: (pf.ones(2, requires_grad=True) * 2).backward(),
 }
