@@ -336,8 +336,12 @@ def _pack_saved(ctx, outs, results):
     """Record what save_for_backward kept: an input with its current version,
     an output as a _SavedOutput, other values as they are."""
     packed = []
+    first_out, first_result = outs[0], results[0]
     for item in ctx._saved:
-        for i in range(len(outs)):
+        if item is first_out or item is first_result:
+            packed.append(_SavedOutput(0, first_result))
+            continue
+        for i in range(1, len(outs)):
             if item is outs[i] or item is results[i]:
                 packed.append(_SavedOutput(i, results[i]))
                 break

@@ -26,7 +26,7 @@ class Sub(Op):
     @staticmethod
     def forward(ctx, a, b):
         xa, xb = operands(a, b)
-        if any(isinstance(v, xp.ndarray) and v.dtype.kind == "b" for v in (xa, xb)):
+        if (isinstance(xa, xp.ndarray) and xa.dtype.kind == "b") or (isinstance(xb, xp.ndarray) and xb.dtype.kind == "b"):
             raise error(RuntimeError, "sub",
                         "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
                         "to invert a mask, use the `~` or `logical_not()` operator instead.",
