@@ -326,17 +326,23 @@ def _root_edges(outputs):
     return edges
 
 
+def _roots(op, outputs, grad_outputs):
+    """Root edges and seed gradients for ``backward``/``grad``."""
+    outputs = _as_tuple(outputs)
+    grads = _as_tuple(grad_outputs) or (None,) * len(outputs)
+    if len(grads) != len(outputs):
+        raise error(RuntimeError, op, f"got {len(grads)} gradients for {len(outputs)} outputs",
+                    "pasa un gradiente por cada salida")
+    edges = _root_edges(outputs)
+    grads, user_ids = _make_grads(outputs, grads, op)
+    return edges, grads, user_ids
+
+
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad``."""
-    tensors = _as_tuple(tensors)
-    grads = _as_tuple(grad_tensors) or (None,) * len(tensors)
-    if len(grads) != len(tensors):
-        raise error(RuntimeError, "backward", f"got {len(grads)} gradients for {len(tensors)} tensors",
-                    'pasa un gradiente por cada tensor')
+    edges, grads, user_ids = _roots("backward", tensors, grad_tensors)
     if retain_graph is None:
         retain_graph = create_graph
-    edges = _root_edges(tensors)
-    grads, user_ids = _make_grads(tensors, grads, "backward")
     inputs = _as_tuple(inputs)
     if not inputs:
         run_backward(edges, grads, retain_graph, create_graph, user_grad_ids=user_ids)
@@ -364,18 +370,12 @@ def _input_edge(t, i):
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=None, materialize_grads=False):
     """Return d(outputs)/d(inputs) without touching any ``.grad``."""
-    outputs = _as_tuple(outputs)
+    edges, grads, user_ids = _roots("grad", outputs, grad_outputs)
     inputs = _as_tuple(inputs)
-    grads = _as_tuple(grad_outputs) or (None,) * len(outputs)
-    if len(grads) != len(outputs):
-        raise error(RuntimeError, "grad", f"got {len(grads)} grad_outputs for {len(outputs)} outputs",
-                    'pasa un grad_output por cada salida')
     if allow_unused is None:
         allow_unused = materialize_grads
     if retain_graph is None:
         retain_graph = create_graph
-    edges = _root_edges(outputs)
-    grads, user_ids = _make_grads(outputs, grads, "grad")
     capture = [_input_edge(t, i) for i, t in enumerate(inputs)]
     got = run_backward(edges, grads, retain_graph, create_graph, capture=capture, accumulate=False,
                        user_grad_ids=user_ids)
