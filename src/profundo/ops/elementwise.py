@@ -26,7 +26,8 @@ class Sub(Op):
     @staticmethod
     def forward(ctx, a, b):
         xa, xb = operands(a, b)
-        if (isinstance(xa, xp.ndarray) and xa.dtype.kind == "b") or (isinstance(xb, xp.ndarray) and xb.dtype.kind == "b"):
+        if (isinstance(xa, xp.ndarray) and xa.dtype.kind == "b") or \
+                (isinstance(xb, xp.ndarray) and xb.dtype.kind == "b"):
             raise error(RuntimeError, "sub",
                         "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
                         "to invert a mask, use the `~` or `logical_not()` operator instead.",
