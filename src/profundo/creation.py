@@ -116,10 +116,10 @@ def from_dlpack(ext_tensor):
 
 
 def _sized(fill, op):
-    def make(*size, dtype=None, device=None, requires_grad=False, out=None):
+    def make(*sizes, size=None, dtype=None, device=None, requires_grad=False, out=None):
         if device is not None:
             _device(device)
-        shape = as_shape(size, op)
+        shape = as_shape(sizes if size is None else (size,), op)
         if any(s < 0 for s in shape):
             raise error(RuntimeError, op, f"Trying to create tensor with negative dimension {min(shape)}: "
                         f"{list(shape)}", "las dimensiones deben ser >= 0")

@@ -136,16 +136,18 @@ def _finish(arr, requires_grad):
     return t
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
-    """Uniform samples in [0, 1)."""
+def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
+    """Uniform samples in [0, 1).  ``rand(2, 3)``, ``rand((2, 3))`` or ``rand(size=(2, 3))``."""
     dt = _float_np(dtype)
-    return _finish(uniform_array(_shape(size, "rand"), 0.0, 1.0, dt, generator), requires_grad)
+    shape = _shape(sizes if size is None else (size,), "rand")
+    return _finish(uniform_array(shape, 0.0, 1.0, dt, generator), requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
-    """Standard normal samples."""
+def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
+    """Standard normal samples.  ``randn(2, 3)``, ``randn((2, 3))`` or ``randn(size=(2, 3))``."""
     dt = _float_np(dtype)
-    return _finish(normal_array(_shape(size, "randn"), 0.0, 1.0, dt, generator), requires_grad)
+    shape = _shape(sizes if size is None else (size,), "randn")
+    return _finish(normal_array(shape, 0.0, 1.0, dt, generator), requires_grad)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):

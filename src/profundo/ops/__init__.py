@@ -1,6 +1,9 @@
 """All built-in ops.  Each family lives in its own module; this file makes
 every op available as a function (``profundo.exp(x)``) and as a Tensor
 method (``x.exp()``) -- the same function object in both places."""
+import functools
+import inspect
+
 from . import compare, convert, elementwise, index, inplace, linalg, reduce, shape, softmax
 from .._backend import xp
 from ..autograd import grad_mode
@@ -31,6 +34,24 @@ for _mod, _names in [
 ]:
     for _name in _names.split():
         FUNCTIONS[_name] = getattr(_mod, _name)
+
+def _numpy_aliases(fn):
+    """Accept NumPy's names ``axis=`` and ``keepdims=`` for ``dim=`` and
+    ``keepdim=``, as PyTorch does (d2l writes ``X.sum(axis=1, keepdims=True)``)."""
+    def wrapper(*args, **kwargs):
+        if kwargs:
+            if "axis" in kwargs:
+                kwargs["dim"] = kwargs.pop("axis")
+            if "keepdims" in kwargs:
+                kwargs["keepdim"] = kwargs.pop("keepdims")
+        return fn(*args, **kwargs)
+    functools.update_wrapper(wrapper, fn)
+    return wrapper
+
+
+for _name, _fn in FUNCTIONS.items():
+    if "dim" in inspect.signature(_fn).parameters:
+        FUNCTIONS[_name] = _numpy_aliases(_fn)
 
 # Tensor methods: the functions above (input first) plus method-only ones
 _METHODS = dict(FUNCTIONS)
