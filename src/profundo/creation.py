@@ -176,12 +176,13 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
         raise error(RuntimeError, "arange", f"upper bound and larger bound inconsistent with step sign "
                     f"(start={start}, end={end}, step={step})", "con step > 0 hace falta start <= end")
     dt = _np_dtype(dtype, "arange")
+    ints = all(isinstance(v, int) for v in (start, end, step))
     if dt is None:
-        ints = all(isinstance(v, int) for v in (start, end, step))
-        dt = np.dtype(np.int64) if ints else get_default_dtype().np
+        dt = xp.dtype(xp.int64) if ints else get_default_dtype().np
+    if ints and dt.kind != "f":
+        return _finish(xp.arange(start, end, step, dtype=dt), requires_grad)
     n = math.ceil((end - start) / step)  # PyTorch's length rule, computed in double precision
-    return _finish((start + step * np.arange(n, dtype=np.float64)).astype(dt) if dt.kind == "f" or not all(
-        isinstance(v, int) for v in (start, end, step)) else np.arange(start, end, step, dtype=dt), requires_grad)
+    return _finish((start + step * xp.arange(n, dtype=xp.float64)).astype(dt), requires_grad)
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
@@ -189,19 +190,19 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     if steps < 0:
         raise error(RuntimeError, "linspace", "number of steps must be non-negative",
                     'steps es la cantidad de puntos: usa un entero >= 0')
-    return _finish(np.linspace(start, end, steps).astype(dt), requires_grad)
+    return _finish(xp.linspace(start, end, steps).astype(dt), requires_grad)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
     dt = _np_dtype(dtype, "logspace") or get_default_dtype().np
-    return _finish((base ** np.linspace(start, end, steps)).astype(dt), requires_grad)
+    return _finish((base ** xp.linspace(start, end, steps)).astype(dt), requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     dt = _np_dtype(dtype, "eye") or get_default_dtype().np
-    return _finish(np.eye(n, m, dtype=dt), requires_grad)
+    return _finish(xp.eye(n, m, dtype=dt), requires_grad)
 
 
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
     dt = _np_dtype(dtype, "scalar_tensor") or get_default_dtype().np
-    return _finish(np.asarray(s, dtype=dt), requires_grad)
+    return _finish(xp.asarray(s, dtype=dt), requires_grad)
