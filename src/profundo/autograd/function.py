@@ -33,6 +33,7 @@ from ..tensor import Tensor
 from . import anomaly, grad_mode
 
 _sequence = itertools.count()
+_GRAD = grad_mode.STATE
 _new = object.__new__
 
 FREED_MESSAGE = (
@@ -210,6 +211,9 @@ class Function:
     _name_suffix = ""
     #: built-in ops turn a raw NumPy error into a message naming the op
     _wrap_errors = False
+    #: a custom forward may call tensor ops, which must not be recorded; built-in
+    #: forwards compute on arrays and skip that switch
+    _forward_uses_tensor_ops = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -227,7 +231,7 @@ class Function:
 
     @classmethod
     def apply(cls, *args):
-        state = grad_mode.STATE
+        state = _GRAD
         ctx = cls._backward_cls()
         record = False
         if state.enabled:
@@ -236,7 +240,7 @@ class Function:
                     record = True
                     break
         try:
-            if record:
+            if record and cls._forward_uses_tensor_ops:
                 state.enabled = False  # a custom forward's own tensor ops are not recorded
                 try:
                     out = cls.forward(ctx, *args)

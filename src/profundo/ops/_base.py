@@ -14,6 +14,7 @@ class Op(Function):
 
     _name_suffix = "0"
     _wrap_errors = True
+    _forward_uses_tensor_ops = False
 
 
 def arr(x):
