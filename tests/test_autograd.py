@@ -37,6 +37,16 @@ def test_shared_gradient_arrays_are_not_aliased():
     assert b.grad.item() == 1.0
 
 
+def test_a_gradient_a_hook_kept_is_not_modified_later():
+    x = leaf([1.0, 2.0])
+    kept = []
+    x.register_hook(lambda g: kept.append(g))
+    (x * 3).sum().backward()
+    (x * 3).sum().backward()  # accumulates into x.grad in place
+    assert x.grad.tolist() == [6.0, 6.0]
+    assert kept[0].tolist() == [3.0, 3.0]
+
+
 def test_reused_nodes_and_diamonds():
     x = leaf([1.5, -2.0])
     y = x * x          # used twice below

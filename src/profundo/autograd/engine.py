@@ -66,6 +66,18 @@ def _fit(node, i, g, meta):
     return g
 
 
+def _mark_shared(result, shared):
+    """Arrays a backward returned for more than one input (``a + b`` sends the
+    same gradient to both) must not become two leaves' ``.grad``."""
+    seen = set()
+    for g in result:
+        if g is not None and isinstance(g, Tensor):
+            k = id(g._data)
+            if k in seen:
+                shared.add(k)
+            seen.add(k)
+
+
 def _gradient_count(node, result):
     """A backward must return one gradient per forward input (extra Nones are fine)."""
     n = len(node._edges)
@@ -133,9 +145,9 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
 
     # 2. seed the root gradients
     buffers = {}
-    counts = {}  # how many places each gradient array was sent to (ownership)
-    for i in user_grad_ids:
-        counts[i] = 1
+    # arrays that someone else may also hold (the user's gradients, a gradient
+    # sent to two inputs, one a hook saw): never stolen as a leaf's .grad
+    shared = set(user_grad_ids)
     for (node, nr), g in zip(root_edges, root_grads):
         _add_to_buffer(buffers, node, nr, g)
 
@@ -160,6 +172,7 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
             if buf is not None:
                 if node._hooks:
                     _run_hooks(node, buf)
+                    shared.update(id(g._data) for g in buf if g is not None)
                 if node._retained:
                     _retain(node, buf)
             if capture_at and node in capture_at:
@@ -173,8 +186,8 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
                     g = buf[0]
                     arr = g._data
                     flags = arr.flags
-                    owned = (counts.get(id(arr), 0) <= 1 and flags.owndata
-                             and flags.writeable and flags.c_contiguous)
+                    owned = (flags.owndata and flags.writeable and flags.c_contiguous
+                             and id(arr) not in shared)
                     node.accumulate(g, owned, create_graph)
                 node = None
                 continue
@@ -192,6 +205,14 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
                     result = (result,)
                 if len(result) != len(edges):
                     result = _gradient_count(node, result)
+                n = len(result)
+                if n == 2:  # the common binary op, inline
+                    a, b = result
+                    if a is not None and b is not None and a.__class__ is Tensor and b.__class__ is Tensor \
+                            and a._data is b._data:
+                        shared.add(id(a._data))
+                elif n > 2:
+                    _mark_shared(result, shared)
                 if anomaly_on:
                     _check_nan(node, result)
             if not keep_graph and node._saved is not None:
@@ -206,8 +227,6 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
                     shape, dt = meta[nr]
                     if g.__class__ is not Tensor or g._data.shape != shape or g._data.dtype != dt:
                         g = _fit(node, edges.index(e), g, (shape, dt))
-                    k = id(g._data)
-                    counts[k] = counts.get(k, 0) + 1
                     b = buffers.get(nxt)
                     if b is None:
                         b = buffers[nxt] = [None] * len(meta)
