@@ -383,3 +383,50 @@ def test_integer_outputs_do_not_require_grad():
     assert values.requires_grad and not indices.requires_grad
     assert not x.argmax().requires_grad and not (x > 1).requires_grad
     assert not x.long().requires_grad
+
+
+class SortWithIndex(Function):
+    """Two outputs: values (differentiable) and indices (marked non-differentiable)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        order = np.argsort(x.detach().numpy(), kind="stable")
+        idx = pf.tensor(order.astype(np.float64))  # a float output, explicitly non-differentiable
+        ctx.mark_non_differentiable(idx)
+        ctx.save_for_backward(pf.tensor(order))
+        return x[pf.tensor(order)], idx
+
+    @staticmethod
+    def backward(ctx, g_values, g_idx):
+        (order,) = ctx.saved_tensors
+        assert g_idx is None or float(g_idx.abs().sum()) == 0.0
+        g = pf.zeros_like(g_values)
+        g[order] = g_values
+        return g
+
+
+class SplitHalves(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.set_materialize_grads(False)
+        n = x.shape[0] // 2
+        return x[:n].clone(), x[n:].clone()
+
+    @staticmethod
+    def backward(ctx, g1, g2):
+        ctx.seen = (g1 is None, g2 is None)
+        parts = [g if g is not None else pf.zeros(2, dtype=pf.float64) for g in (g1, g2)]
+        return pf.cat(parts)
+
+
+def test_custom_function_with_several_outputs():
+    x = leaf([3.0, 1.0, 2.0])
+    values, idx = SortWithIndex.apply(x)
+    assert values.requires_grad and not idx.requires_grad and idx.dtype == pf.float64
+    (values * pf.tensor([1.0, 10.0, 100.0], dtype=pf.float64)).sum().backward()
+    assert x.grad.tolist() == [100.0, 1.0, 10.0]
+    x = leaf([1.0, 2.0, 3.0, 4.0])
+    a, b = SplitHalves.apply(x)
+    (a * 2).sum().backward()  # b gets no gradient: backward sees None, not zeros
+    assert a.grad_fn.seen == (False, True)
+    assert x.grad.tolist() == [2.0, 2.0, 0.0, 0.0]
