@@ -189,7 +189,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     dt = _np_dtype(dtype, "linspace") or get_default_dtype().np
     if steps < 0:
         raise error(RuntimeError, "linspace", "number of steps must be non-negative",
-                    'steps es la cantidad de puntos: usa un entero >= 0')
+                    "steps es la cantidad de puntos: usa un entero >= 0")
     return _finish(xp.linspace(start, end, steps).astype(dt), requires_grad)
 
 

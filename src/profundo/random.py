@@ -191,7 +191,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires
         s = std._data if isinstance(std, Tensor) else std
         if np.any(np.asarray(s) < 0):
             raise error(RuntimeError, "normal", "normal expects all elements of std >= 0.0",
-                        'la desviación estándar no puede ser negativa')
+                        "la desviación estándar no puede ser negativa")
         shape = np.broadcast_shapes(np.shape(m), np.shape(s))
         dt = (mean if isinstance(mean, Tensor) else std)._data.dtype
         z = normal_array(shape, 0.0, 1.0, dt, generator)
@@ -221,7 +221,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     p = np.asarray(input._data, dtype=np.float64)
     if p.ndim not in (1, 2):
         raise error(RuntimeError, "multinomial", "prob_dist must be 1 or 2 dim",
-                    'pasa un vector de probabilidades o una matriz (una fila por distribución)')
+                    "pasa un vector de probabilidades o una matriz (una fila por distribución)")
     if np.any(p < 0) or not np.all(np.isfinite(p)):
         raise error(RuntimeError, "multinomial", "probability tensor contains either `inf`, `nan` or element < 0",
                     "las probabilidades deben ser finitas y no negativas")
@@ -229,7 +229,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     sums = rows.sum(axis=1)
     if np.any(sums <= 0):
         raise error(RuntimeError, "multinomial", "invalid multinomial distribution (sum of probabilities <= 0)",
-                    'cada fila debe tener alguna probabilidad positiva')
+                    "cada fila debe tener alguna probabilidad positiva")
     if not replacement and num_samples > rows.shape[1]:
         raise error(RuntimeError, "multinomial", "cannot sample n_sample > prob_dist.size(-1) samples without "
                     "replacement", "usa replacement=True o pide menos muestras")

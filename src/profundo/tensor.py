@@ -18,6 +18,7 @@ import warnings
 import weakref
 
 from ._backend import xp
+from ._dims import norm_dim
 from ._dtype import _FROM_NP, get_default_dtype
 from ._errors import error
 
@@ -140,15 +141,7 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return Size(self._data.shape)
-        return self._data.shape[self._dim(dim, "size")]
-
-    def _dim(self, dim, op):
-        n = self._data.ndim
-        if not -max(n, 1) <= dim < max(n, 1):
-            raise error(IndexError, op,
-                        f"Dimension out of range (expected to be in range of [{-max(n, 1)}, {max(n, 1) - 1}], "
-                        f"but got {dim})", "las dimensiones van de 0 a x.dim()-1 (o negativas desde el final)")
-        return dim % n if n else 0
+        return self._data.shape[norm_dim(dim, self._data.ndim, "size")]
 
     @property
     def dtype(self):
@@ -190,7 +183,7 @@ class Tensor:
 
     def stride(self, dim=None):
         st = tuple(s // self._data.itemsize for s in self._data.strides)
-        return st if dim is None else st[self._dim(dim, "stride")]
+        return st if dim is None else st[norm_dim(dim, self._data.ndim, "stride")]
 
     def data_ptr(self):
         return self._data.__array_interface__["data"][0]
@@ -242,15 +235,15 @@ class Tensor:
             if not isinstance(value, Tensor):
                 raise error(TypeError, "grad", f"assigned grad expected to be a Tensor or None but got "
                             f"{type(value).__name__}",
-                            'asigna un tensor (o None) a .grad')
+                            "asigna un tensor (o None) a .grad")
             if value._data.shape != self._data.shape:
                 raise error(RuntimeError, "grad", "assigned grad has data of a different size "
                             f"({list(value.shape)} vs {list(self.shape)})",
-                            'el gradiente debe tener la misma forma que el tensor')
+                            "el gradiente debe tener la misma forma que el tensor")
             if value._data.dtype != self._data.dtype:
                 raise error(RuntimeError, "grad", "assigned grad has data of a different type "
                             f"({value.dtype} vs {self.dtype})",
-                            'el gradiente debe tener el mismo dtype que el tensor')
+                            "el gradiente debe tener el mismo dtype que el tensor")
         self._grad = value
 
     @grad.deleter
@@ -266,7 +259,7 @@ class Tensor:
         if not self._requires_grad:
             raise error(RuntimeError, "retain_grad",
                         "can't retain_grad on Tensor that has requires_grad=False",
-                        'retain_grad() solo tiene sentido en tensores que requieren gradiente')
+                        "retain_grad() solo tiene sentido en tensores que requieren gradiente")
         if self.grad_fn is None or self._retains_grad:
             return
         node = self.grad_fn
@@ -281,7 +274,7 @@ class Tensor:
         if not self._requires_grad:
             raise error(RuntimeError, "register_hook",
                         "cannot register a hook on a tensor that doesn't require gradient",
-                        'activa requires_grad=True antes de registrar el hook')
+                        "activa requires_grad=True antes de registrar el hook")
         if self.grad_fn is None:
             if self._hooks is None:
                 self._hooks = []
@@ -312,7 +305,7 @@ class Tensor:
         if self._base is not None and self._base._requires_grad:
             raise error(RuntimeError, "detach_",
                         "Can't detach views in-place. Use detach() instead.",
-                        'usa x = x.detach()')
+                        "usa x = x.detach()")
         self.grad_fn = None
         self._output_nr = 0
         self._requires_grad = False
@@ -377,7 +370,7 @@ class Tensor:
         if self._requires_grad:
             raise error(RuntimeError, "__dlpack__",
                         "Can't export tensors that require gradient, use tensor.detach()",
-                        'exporta x.detach()')
+                        "exporta x.detach()")
         kwargs = {k: v for k, v in (("max_version", max_version), ("dl_device", dl_device),
                                     ("copy", copy)) if v is not None}
         return self._data.__dlpack__(**kwargs)

@@ -378,7 +378,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 def _input_edge(t, i):
     if not isinstance(t, Tensor):
         raise error(TypeError, "grad", f"inputs[{i}] must be a Tensor, got {type(t).__name__}",
-                    'inputs debe ser un tensor o una lista de tensores')
+                    "inputs debe ser un tensor o una lista de tensores")
     e = gradient_edge(t)
     if e is None:
         raise error(RuntimeError, None, "One of the differentiated Tensors does not require grad",

@@ -1,6 +1,7 @@
 """What every built-in op shares: the ``Op`` base class and argument helpers."""
 from .._backend import xp
 from .._dtype import _FROM_NP, get_default_dtype, result_np_dtype, scalar_np_dtype, to_dtype
+from .._dims import norm_dim
 from .._errors import error
 from ..autograd.function import Function
 from ..tensor import Tensor
@@ -78,22 +79,6 @@ def result_dtype(*values):
     return result_np_dtype(arrays, scalars)
 
 
-def norm_dim(dim, ndim, op):
-    """A dim in ``[-ndim, ndim)`` as a non-negative int (0-d tensors accept 0 and -1)."""
-    n = max(ndim, 1)
-    if not isinstance(dim, int) or isinstance(dim, bool):
-        if isinstance(dim, Tensor) or hasattr(dim, "__index__"):
-            dim = int(dim)
-        else:
-            raise error(TypeError, op, f"dim must be an int, got {type(dim).__name__}",
-                        'dim es un entero (o una tupla de enteros)')
-    if not -n <= dim < n:
-        raise error(IndexError, op,
-                    f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})",
-                    "las dimensiones van de 0 a x.dim()-1 (o de -x.dim() a -1)")
-    return dim % n if ndim else 0
-
-
 def norm_dims(dim, ndim, op):
     """``dim`` (None, int, or sequence) as a sorted tuple of non-negative dims."""
     if dim is None:
@@ -102,7 +87,7 @@ def norm_dims(dim, ndim, op):
         dims = tuple(sorted({norm_dim(d, ndim, op) for d in dim}))
         if len(dims) != len(dim):
             raise error(RuntimeError, op, f"dim {tuple(dim)} appears multiple times in the list of dims",
-                        'no repitas dimensiones')
+                        "no repitas dimensiones")
     else:
         dims = (norm_dim(dim, ndim, op),)
     return dims if ndim else ()

@@ -237,7 +237,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
         if reduce != "add":
             raise error(NotImplementedError, "scatter", f"reduce={reduce!r} is not supported; use "
                         "scatter_add or reduce='add'",
-                        'usa scatter_add(...) para sumar')
+                        "usa scatter_add(...) para sumar")
         return scatter_add(input, dim, index, src)
     src = check_operand("scatter", src)
     d = _check_index("scatter", input, dim, index, src if isinstance(src, Tensor) else None)
@@ -329,7 +329,7 @@ def masked_fill(input, mask, value):
     if isinstance(value, Tensor) and value._data.ndim != 0:
         raise error(RuntimeError, "masked_fill", "masked_fill_ only supports a 0-dimensional value tensor, but "
                     f"got tensor with {value.ndim} dimension(s).",
-                    'el valor debe ser un número o un tensor de 0 dimensiones')
+                    "el valor debe ser un número o un tensor de 0 dimensiones")
     try:
         shape = xp.broadcast_shapes(mask._data.shape, input._data.shape)
     except ValueError:

@@ -102,7 +102,7 @@ def mv(input, vec):
     _check_dtypes("mv", input, vec)
     if input._data.ndim != 2 or vec._data.ndim != 1:
         raise error(RuntimeError, "mv", f"vector + matrix @ vector expected, got {input.ndim}D and {vec.ndim}D",
-                    'mv multiplica una matriz 2-D por un vector 1-D')
+                    "mv multiplica una matriz 2-D por un vector 1-D")
     return matmul(input, vec)
 
 
@@ -132,7 +132,7 @@ ger = outer
 def trace(input):
     if input._data.ndim != 2:
         raise error(RuntimeError, "trace", f"trace: expected a matrix, but got tensor with dim {input.ndim}",
-                    'trace es para matrices 2-D')
+                    "trace es para matrices 2-D")
     return input.diagonal().sum()
 
 
@@ -224,7 +224,7 @@ def einsum(equation, *operands):
     for t in operands:
         if not isinstance(t, Tensor):
             raise error(TypeError, "einsum", f"operands must be Tensors, got {type(t).__name__}",
-                        'pasa tensores a einsum')
+                        "pasa tensores a einsum")
     dts = {t._data.dtype for t in operands}
     if len(dts) > 1:
         raise error(RuntimeError, "einsum", f"expected all operands to have the same dtype, got "
@@ -244,7 +244,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     if A._data.ndim < 2:
         raise error(RuntimeError, "linalg.matrix_norm", f"The input tensor A must have at least 2 dimensions "
                     f"(got shape {tuple(A.shape)})",
-                    'las normas matriciales necesitan al menos 2 dimensiones')
+                    "las normas matriciales necesitan al menos 2 dimensiones")
     r, c = dim
     if ord == "fro":
         return vector_norm(A, 2, dim, keepdim)

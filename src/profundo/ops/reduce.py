@@ -245,7 +245,7 @@ def _correction(op, dim, unbiased, correction):
         correction = 1 if unbiased is None or unbiased else 0
     elif unbiased is not None:
         raise error(RuntimeError, op, "cannot specify both unbiased and correction",
-                    'usa solo correction= (unbiased es la forma antigua)')
+                    "usa solo correction= (unbiased es la forma antigua)")
     return dim, correction
 
 

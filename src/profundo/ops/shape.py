@@ -13,7 +13,7 @@ def _infer_shape(shape, numel, op):
         raise error(RuntimeError, op, "only one dimension can be inferred", "usa -1 una sola vez en la forma")
     if any(s < -1 for s in shape):
         raise error(RuntimeError, op, f"invalid shape dimension {min(shape)}",
-                    'las dimensiones deben ser >= 0 (o -1 para inferir una)')
+                    "las dimensiones deben ser >= 0 (o -1 para inferir una)")
     known = 1
     for s in shape:
         if s != -1:
@@ -387,7 +387,7 @@ def expand(input, *sizes):
         raise error(RuntimeError, "expand",
                     f"the number of sizes provided ({len(sizes)}) must be greater or equal to the number of "
                     f"dimensions in the tensor ({len(shape)})",
-                    'da un tamaño por cada dimensión (y quizá más, para dimensiones nuevas al inicio)')
+                    "da un tamaño por cada dimensión (y quizá más, para dimensiones nuevas al inicio)")
     lead = len(sizes) - len(shape)
     out = list(sizes)
     for i, s in enumerate(shape):
@@ -401,7 +401,7 @@ def expand(input, *sizes):
                         f"{list(shape)}", "solo se pueden expandir las dimensiones de tamaño 1")
     if any(s == -1 for s in out[:lead]):
         raise error(RuntimeError, "expand", "-1 is not allowed in a leading, non-existing dimension",
-                    'las dimensiones nuevas al inicio necesitan un tamaño explícito')
+                    "las dimensiones nuevas al inicio necesitan un tamaño explícito")
     return Expand.apply(input, tuple(out))
 
 
@@ -445,7 +445,7 @@ def _check_cat(op, tensors, dim):
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise error(TypeError, op, f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}",
-                        'la lista debe contener solo tensores')
+                        "la lista debe contener solo tensores")
 
 
 def cat(tensors, dim=0):
@@ -484,7 +484,7 @@ def stack(tensors, dim=0):
     if not -n <= dim < n:
         raise error(IndexError, "stack",
                     f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})",
-                    'stack añade una dimensión: dim va de -(ndim+1) a ndim')
+                    "stack añade una dimensión: dim va de -(ndim+1) a ndim")
     return Stack.apply(dim % n, *tensors)
 
 
@@ -523,7 +523,7 @@ def split(tensor, split_size_or_sections, dim=0):
         step = split_size_or_sections
         if step <= 0:
             raise error(RuntimeError, "split", f"split_size can only be 0 if dimension size is 0, but got {step}",
-                        'el tamaño de cada trozo debe ser positivo')
+                        "el tamaño de cada trozo debe ser positivo")
         sections = [min(step, size - s) for s in range(0, size, step)] or [0]
     else:
         sections = list(split_size_or_sections)
@@ -634,7 +634,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     d1, d2 = norm_dim(dim1, n, "diagonal"), norm_dim(dim2, n, "diagonal")
     if d1 == d2:
         raise error(RuntimeError, "diagonal", f"diagonal dimensions cannot be identical {dim1}, {dim2}",
-                    'elige dos dimensiones distintas')
+                    "elige dos dimensiones distintas")
     return Diagonal.apply(input, offset, d1, d2)
 
 
