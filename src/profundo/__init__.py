@@ -18,7 +18,7 @@ from .creation import (arange, as_tensor, asarray, empty, empty_like, eye, from_
 from .random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed, manual_seed,  # noqa: F401
                      multinomial, normal, rand, rand_like, randint, randint_like, randn, randn_like, randperm,
                      seed, set_rng_state)
-from . import linalg, random  # noqa: F401
+from . import linalg, random, utils  # noqa: F401
 
 globals().update(_ops.FUNCTIONS)
 

@@ -2,6 +2,7 @@
 masked_fill, nonzero.  Basic indexing (ints, slices, None, ...) returns a view;
 advanced indexing (integer/bool tensors or lists) returns a copy."""
 from .. import _backend
+from ..autograd.grad_mode import STATE as _GRAD
 from ._base import Op, Tensor, check_operand, error, norm_dim, xp
 
 _BASIC = (int, slice, type(None), type(Ellipsis))
@@ -118,6 +119,16 @@ def _index(x, parts):
 
 
 def getitem(input, key):
+    if type(key) is int and input._base is None and not (input._requires_grad and _GRAD.enabled):
+        # x[i] with nothing to record (a DataLoader reading samples): the view, without the op machinery
+        try:
+            view = input._data[key, ...]
+        except IndexError:
+            pass  # the general path below explains the error
+        else:
+            t = Tensor._make(view)
+            t._vc = input._version_counter()
+            return t
     parts, basic = normalize_key(key)
     return (Slice if basic else Index).apply(input, parts)
 
