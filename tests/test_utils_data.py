@@ -433,3 +433,43 @@ def test_persistent_workers_with_an_iterable_dataset():
     two = sorted(x for b in loader for x in b.tolist())
     assert one == two == list(range(9))
     loader._iterator._shutdown()
+
+
+# ---------------------------------------------------------------- DataFrames
+def test_dataset_from_dataframe_after_pandas_preprocessing():
+    pd = pytest.importorskip("pandas")
+    from profundo.utils.data import dataset_from_dataframe
+    raw = pd.DataFrame({"rooms": [3, None, 4, 2], "alley": ["Pave", None, "Grvl", "Pave"],
+                        "new": [True, False, True, False], "label": [1, 0, 1, 0]})
+    with pytest.raises(TypeError) as e:  # categories: name the column, suggest get_dummies
+        dataset_from_dataframe(raw, "label")
+    assert "['alley']" in str(e.value) and "get_dummies" in str(e.value) and is_checked(e.value)
+    with pytest.raises(ValueError) as e:  # missing values: name the column, suggest fillna
+        dataset_from_dataframe(pd.get_dummies(raw, columns=["alley"], dummy_na=True), "label")
+    assert "['rooms']" in str(e.value) and "fillna" in str(e.value) and is_checked(e.value)
+    raw["rooms"] = raw["rooms"].fillna(raw["rooms"].mean())
+    ready = pd.get_dummies(raw, columns=["alley"], dummy_na=True)
+    ds = dataset_from_dataframe(ready, "label")
+    X, y = ds.tensors
+    assert X.dtype == profundo.float32 and y.dtype == profundo.int64 and tuple(X.shape) == (4, 5)
+    np.testing.assert_allclose(X.numpy()[:, 0], [3, 3, 4, 2])
+    np.testing.assert_array_equal(X.numpy()[:, 1], [1, 0, 1, 0])  # bool column -> 0/1
+    X2, y2 = dataset_from_dataframe(ready, "rooms", features=["new"], dtype=profundo.float64).tensors
+    assert X2.dtype == y2.dtype == profundo.float64 and tuple(X2.shape) == (4, 1)
+    with pytest.raises(KeyError):
+        dataset_from_dataframe(ready, "nope")
+    with pytest.raises(ValueError):  # NaN in the target
+        dataset_from_dataframe(ready.assign(label=[1.0, None, 0.0, 1.0]), "label")
+    with pytest.raises(TypeError):
+        dataset_from_dataframe(ready.to_numpy(), "label")
+    batch = next(iter(DataLoader(ds, batch_size=2)))
+    assert tuple(batch[0].shape) == (2, 5)
+
+
+def test_tensor_of_bool_frame_takes_the_requested_dtype():
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame({"a": [True, False], "b": [False, False]})
+    assert profundo.tensor(df).dtype == profundo.bool
+    t = profundo.tensor(df, dtype=profundo.float32)
+    assert t.dtype == profundo.float32 and t.tolist() == [[1.0, 0.0], [0.0, 0.0]]
+    assert profundo.tensor(df.to_numpy(), dtype=profundo.int64).tolist() == [[1, 0], [0, 0]]

@@ -34,6 +34,14 @@ uint8 = uint8
 __version__ = "0.1.0"
 
 
+def __getattr__(name):
+    """``profundo.datasets`` and ``profundo.transforms`` load on first use (like torchvision, kept apart)."""
+    if name in ("datasets", "transforms"):
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'profundo' has no attribute {name!r}")
+
+
 def is_tensor(obj):
     return isinstance(obj, Tensor)
 

@@ -37,12 +37,18 @@ def dataset_from_dataframe(df, target, *, features=None, dtype=float32, target_d
         raise error(KeyError, op, f"feature columns {missing} are not in the DataFrame" if missing
                     else "no feature columns", "revisa la lista features")
     frame = df[features]
+    # categories first: pd.get_dummies(..., dummy_na=True) also takes care of their missing values
+    text_cols = [str(c) for c, t in frame.dtypes.items()
+                 if not (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t))]
+    if text_cols:
+        raise error(TypeError, op, f"columns {text_cols} are not numeric; a network needs numbers",
+                    "conviértelas con pd.get_dummies(df, columns=[...], dummy_na=True) o elimínalas con "
+                    "df.drop(columns=[...])")
     nan_cols = [str(c) for c in frame.columns[frame.isna().any().to_numpy()]]
     if nan_cols:
         raise error(ValueError, op, f"columns {nan_cols} have missing values (NaN); a network cannot use them",
-                    "rellénalos antes, p. ej. df[cols] = df[cols].fillna(df[cols].mean()), o usa "
-                    "pd.get_dummies(..., dummy_na=True) para categorías")
-    X = tensor(frame, dtype=dtype)  # non-numeric columns raise the named-columns error
+                    "rellénalos antes, p. ej. df[cols] = df[cols].fillna(df[cols].mean())")
+    X = tensor(frame, dtype=dtype)
     y_col = df[target]
     if y_col.isna().any():
         raise error(ValueError, op, f"target column {target!r} has missing values (NaN)",
