@@ -473,3 +473,16 @@ def test_tensor_of_bool_frame_takes_the_requested_dtype():
     t = profundo.tensor(df, dtype=profundo.float32)
     assert t.dtype == profundo.float32 and t.tolist() == [[1.0, 0.0], [0.0, 0.0]]
     assert profundo.tensor(df.to_numpy(), dtype=profundo.int64).tolist() == [[1, 0], [0, 0]]
+
+
+@pytest.mark.parametrize("context", ["spawn", "forkserver"])
+def test_workers_with_spawn_and_forkserver_contexts(context):
+    """macOS and Windows start workers with spawn (Python 3.14 on Linux: forkserver): the dataset is pickled."""
+    ds = TensorDataset(profundo.arange(20.0), profundo.arange(20))
+    got = list(DataLoader(ds, batch_size=6, num_workers=2, multiprocessing_context=context))
+    assert [b[1].tolist() for b in got] == [list(range(i, min(i + 6, 20))) for i in range(0, 20, 6)]
+
+
+def test_workers_out_of_order_delivery_gives_every_batch_once():
+    got = [b[1].tolist() for b in DataLoader(Squares(), batch_size=3, num_workers=3, in_order=False)]
+    assert sorted(i for b in got for i in b) == list(range(23)) and len(got) == 8

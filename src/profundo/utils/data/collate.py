@@ -7,11 +7,14 @@ strings stay a list, and dicts, tuples and lists are collated field by field
 """
 import collections.abc
 import numbers
+from operator import attrgetter
 
 import numpy as np
 
 from ..._errors import error
 from ...tensor import Tensor
+
+_REQUIRES_GRAD, _DATA, _DTYPE = attrgetter("_requires_grad"), attrgetter("_data"), attrgetter("dtype")
 
 
 def _is_namedtuple(x):
@@ -59,8 +62,7 @@ def default_collate(batch):
     if _is_namedtuple(elem):
         return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
-        size = len(elem)
-        if any(len(e) != size for e in batch):
+        if len(set(map(len, batch))) > 1:
             raise error(RuntimeError, "default_collate", "each element in list of batch should be of equal size",
                         "todas las muestras deben tener el mismo número de campos; si no, pasa un collate_fn propio")
         return [default_collate(list(samples)) for samples in zip(*batch)]
@@ -72,12 +74,13 @@ def default_collate(batch):
 def _stack(batch):
     """``stack(batch)``; plain samples (same dtype, no autograd) go straight to ``np.stack``."""
     from ...ops import FUNCTIONS
-    dtype = batch[0]._data.dtype
-    if all(type(t) is Tensor and not t._requires_grad and t._data.dtype == dtype for t in batch):
-        try:
-            return Tensor._make(np.stack([t._data for t in batch]))
-        except ValueError:
-            pass  # different shapes: profundo.stack explains
+    if set(map(type, batch)) == {Tensor} and not any(map(_REQUIRES_GRAD, batch)):
+        arrays = list(map(_DATA, batch))
+        if len(set(map(_DTYPE, arrays))) == 1:
+            try:
+                return Tensor._make(np.stack(arrays))
+            except ValueError:
+                pass  # different shapes: profundo.stack explains
     return FUNCTIONS["stack"](batch, 0)
 
 

@@ -197,7 +197,7 @@ class _MultiProcessIter:
         self._persistent = loader.persistent_workers
         self._in_order = loader.in_order
         self._iterable = isinstance(loader.dataset, IterableDataset)
-        self._prefetch = loader.prefetch_factor * self._n
+        self._prefetch = max(1, loader.prefetch_factor) * self._n
         base_seed = int(_rng(loader.generator).integers(0, 2**62))
         self._result_queue = ctx.Queue()
         self._index_queues, self._workers = [], []
