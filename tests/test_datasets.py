@@ -436,3 +436,20 @@ def test_synthetic_linear_data_has_the_known_weights():
         datasets.synthetic_data(profundo.ones(2, 2), 1.0, 5)
     checked(e)
 
+
+
+def test_movielens_32m_is_checked_against_the_published_md5_file(tmp_path, monkeypatch, no_network):
+    z = _movielens_zip(tmp_path, monkeypatch, {
+        "ratings.csv": "userId,movieId,rating,timestamp\n1,10,4.0,1\n",
+        "movies.csv": "movieId,title,genres\n10,A,Drama\n"}, variant="32m", top="ml-32m")
+    monkeypatch.setitem(movielens._VARIANTS, "32m", (None, "ml-32m", {}))
+    (tmp_path / "server" / "ml-32m.zip.md5").write_text(f"{md5(z)}  ml-32m.zip\n")
+    ml = datasets.load_movielens("32m", tmp_path / "data")
+    assert (ml.num_users, ml.num_items) == (1, 1)
+    assert (tmp_path / "data" / "ml-32m.zip.md5").is_file()
+    (tmp_path / "server" / "ml-32m.zip").write_bytes(b"tampered")
+    (tmp_path / "data" / "ml-32m" / ".verified").unlink()
+    (tmp_path / "data" / "ml-32m.zip").write_bytes(b"tampered")
+    with pytest.raises(RuntimeError) as e:
+        datasets.load_movielens("32m", tmp_path / "data")
+    assert "checksum mismatch" in checked(e)
