@@ -36,12 +36,6 @@ def same(ours, theirs):
         assert ours == theirs
 
 
-def both(make):
-    """``make(lib)`` with profundo and with torch."""
-    import torch
-    return make(profundo), make(torch)
-
-
 SAMPLES = {
     "tensors": lambda T: [T.tensor([1.0, 2.0]), T.tensor([3.0, 4.0])],
     "int tensors": lambda T: [T.tensor(3), T.tensor(4)],
@@ -62,19 +56,20 @@ SAMPLES = {
 
 @pytest.mark.parametrize("kind", SAMPLES)
 def test_default_collate_like_torch(kind):
-    import torch
+    torch = pytest.importorskip("torch")
     from torch.utils.data import default_collate as torch_collate
     same(default_collate(SAMPLES[kind](profundo)), torch_collate(SAMPLES[kind](torch)))
 
 
 def test_default_convert_like_torch():
+    pytest.importorskip("torch")
     from torch.utils.data import default_convert as torch_convert
     for data in [np.arange(3), {"a": np.ones(2)}, (np.ones(2), 1), [np.zeros(1), "s"], 5]:
         same(default_convert(data), torch_convert(data))
 
 
 def test_collate_errors_like_torch():
-    import torch
+    torch = pytest.importorskip("torch")
     from torch.utils.data import default_collate as torch_collate
     cases = [lambda T: [T.ones(2), T.ones(3)], lambda T: [[1, 2], [1]], lambda T: [object(), object()]]
     for make in cases:
@@ -86,7 +81,7 @@ def test_collate_errors_like_torch():
 
 
 def _loaders(n, **kw):
-    import torch
+    torch = pytest.importorskip("torch")
     X = np.arange(n * 3, dtype=np.float32).reshape(n, 3)
     y = np.arange(n) % 4
     ours = DataLoader(TensorDataset(profundo.tensor(X), profundo.tensor(y)), **kw)
@@ -106,7 +101,7 @@ def test_sequential_batches_and_len_like_torch(n, batch_size, drop_last):
 
 
 def test_batch_sampler_and_sampler_arguments_like_torch():
-    import torch
+    torch = pytest.importorskip("torch")
     ours, theirs = _loaders(10, batch_sampler=[[0, 5], [9], [1, 2, 3]])
     assert len(ours) == len(theirs) == 3
     for x, y in zip(ours, theirs):
@@ -166,7 +161,7 @@ def test_shuffle_is_a_permutation_reproducible_and_new_each_epoch():
 
 
 def test_samplers_like_torch():
-    import torch
+    torch = pytest.importorskip("torch")
     data = list(range(10))
     assert list(SequentialSampler(data)) == list(torch.utils.data.SequentialSampler(data))
     for kw in [{}, {"replacement": True}, {"num_samples": 25}, {"replacement": True, "num_samples": 3}]:
@@ -217,7 +212,7 @@ def test_weighted_random_sampler_follows_the_weights():
     lambda T: T.utils.data.random_split(range(10), [0.5, 0.6]),
 ])
 def test_errors_like_torch(make):
-    import torch
+    torch = pytest.importorskip("torch")
     with pytest.raises(Exception) as theirs:
         make(torch)
     # torch checks these two with `assert`; a ValueError says more and survives `python -O`
@@ -228,7 +223,7 @@ def test_errors_like_torch(make):
 
 
 def test_iterable_dataset_rules_like_torch():
-    import torch
+    torch = pytest.importorskip("torch")
 
     class Stream(torch.utils.data.IterableDataset):
         def __iter__(self):
@@ -252,7 +247,7 @@ def test_iterable_dataset_rules_like_torch():
 
 @pytest.mark.filterwarnings("ignore:Length of split")
 def test_subset_concat_random_split_like_torch():
-    import torch
+    torch = pytest.importorskip("torch")
     data = list(range(10))
     for idx in [0, 3, 9, -1, -10]:
         assert ConcatDataset([data[:4], data[4:]])[idx] == torch.utils.data.ConcatDataset([data[:4], data[4:]])[idx]
@@ -357,7 +352,7 @@ def test_workers_tensor_dataset_shuffled_and_unbatched():
 
 
 def test_workers_iterable_dataset_sharded_like_torch():
-    import torch
+    torch = pytest.importorskip("torch")
 
     class TorchSharded(torch.utils.data.IterableDataset):
         def __iter__(self):
