@@ -61,17 +61,85 @@ def info(args):
     return 0
 
 
+def _parse_values(items):
+    """``["x=2.0", "y=[1,2,3]"]`` -> {name: float tensor that requires grad} (literals only)."""
+    import ast
+
+    import profundo
+    from profundo._errors import error
+    values = {}
+    for item in items:
+        name, sep, literal = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier() or name.startswith("_"):
+            raise error(ValueError, "profundo graph", f"--values expects name=number or name=[numbers], got {item!r}",
+                        "p. ej. --values x=2.0 y=[1,2,3]")
+        try:
+            data = ast.literal_eval(literal.strip())
+            values[name] = profundo.tensor(data, dtype=profundo.float32, requires_grad=True)
+        except (ValueError, SyntaxError, TypeError) as e:
+            raise error(ValueError, "profundo graph", f"value of {name!r} must be a number or a list of numbers, "
+                        f"got {literal!r} ({e})", "p. ej. x=2.0 o y=[1,2,3]") from None
+    return values
+
+
+def graph(args):
+    """Parse an expression safely, evaluate it on tensors, backpropagate and draw the graph."""
+    from profundo._errors import error
+    from profundo.viz import draw, expr
+    tree, names = expr.parse(args.expression)
+    values = _parse_values(args.values or [])
+    if not names:
+        raise error(ValueError, "profundo graph", f"{args.expression!r} has no variables: there is nothing to "
+                    "differentiate", "usa al menos una variable, p. ej. \"x**2 + 1\" --values x=3")
+    missing = [n for n in names if n not in values]
+    if missing:
+        given = " ".join(f"{n}=1.0" for n in missing)
+        raise error(ValueError, "profundo graph", f"no value for {missing}; give one with --values",
+                    f"p. ej. --values {given}")
+    unused = [n for n in values if n not in names]
+    if unused:
+        raise error(ValueError, "profundo graph", f"{unused} given with --values but not used in the expression",
+                    "quita esos valores o úsalos en la expresión")
+    result = expr.evaluate(tree, values)
+    if result.dim():
+        print(f"the result has shape {tuple(result.shape)}: backpropagating result.sum()")
+    (result.sum() if result.dim() else result).backward()
+    print(f"{args.expression} = {result.detach().numpy()}")
+    for name, t in values.items():
+        print(f"d/d{name} = {t.grad.numpy()}")
+    g = draw(result, names={**values, "result": result}, show_values=not args.no_values, rankdir=args.rankdir)
+    path = g.render(args.output, engine=args.engine)
+    print(f"wrote {path}")
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="profundo", description="profundo: deep learning in NumPy, "
                                      "PyTorch's API, for learning.")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("demo", help="a computational graph, backpropagated, with its gradients")
     sub.add_parser("info", help="versions of profundo and its dependencies")
+    g = sub.add_parser("graph", help="draw the computational graph of a math expression, with its gradients",
+                       description='e.g. profundo graph "x**2 * sin(x) + y" --values x=2.0 y=[1,2,3] -o grafo.svg')
+    g.add_argument("expression", help="numbers, variables, + - * / ** @ and functions like sin, exp, log, sum")
+    g.add_argument("--values", nargs="*", metavar="NAME=VALUE", help="x=2.0 y=[1,2,3]")
+    g.add_argument("-o", "--output", default="grafo.svg", help="picture file: .svg, .png, .pdf or .dot")
+    g.add_argument("--rankdir", default="LR", choices=["LR", "TB"], help="left-to-right or top-to-bottom")
+    g.add_argument("--engine", choices=["dot", "matplotlib"], help="default: dot if installed, else matplotlib")
+    g.add_argument("--no-values", action="store_true", help="do not print values and gradients in the boxes")
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 0
-    return {"demo": demo, "info": info}[args.command](args)
+    from profundo._errors import is_checked
+    try:
+        return {"demo": demo, "info": info, "graph": graph}[args.command](args)
+    except Exception as e:
+        if not is_checked(e):
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -106,6 +106,10 @@ def _nan_error(node, i):
                  "busca un log de 0, una raíz de 0, una división por 0 o 0/0 en esa línea")
 
 
+# None, or ``f(node, grads_in, grads_out)`` called as each node runs (profundo.viz watches backward)
+OBSERVER = None
+
+
 def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
                  accumulate=True, user_grad_ids=()):
     """Propagate ``root_grads`` from ``root_edges`` through the graph.
@@ -159,6 +163,7 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
             tie += 1
 
     heappop, heappush = heapq.heappop, heapq.heappush
+    observer = OBSERVER  # profundo.viz.backward_steps watches the pass through this
     state = grad_mode.STATE
     prev_mode = state.enabled
     state.enabled = create_graph
@@ -182,6 +187,8 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
                 node = None
                 continue
             if type(node) is AccumulateGrad:
+                if observer is not None:
+                    observer(node, buf, None)
                 if accumulate and buf is not None and buf[0] is not None:
                     g = buf[0]
                     arr = g._data
@@ -215,6 +222,8 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
                     _mark_shared(result, shared)
                 if anomaly_on:
                     _check_nan(node, result)
+            if observer is not None:
+                observer(node, buf, result)
             if not keep_graph and node._saved is not None:
                 node._release()
             ready = None

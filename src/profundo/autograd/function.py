@@ -33,6 +33,9 @@ from ..tensor import Tensor
 from . import anomaly, grad_mode
 
 _sequence = itertools.count()
+# names of the modules (or viz.scope blocks) being run, outermost first; each
+# recorded node remembers them so a drawing can group or collapse a module
+SCOPE = []
 _GRAD = grad_mode.STATE
 _new = object.__new__
 
@@ -294,6 +297,8 @@ def _record(cls, ctx, args, out):
             edges.append(None)
     ctx._edges = tuple(edges)
     ctx._seq = next(_sequence)
+    if SCOPE:
+        ctx._scope = tuple(SCOPE)
     if type(out) is tuple:
         return _record_outputs(cls, ctx, args, out)
     # one output: the common case, written out
