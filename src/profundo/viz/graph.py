@@ -184,8 +184,11 @@ def build(roots, names=None, *, show_values=True, show_grads=True, max_values=6,
             lines.append(f"data {_fmt(t._data)}")
         if show_grads and t is not None and (key[0] == "leaf" or t._grad is not None):
             g = t._grad  # a leaf shows "grad None" before backward(): nothing has flowed yet
-            lines.append("grad None" if g is None else
-                         f"grad {_fmt(g._data)}" if g._data.size <= max_values else f"grad {_shape_dtype(g.shape, g.dtype)}")
+            if g is None:
+                lines.append("grad None")
+            else:
+                lines.append(f"grad {_fmt(g._data)}" if g._data.size <= max_values else
+                             f"grad {_shape_dtype(g.shape, g.dtype)}")
         model.nodes[vid] = VNode(vid, kind, name or "", lines, order=order.get(id(acc)) if acc is not None else None)
         return vid
 
