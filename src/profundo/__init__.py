@@ -35,8 +35,8 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name):
-    """``profundo.datasets`` and ``profundo.transforms`` load on first use (like torchvision, kept apart)."""
-    if name in ("datasets", "transforms"):
+    """``datasets``, ``transforms``, ``distributions`` and ``viz`` load on first use (a faster ``import profundo``)."""
+    if name in ("datasets", "transforms", "distributions", "viz"):
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'profundo' has no attribute {name!r}")

@@ -1,0 +1,40 @@
+"""Helpers shared by the distributions (as ``torch.distributions.utils``)."""
+import numpy as np
+
+from .._errors import error
+from ..tensor import Tensor
+from .distribution import as_float_tensor
+
+
+def rng():
+    """profundo's default NumPy generator: ``profundo.manual_seed`` repeats every draw."""
+    from ..random import default_generator
+    return default_generator._rng
+
+
+def noise(draw, shape, like):
+    """Parameter-free noise of ``shape`` with ``like``'s float dtype (the reparameterization's epsilon)."""
+    return Tensor._make(np.asarray(draw(tuple(shape)), dtype=like._data.dtype))
+
+
+def broadcast_all(*params):
+    """The parameters as float tensors of one common shape."""
+    from ..ops import FUNCTIONS
+    tensors = [as_float_tensor(p, next((q for q in params if isinstance(q, Tensor)), None)) for p in params]
+    return FUNCTIONS["broadcast_tensors"](*tensors)
+
+
+def one_of(name, probs, logits):
+    if (probs is None) == (logits is None):
+        raise error(ValueError, name, "Either `probs` or `logits` must be specified, but not both.",
+                    "pasa probs=... (probabilidades) o logits=... (log-odds), solo uno de los dos")
+
+
+def clamp_probs(p):
+    eps = float(np.finfo(p._data.dtype).eps)
+    return p.clamp(eps, 1 - eps)
+
+
+def softplus(x):
+    """log(1 + e^x), stable for large |x|."""
+    return x.clamp(min=0) + (-x.abs()).exp().log1p()
