@@ -42,5 +42,6 @@ class Uniform(Distribution):
     def entropy(self):
         return (self.high - self.low).log()
 
+
 def _short(t):
     return t.item() if t.numel() == 1 else f"Tensor{tuple(t.shape)}"

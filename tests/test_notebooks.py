@@ -1,0 +1,36 @@
+"""The Spanish notebooks (jupytext percent files in notebooks/) run from top to bottom.
+
+Each file becomes a notebook (jupytext) and runs in a real Jupyter kernel
+(nbclient), as in Jupyter or Colab.  Skipped when those tools are not installed.
+"""
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.py"))
+
+
+def test_there_are_notebooks_for_class_2():
+    names = [p.stem for p in NOTEBOOKS]
+    for topic in ["manipulacion_de_datos", "preprocesamiento_de_datos", "algebra_lineal", "calculo",
+                  "diferenciacion_automatica", "probabilidad"]:
+        assert any(topic in n for n in names), topic
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs(path, tmp_path, monkeypatch):
+    jupytext = pytest.importorskip("jupytext")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    notebook = jupytext.read(path)
+    assert notebook.cells[0].cell_type == "code" and "pip" in notebook.cells[0].source  # Colab installs first
+    assert sum(c.cell_type == "markdown" for c in notebook.cells) >= 5  # a lesson, not just code
+    client = nbclient.NotebookClient(notebook, timeout=180, kernel_name="python3",
+                                     resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    assert not errors
+    if "diferenciacion" in path.stem:  # the graph drawings are shown as pictures
+        assert any("image/svg+xml" in o.get("data", {}) for c in notebook.cells for o in c.get("outputs", []))
