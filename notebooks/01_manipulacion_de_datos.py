@@ -29,8 +29,6 @@ if importlib.util.find_spec("profundo") is None:
 # exactamente el del libro *Dive into Deep Learning*.
 
 # %%
-import numpy as np
-
 import profundo as torch
 
 # %% [markdown]
