@@ -177,6 +177,7 @@ OPS = [
     _op("acosh", lambda T, a: T.acosh(a), unary(1.2, 3.0)),
     _op("atanh", lambda T, a: T.atanh(a), unary(-0.9, 0.9)),
     _op("sigmoid", lambda T, a: T.sigmoid(a), unary(-6, 6)),
+    _op("erf", lambda T, a: T.erf(a), unary(-3, 3)),
     _op("relu", lambda T, a: T.relu(a), unary(), gradgrad=False),
     _op("relu_double_backward", lambda T, a, g: _double_backward(T, T.relu, a, g),
         lambda make: [Sample((make((2, 3)), make((2, 3))))], gradgrad=False),

@@ -36,5 +36,6 @@ def clamp_probs(p):
 
 
 def softplus(x):
-    """log(1 + e^x), stable for large |x|."""
-    return x.clamp(min=0) + (-x.abs()).exp().log1p()
+    """log(1 + e^x), stable for any x (the same function as ``nn.functional``'s)."""
+    from ..nn.functional import _softplus
+    return _softplus(x)

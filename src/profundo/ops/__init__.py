@@ -17,7 +17,7 @@ for _mod, _names in [
                   "square neg negative maximum minimum atan2 arctan2 lerp clamp clip clamp_min clamp_max where "
                   "round exp exp2 expm1 log log2 log10 log1p sqrt rsqrt reciprocal abs absolute sin cos tan asin "
                   "arcsin acos arccos atan arctan sinh cosh tanh asinh arcsinh acosh arccosh atanh arctanh "
-                  "sigmoid relu sign floor ceil trunc fix frac"),
+                  "sigmoid erf relu sign floor ceil trunc fix frac"),
     (compare, "eq ne lt le gt ge not_equal less less_equal greater greater_equal logical_and logical_or "
               "logical_xor logical_not bitwise_and bitwise_or bitwise_xor bitwise_not isnan isinf isfinite "
               "isposinf isneginf isclose allclose equal"),

@@ -523,6 +523,24 @@ class Atanh(Op):
         return g / (1 - x * x)
 
 
+_math_erf = xp.frompyfunc(math.erf, 1, 1)  # NumPy has no erf: Python's, element by element (exact)
+
+
+class Erf(Op):
+    """The error function; d/dx erf(x) = 2/sqrt(pi) exp(-x^2).  Used by GELU."""
+
+    @staticmethod
+    def forward(ctx, x):
+        a = float_arr(x)
+        ctx.save_for_backward(x)
+        return xp.asarray(_math_erf(a), dtype=a.dtype) if a.size else a.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (2 / math.sqrt(math.pi)) * (-(x * x)).exp()
+
+
 class Sigmoid(Op):
     @staticmethod
     def forward(ctx, x):
@@ -899,6 +917,7 @@ asinh = arcsinh = _unary(Asinh)
 acosh = arccosh = _unary(Acosh)
 atanh = arctanh = _unary(Atanh)
 sigmoid = _unary(Sigmoid)
+erf = _unary(Erf)
 relu = _unary(Relu)
 sign = _unary(Sign)
 floor = _unary(Floor)

@@ -233,9 +233,14 @@ def _add_edge(model, a, b, label=""):
 def _collapse(model, collapse):
     """Replace the ops of each collapsed module by one node (its parameters stay as inputs)."""
     scopes = {v.scope for v in model.nodes.values() if v.scope}
-    wanted = scopes if collapse is True else set(collapse)
-    for scope in sorted(wanted & scopes):
-        members = [v.id for v in model.nodes.values() if v.kind == "op" and v.scope == scope]
+    # a module contains its submodules: "net" holds the ops of "net.0" and "net.1"
+    top = {s.split(".")[0] for s in scopes}
+    wanted = top if collapse is True else set(collapse)
+    for scope in sorted(wanted):
+        members = [v.id for v in model.nodes.values() if v.kind == "op" and v.scope
+                   and (v.scope == scope or v.scope.startswith(scope + "."))]
+        if not members:
+            continue
         mid = f"module_{len(model.nodes)}"
         ops = set(members)
         orders = [model.nodes[m].order for m in members if model.nodes[m].order]

@@ -1,0 +1,319 @@
+"""``torch.nn.functional``: activations, dropout, linear, one_hot and the losses.
+
+Every function is written with profundo's differentiable ops, so its gradient
+comes from theirs; the losses are the numerically stable forms (log-sum-exp
+for softmax, ``log1p(exp(-|x|))`` for the sigmoid) that survive huge logits.
+"""
+import math
+import warnings
+
+import numpy as np
+
+from .._errors import error
+from ..autograd import Function
+from ..ops import FUNCTIONS as _F
+from ..tensor import Tensor
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _reduce(loss, reduction, op):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise error(ValueError, op, f"{reduction} is not a valid value for reduction",
+                "usa reduction='mean', 'sum' o 'none'")
+
+
+def _check_tensor(op, name, x):
+    if not isinstance(x, Tensor):
+        raise error(TypeError, op, f"{name} must be a Tensor, got {type(x).__name__}",
+                    "convierte los datos con profundo.tensor(...)")
+
+
+# ------------------------------------------------------------------- activations
+def relu(input, inplace=False):
+    return input.relu_() if inplace else input.relu()
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return _F["where"](input > 0, input, input * negative_slope)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    # exp of the clamped input: the branch not taken never overflows (no inf * 0 = nan in backward)
+    return _F["where"](input > 0, input, alpha * (input.clamp(max=0).exp() - 1))
+
+
+def gelu(input, approximate="none"):
+    if approximate == "none":
+        return 0.5 * input * (1 + (input * (1 / math.sqrt(2))).erf())
+    if approximate == "tanh":
+        return 0.5 * input * (1 + (math.sqrt(2 / math.pi) * (input + 0.044715 * input ** 3)).tanh())
+    raise error(RuntimeError, "gelu", f"approximate argument must be either none or tanh, got {approximate!r}",
+                "usa approximate='none' o 'tanh'")
+
+
+def silu(input, inplace=False):
+    return input * input.sigmoid()
+
+
+def sigmoid(input):
+    return input.sigmoid()
+
+
+def tanh(input):
+    return input.tanh()
+
+
+def _softplus(z):
+    """``log(1 + e^z)`` for any z: ``z + log1p(e^-z)`` above 0, ``log1p(e^z)`` below.
+
+    Each branch only ever sees inputs where its exp cannot overflow (clamped), so
+    neither the value nor the gradient (0.5 at z = 0) turns into inf or nan.
+    """
+    pos = z.clamp(min=0)
+    neg = z.clamp(max=0)
+    return _F["where"](z > 0, pos + (-pos).exp().log1p(), neg.exp().log1p())
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """``log(1 + exp(beta x)) / beta``; linear above ``threshold`` (as PyTorch)."""
+    z = input * beta
+    return _F["where"](z > threshold, input, _softplus(z) / beta)
+
+
+def softmax(input, dim=None, dtype=None):
+    x = input.to(dtype) if dtype is not None else input
+    return x.softmax(_implicit_dim(x, dim))
+
+
+def log_softmax(input, dim=None, dtype=None):
+    x = input.to(dtype) if dtype is not None else input
+    return x.log_softmax(_implicit_dim(x, dim))
+
+
+def _implicit_dim(x, dim):
+    if dim is not None:
+        return dim
+    warnings.warn("Implicit dimension choice for softmax has been deprecated. Change the call to include dim=X "
+                  "as an argument.", stacklevel=3)
+    return 0 if x.dim() in (0, 1, 3) else 1
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)`` (only when training)."""
+    if not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise error(ValueError, "dropout", f"dropout probability has to be between 0 and 1, but got {p}",
+                    "p es la probabilidad de apagar cada neurona: un número entre 0 y 1")
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0
+    from ..random import default_generator
+    keep = default_generator._rng.random(input.shape) >= p
+    mask = Tensor._make((keep / (1 - p)).astype(input._data.dtype))
+    return input * mask
+
+
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias``."""
+    out = input @ weight.T
+    return out + bias if bias is not None else out
+
+
+def one_hot(tensor, num_classes=-1):
+    _check_tensor("one_hot", "tensor", tensor)
+    if tensor.dtype.is_floating_point or tensor.dtype.np.kind not in "iu":
+        raise error(RuntimeError, "one_hot", "one_hot is only applicable to index tensor of type LongTensor.",
+                    "convierte las etiquetas con .long()")
+    idx = tensor._data
+    if idx.size and idx.min() < 0:
+        raise error(RuntimeError, "one_hot", "Class values must be non-negative.", "las clases van de 0 a C-1")
+    n = int(idx.max()) + 1 if num_classes == -1 and idx.size else num_classes
+    if idx.size and idx.max() >= n:
+        raise error(RuntimeError, "one_hot", "Class values must be smaller than num_classes.",
+                    "aumenta num_classes o revisa las etiquetas")
+    return Tensor._make((idx[..., None] == np.arange(n)).astype(np.int64))
+
+
+# ------------------------------------------------------------------------ losses
+def _check_same_shape(op, input, target):
+    if tuple(input.shape) != tuple(target.shape):
+        warnings.warn(f"{op}: Using a target size ({target.shape}) that is different to the input size "
+                      f"({input.shape}). This will likely lead to incorrect results due to broadcasting. Please "
+                      "ensure they have the same size.\nPista: ¿y_hat es (N, 1) y y es (N,)? usa "
+                      "y.reshape(y_hat.shape)", stacklevel=3)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    _check_same_shape("mse_loss", input, target)
+    loss = (input - target) ** 2
+    return _reduce(loss * weight if weight is not None else loss, reduction, "mse_loss")
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    _check_same_shape("l1_loss", input, target)
+    loss = (input - target).abs()
+    return _reduce(loss * weight if weight is not None else loss, reduction, "l1_loss")
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    _check_same_shape("huber_loss", input, target)
+    d = (input - target).abs()
+    loss = _F["where"](d < delta, 0.5 * d ** 2, delta * (d - 0.5 * delta))
+    return _reduce(loss * weight if weight is not None else loss, reduction, "huber_loss")
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    _check_same_shape("smooth_l1_loss", input, target)
+    d = (input - target).abs()
+    if beta == 0:
+        return _reduce(d, reduction, "smooth_l1_loss")
+    return _reduce(_F["where"](d < beta, 0.5 * d ** 2 / beta, d - 0.5 * beta), reduction, "smooth_l1_loss")
+
+
+def _class_targets(op, input, target, ignore_index):
+    """Check integer class targets against (N, C, ...) scores; the class dim is 1 (0 for 1-d input)."""
+    if input.dim() == 0:
+        raise error(ValueError, op, "input must have at least 1 dimension (the classes)",
+                    "las puntuaciones tienen forma (N, C)")
+    class_dim = 0 if input.dim() == 1 else 1
+    expected = tuple(input.shape[:class_dim]) + tuple(input.shape[class_dim + 1:])
+    if tuple(target.shape) != expected:
+        if input.dim() >= 2 and target.dim() >= 1 and target.shape[0] != input.shape[0]:
+            text = f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({target.shape[0]})."
+        else:
+            text = f"expected target of shape {expected} for input of shape {tuple(input.shape)}, got " \
+                   f"{tuple(target.shape)}"
+        raise error(ValueError, op, text, "debe haber una etiqueta (entero de 0 a C-1) por ejemplo")
+    t = target._data
+    n_classes = input.shape[class_dim]
+    bad = ((t < 0) | (t >= n_classes)) & (t != ignore_index)
+    if bad.any():
+        raise error(IndexError, op, f"Target {int(t[bad].flat[0])} is out of bounds.",
+                    f"las etiquetas deben ir de 0 a {n_classes - 1} (hay {n_classes} clases)")
+    return class_dim, n_classes
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    """Negative log-likelihood of class ``target`` under log-probabilities ``input``."""
+    _check_tensor("nll_loss", "input", input)
+    _check_tensor("nll_loss", "target", target)
+    if target.is_floating_point():
+        raise error(RuntimeError, "nll_loss", f"expected scalar type Long but found {target.dtype}",
+                    "las etiquetas deben ser enteros: usa y.long()")
+    class_dim, _ = _class_targets("nll_loss", input, target, ignore_index)
+    keep = Tensor._make(target._data != ignore_index)
+    safe = Tensor._make(np.where(keep._data, target._data, 0).astype(np.int64))
+    picked = -input.gather(class_dim, safe.unsqueeze(class_dim)).squeeze(class_dim)
+    w = keep.to(input.dtype)
+    if weight is not None:
+        w = w * Tensor._make(weight._data[safe._data])
+    loss = picked * w
+    if reduction == "mean":
+        return loss.sum() / w.sum()
+    return _reduce(loss, reduction, "nll_loss")
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    """Softmax cross-entropy from raw scores (logits), with class-index or probability targets."""
+    _check_tensor("cross_entropy", "input", input)
+    _check_tensor("cross_entropy", "target", target)
+    if reduction not in _REDUCTIONS:
+        _reduce(input, reduction, "cross_entropy")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise error(RuntimeError, "cross_entropy", f"label_smoothing must be between 0.0 and 1.0. Got: "
+                    f"{label_smoothing}", "label_smoothing es una fracción entre 0 y 1")
+    class_dim = 0 if input.dim() == 1 else 1
+    logp = input.log_softmax(class_dim)
+    n_classes = input.shape[class_dim] if input.dim() else 1
+    wshape = [1] * input.dim()
+    if input.dim():
+        wshape[class_dim] = n_classes
+    if target.is_floating_point():  # class probabilities
+        if tuple(target.shape) != tuple(input.shape):
+            raise error(RuntimeError, "cross_entropy", f"Expected target size {list(input.shape)}, got "
+                        f"{list(target.shape)}", "con probabilidades, el objetivo tiene la misma forma que la entrada")
+        if label_smoothing > 0:
+            target = target * (1 - label_smoothing) + label_smoothing / n_classes
+        terms = logp * target
+        if weight is not None:
+            terms = terms * weight.reshape(wshape)
+        loss = -terms.sum(class_dim)
+        if reduction == "mean":
+            return loss.sum() / (input.numel() // n_classes if input.numel() else 1)
+        return _reduce(loss, reduction, "cross_entropy")
+    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if label_smoothing == 0:
+        return nll
+    ignore = target._data == ignore_index
+    smooth = -(logp * weight.reshape(wshape)).sum(class_dim) if weight is not None else -logp.sum(class_dim)
+    smooth = smooth * Tensor._make((~ignore).astype(smooth._data.dtype))
+    if reduction == "mean":
+        if weight is not None:
+            denom = float(weight._data[target._data[~ignore]].sum())
+        else:
+            denom = float((~ignore).sum())
+        smooth = smooth.sum() / denom
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return (1 - label_smoothing) * nll + smooth * (label_smoothing / n_classes)
+
+
+class _BinaryCrossEntropy(Function):
+    """Elementwise ``-(t log p + (1 - t) log(1 - p))``, each log clamped at -100 (PyTorch's rule).
+
+    Written as one op so that its gradient is PyTorch's ``(p - t) / max(p (1 - p), 1e-12)``:
+    finite even at p = 0 or 1, where the clamped logs alone would give 0 * inf.
+    """
+
+    @staticmethod
+    def forward(ctx, p, t):
+        ctx.save_for_backward(p, t)
+        log_p = np.maximum(np.log(p._data), -100)
+        log_1p = np.maximum(np.log1p(-p._data), -100)
+        return Tensor._make(-(t._data * log_p + (1 - t._data) * log_1p))
+
+    @staticmethod
+    def backward(ctx, g):
+        p, t = ctx.saved_tensors
+        gp = g * (p - t) / (p * (1 - p)).clamp(min=1e-12)
+        gt = g * ((1 - p).log().clamp(min=-100) - p.log().clamp(min=-100)) if ctx.needs_input_grad[1] else None
+        return gp, gt
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """BCE on probabilities; each log is clamped at -100, as in PyTorch."""
+    if tuple(target.shape) != tuple(input.shape):
+        raise error(ValueError, "binary_cross_entropy", f"Using a target size ({target.shape}) that is different "
+                    f"to the input size ({input.shape}) is deprecated. Please ensure they have the same size.",
+                    "da a y la misma forma que la salida, p. ej. y.reshape(salida.shape)")
+    p = input._data
+    if p.size and (np.any(p < 0) or np.any(p > 1) or np.any(np.isnan(p))):
+        raise error(RuntimeError, "binary_cross_entropy", "all elements of input should be between 0 and 1",
+                    "pasa probabilidades (aplica sigmoid), o usa binary_cross_entropy_with_logits con las puntuaciones")
+    loss = _BinaryCrossEntropy.apply(input, target)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    """BCE on logits: ``(1 - t) x + w_t (log(1 + e^{-|x|}) + max(-x, 0))``, stable for any x."""
+    if tuple(target.shape) != tuple(input.shape):
+        raise error(ValueError, "binary_cross_entropy_with_logits", f"Target size ({target.shape}) must be the "
+                    f"same as input size ({input.shape})", "da a y la misma forma que la salida")
+    softplus_neg = _softplus(-input)  # log(1 + e^{-x})
+    if pos_weight is not None:
+        loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus_neg
+    else:
+        loss = (1 - target) * input + softplus_neg
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")

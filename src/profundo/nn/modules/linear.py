@@ -1,0 +1,84 @@
+"""``Identity``, ``Linear`` and ``LazyLinear`` (d2l builds most models from lazy layers)."""
+import math
+
+from ..._errors import error
+from ...creation import empty
+from .. import functional as F
+from .. import init
+from ..parameter import Parameter, UninitializedParameter
+from .module import Module
+
+
+class Identity(Module):
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, input):
+        return input
+
+
+class Linear(Module):
+    """``y = x W^T + b`` with ``W`` of shape (out_features, in_features), PyTorch's default initialization."""
+
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = Parameter(empty((out_features, in_features), dtype=dtype))
+        self.bias = Parameter(empty(out_features, dtype=dtype)) if bias else None
+        if bias is False:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        # kaiming_uniform_(a=sqrt(5)) is U(-1/sqrt(fan_in), 1/sqrt(fan_in)), PyTorch's default
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input):
+        if input.dim() == 0 or input.shape[-1] != self.in_features:
+            raise error(RuntimeError, repr(self),
+                        f"input has {input.shape[-1] if input.dim() else 0} features in its last dim "
+                        f"(input shape {tuple(input.shape)}), expected {self.in_features}",
+                        "¿olvidaste aplanar la imagen (nn.Flatten() o x.reshape(len(x), -1))? o ajusta in_features")
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class LazyLinear(Linear):
+    """A ``Linear`` whose ``in_features`` is read from the first input it sees."""
+
+    def __init__(self, out_features, bias=True, device=None, dtype=None):
+        Module.__init__(self)
+        self.in_features, self.out_features = 0, out_features
+        self._dtype = dtype
+        self.weight = UninitializedParameter(empty(0, dtype=dtype))
+        self.bias = UninitializedParameter(empty(0, dtype=dtype)) if bias else None
+        if not bias:
+            self.register_parameter("bias", None)
+
+    def _materialize(self, name, shape):
+        """Called by load_state_dict: create the parameters with the checkpoint's shape."""
+        if name == "weight":
+            self._initialize(shape[1])
+
+    def _initialize(self, in_features):
+        self.in_features = in_features
+        self.weight = Parameter(empty((self.out_features, in_features), dtype=self._dtype))
+        if self.bias is not None:
+            self.bias = Parameter(empty(self.out_features, dtype=self._dtype))
+        self.reset_parameters()
+        self.__class__ = Linear  # as PyTorch: once initialized it is a plain Linear
+
+    def forward(self, input):
+        if input.dim() == 0:
+            raise error(RuntimeError, "LazyLinear", "input must have at least one dimension",
+                        "pasa un lote de ejemplos (N, características)")
+        self._initialize(input.shape[-1])
+        return Linear.forward(self, input)
+
+    def extra_repr(self):
+        return f"in_features=<uninitialized>, out_features={self.out_features}"

@@ -1,0 +1,43 @@
+"""``nn.Parameter``: a tensor that a Module registers as one of its parameters."""
+from ..creation import empty
+from ..tensor import Tensor
+
+_new = object.__new__
+
+
+class Parameter(Tensor):
+    """A leaf tensor that requires grad and is registered by ``Module.__setattr__``.
+
+    It shares memory (and the version counter) with ``data``, as in PyTorch.
+    """
+
+    def __new__(cls, data=None, requires_grad=True):
+        if data is None:
+            data = empty(0)
+        t = _new(cls)
+        t._data = data._data
+        t._vc = data._version_counter()
+        t._requires_grad = bool(requires_grad)
+        return t
+
+    def __init__(self, data=None, requires_grad=True):
+        pass  # everything happened in __new__
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class UninitializedParameter(Parameter):
+    """The parameter of a lazy layer before its first forward (``nn.LazyLinear``)."""
+
+    def __repr__(self):
+        return "<UninitializedParameter>"
+
+
+class Buffer:
+    """Marks a tensor as a buffer when assigned to a Module (``self.x = nn.Buffer(t)``)."""
+
+    def __new__(cls, data, persistent=True):
+        obj = object.__new__(cls)
+        obj.data, obj.persistent = data, persistent
+        return obj

@@ -1,0 +1,41 @@
+"""Gradient clipping (in place, like PyTorch)."""
+import numpy as np
+
+from ..._errors import error
+from ...tensor import Tensor
+
+
+def _grads(parameters):
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    return [p.grad for p in params if p.grad is not None]
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """Scale all gradients together so that their total norm is at most ``max_norm``; returns that norm."""
+    grads = _grads(parameters)
+    norm_type = float(norm_type)
+    if not grads:
+        return Tensor._make(np.array(0.0, dtype=np.float32))
+    arrays = [g._data for g in grads]
+    if norm_type == float("inf"):
+        total = max(float(np.abs(a).max()) if a.size else 0.0 for a in arrays)
+    else:
+        total = float(sum(float((np.abs(a.astype(np.float64)) ** norm_type).sum()) for a in arrays)) ** (1 / norm_type)
+    if error_if_nonfinite and not np.isfinite(total):
+        raise error(RuntimeError, "clip_grad_norm_", f"The total norm of order {norm_type} for gradients from "
+                    "`parameters` is non-finite, so it cannot be clipped. To disable this error and scale the "
+                    "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`",
+                    "hay un NaN o infinito en los gradientes: baja la tasa de aprendizaje o revisa la pérdida")
+    coef = max_norm / (total + 1e-6)
+    if coef < 1:
+        for g in grads:
+            g._data *= g._data.dtype.type(coef)
+            g._bump_version()
+    return Tensor._make(np.array(total, dtype=arrays[0].dtype))
+
+
+def clip_grad_value_(parameters, clip_value, foreach=None):
+    """Clamp every gradient element to ``[-clip_value, clip_value]``."""
+    for g in _grads(parameters):
+        np.clip(g._data, -clip_value, clip_value, out=g._data)
+        g._bump_version()
