@@ -35,7 +35,8 @@ def copy_weights(ours, theirs):
 def test_state_dict_keys_names_and_repr_like_torch():
     ours, theirs = build(profundo), build(torch)
     assert list(ours.state_dict()) == list(theirs.state_dict())
-    assert [tuple(v.shape) for v in ours.state_dict().values()] == [tuple(v.shape) for v in theirs.state_dict().values()]
+    shapes = [tuple(v.shape) for v in theirs.state_dict().values()]
+    assert [tuple(v.shape) for v in ours.state_dict().values()] == shapes
     assert [n for n, _ in ours.named_modules()] == [n for n, _ in theirs.named_modules()]
     assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
     assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()]
@@ -100,7 +101,7 @@ def test_module_api():
     with pytest.raises(TypeError):
         m.fc1.weight = profundo.ones(8, 4)  # a plain tensor cannot replace a parameter
     with pytest.raises(AttributeError):
-        m.nope
+        _ = m.nope
     calls = []
     h = m.fc1.register_forward_hook(lambda mod, inp, out: calls.append(tuple(out.shape)))
     m(profundo.randn(2, 4, dtype=profundo.float64))
