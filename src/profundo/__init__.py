@@ -19,7 +19,7 @@ from .random import (Generator, bernoulli, default_generator, get_rng_state, ini
                      multinomial, normal, rand, rand_like, randint, randint_like, randn, randn_like, randperm,
                      seed, set_rng_state)
 from . import linalg, random, utils  # noqa: F401
-from . import nn  # noqa: F401,E402
+from . import nn, optim  # noqa: F401,E402
 
 globals().update(_ops.FUNCTIONS)
 

@@ -1,0 +1,32 @@
+"""Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay."""
+import numpy as np
+
+from ..tensor import Tensor
+from .optimizer import Optimizer, check
+
+
+class SGD(Optimizer):
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+                 maximize=False, foreach=None, differentiable=False, fused=None):
+        check("SGD", lr >= 0, f"Invalid learning rate: {lr}", "la tasa de aprendizaje lr debe ser >= 0")
+        check("SGD", momentum >= 0, f"Invalid momentum value: {momentum}", "momentum debe ser >= 0")
+        check("SGD", weight_decay >= 0, f"Invalid weight_decay value: {weight_decay}", "weight_decay debe ser >= 0")
+        check("SGD", not nesterov or (momentum > 0 and dampening == 0),
+              "Nesterov momentum requires a momentum and zero dampening", "usa momentum > 0 y dampening=0")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                                      nesterov=nesterov, maximize=maximize))
+
+    def _update(self, param, grad, state, group):
+        d_p = grad
+        if group["weight_decay"]:
+            d_p = d_p + group["weight_decay"] * param
+        momentum = group["momentum"]
+        if momentum:
+            buf = state.get("momentum_buffer")
+            if buf is None:  # the first step: the buffer is the gradient itself
+                buf = state["momentum_buffer"] = Tensor._make(np.array(d_p, copy=True))
+            else:
+                buf._data *= momentum
+                buf._data += (1 - group["dampening"]) * d_p
+            d_p = d_p + momentum * buf._data if group["nesterov"] else buf._data
+        param -= group["lr"] * d_p
