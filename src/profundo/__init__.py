@@ -20,6 +20,7 @@ from .random import (Generator, bernoulli, default_generator, get_rng_state, ini
                      seed, set_rng_state)
 from . import linalg, random, utils  # noqa: F401
 from . import nn, optim  # noqa: F401,E402
+from .serialization import load, save  # noqa: F401,E402
 
 globals().update(_ops.FUNCTIONS)
 
@@ -37,7 +38,7 @@ __version__ = "0.1.0"
 
 def __getattr__(name):
     """``datasets``, ``transforms``, ``distributions`` and ``viz`` load on first use (a faster ``import profundo``)."""
-    if name in ("datasets", "transforms", "distributions", "viz"):
+    if name in ("datasets", "transforms", "distributions", "viz", "train"):
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'profundo' has no attribute {name!r}")

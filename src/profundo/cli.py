@@ -58,7 +58,32 @@ def info(args):
         print(f"torch {torch.__version__} (optional)")
     except ImportError:
         print("torch: not installed (optional: pip install 'profundo[torch]')")
+    try:
+        import cupy
+        print(f"cupy {cupy.__version__}")
+    except ImportError:
+        print("cupy: not installed (the GPU backend is on the roadmap)")
+    from profundo.viz import dot_available
+    print(f"graphviz dot: {'found' if dot_available() else 'not found (apt-get install graphviz)'}")
+    threads = _blas_threads()
+    print(f"BLAS threads: {threads}")
     return 0
+
+
+def _blas_threads():
+    """How many threads NumPy's BLAS uses (threadpoolctl when installed, else the environment)."""
+    import os
+    try:
+        from threadpoolctl import threadpool_info
+        infos = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+        if infos:
+            return ", ".join(f"{i['internal_api']} {i['num_threads']}" for i in infos)
+    except ImportError:
+        pass
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        if os.environ.get(var):
+            return f"{os.environ[var]} ({var})"
+    return f"default (up to {os.cpu_count()} cores)"
 
 
 def _parse_values(items):
@@ -128,12 +153,35 @@ def main(argv=None):
     g.add_argument("--rankdir", default="LR", choices=["LR", "TB"], help="left-to-right or top-to-bottom")
     g.add_argument("--engine", choices=["dot", "matplotlib"], help="default: dot if installed, else matplotlib")
     g.add_argument("--no-values", action="store_true", help="do not print values and gradients in the boxes")
+    t = sub.add_parser("train", help="train a model (the main job): profundo train mlp",
+                       description="Train a model on a data set, print its test accuracy, save the weights, "
+                                   "the training checkpoint and the loss curves.")
+    t.add_argument("model", nargs="?", default="mlp", help="mlp (default) or softmax")
+    t.add_argument("--data", default="digits", help="digits (default, no download), mnist or fashion-mnist")
+    t.add_argument("--epochs", type=int, default=20)
+    t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument("--lr", type=float, default=0.05)
+    t.add_argument("--optimizer", default="sgd", help="sgd (with momentum 0.9), adam, adamw, rmsprop, adagrad")
+    t.add_argument("--hidden", type=int, nargs="+", default=[256], help="hidden layer sizes, e.g. 256 128")
+    t.add_argument("--dropout", type=float, default=0.2)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--out", help="run folder (default runs/MODEL-DATA)")
+    t.add_argument("--root", help="data folder for mnist / fashion-mnist (default: the cache)")
+    t.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    e = sub.add_parser("evaluate", help="test accuracy of a trained model: profundo evaluate runs/mlp-digits")
+    e.add_argument("checkpoint", help="a run folder, or its model.safetensors")
+    e.add_argument("--root", help="data folder for mnist / fashion-mnist")
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 0
     from profundo._errors import is_checked
     try:
+        if args.command in ("train", "evaluate"):
+            from profundo.train import run
+            getattr(run, args.command)(args)
+            return 0
         return {"demo": demo, "info": info, "graph": graph}[args.command](args)
     except Exception as e:
         if not is_checked(e):
