@@ -87,7 +87,8 @@ def save(obj, f, metadata=None):
         if arr.dtype not in _CODES:
             raise error(TypeError, "save", f"cannot save dtype {arr.dtype} ({name!r})", "usa un tipo numérico estándar")
         data = arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
-        header[name] = {"dtype": _CODES[arr.dtype], "shape": list(arr.shape), "data_offsets": [offset, offset + len(data)]}
+        header[name] = {"dtype": _CODES[arr.dtype], "shape": list(arr.shape),
+                        "data_offsets": [offset, offset + len(data)]}
         chunks.append(data)
         offset += len(data)
     if meta:
