@@ -120,9 +120,13 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 
 def linear(input, weight, bias=None):
-    """``input @ weight.T + bias``."""
-    out = input @ weight.T
-    return out + bias if bias is not None else out
+    """``input @ weight.T + bias``, as one fused op (``AddmmBackward0``)."""
+    from ..ops.linalg import _check_dtypes
+    from ..ops.nn import Addmm
+    _check_dtypes("linear", input, weight)
+    if input.dim() == 0 or input.shape[-1] != weight.shape[-1]:
+        return input @ weight.T + (bias if bias is not None else 0)  # the matmul error explains the shapes
+    return Addmm.apply(input, weight, bias)
 
 
 def one_hot(tensor, num_classes=-1):
@@ -206,17 +210,14 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if target.is_floating_point():
         raise error(RuntimeError, "nll_loss", f"expected scalar type Long but found {target.dtype}",
                     "las etiquetas deben ser enteros: usa y.long()")
-    class_dim, _ = _class_targets("nll_loss", input, target, ignore_index)
-    keep = Tensor._make(target._data != ignore_index)
-    safe = Tensor._make(np.where(keep._data, target._data, 0).astype(np.int64))
-    picked = -input.gather(class_dim, safe.unsqueeze(class_dim)).squeeze(class_dim)
-    w = keep.to(input.dtype)
-    if weight is not None:
-        w = w * Tensor._make(weight._data[safe._data])
-    loss = picked * w
-    if reduction == "mean":
-        return loss.sum() / w.sum()
-    return _reduce(loss, reduction, "nll_loss")
+    class_dim, n_classes = _class_targets("nll_loss", input, target, ignore_index)
+    if reduction not in _REDUCTIONS:
+        _reduce(input, reduction, "nll_loss")
+    from ..ops.nn import NllLoss
+    # as rows: (N, C, d1, ...) -> (N * d1 * ..., C), the class last
+    rows = input.movedim(class_dim, -1).reshape(-1, n_classes) if input.dim() != 2 else input
+    loss = NllLoss.apply(rows, target.reshape(-1), weight, ignore_index, reduction)
+    return loss.reshape(target.shape) if reduction == "none" else loss
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,

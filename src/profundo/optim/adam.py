@@ -33,18 +33,27 @@ class Adam(Optimizer):
                 param *= 1 - lr * wd
             else:
                 grad = grad + wd * param
-        exp_avg += (grad - exp_avg) * (1 - beta1)           # lerp, as PyTorch
+        # the same math as PyTorch, written with one scratch array instead of a temporary per operation
+        tmp = np.subtract(grad, exp_avg)
+        tmp *= 1 - beta1
+        exp_avg += tmp                                      # exp_avg.lerp_(grad, 1 - beta1)
+        np.multiply(grad, grad, out=tmp)
+        tmp *= 1 - beta2
         exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
+        exp_avg_sq += tmp                                   # exp_avg_sq * beta2 + (1 - beta2) grad²
         bias_correction1 = 1 - beta1 ** step
         bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
         if group["amsgrad"]:
             max_sq = self._buffer(state, "max_exp_avg_sq", param)
             np.maximum(max_sq, exp_avg_sq, out=max_sq)
-            denom = np.sqrt(max_sq) / bias_correction2_sqrt + eps
+            np.sqrt(max_sq, out=tmp)
         else:
-            denom = np.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
-        param -= (lr / bias_correction1) * (exp_avg / denom)
+            np.sqrt(exp_avg_sq, out=tmp)
+        tmp /= bias_correction2_sqrt
+        tmp += eps                                          # denom
+        np.divide(exp_avg, tmp, out=tmp)
+        tmp *= lr / bias_correction1
+        param -= tmp
 
 
 class AdamW(Adam):

@@ -236,12 +236,12 @@ def _collapse(model, collapse):
     # a module contains its submodules: "net" holds the ops of "net.0" and "net.1"
     top = {s.split(".")[0] for s in scopes}
     wanted = top if collapse is True else set(collapse)
-    for scope in sorted(wanted):
+    for number, scope in enumerate(sorted(wanted)):
         members = [v.id for v in model.nodes.values() if v.kind == "op" and v.scope
                    and (v.scope == scope or v.scope.startswith(scope + "."))]
         if not members:
             continue
-        mid = f"module_{len(model.nodes)}"
+        mid = f"module{number}"
         ops = set(members)
         orders = [model.nodes[m].order for m in members if model.nodes[m].order]
         names = sorted({model.nodes[m].title for m in members})

@@ -1,0 +1,51 @@
+"""MLP training step: profundo vs PyTorch (CPU, 1 thread), in the same run.
+
+784-256-256-10 with ReLU, batch 256, cross-entropy, SGD (momentum 0.9):
+one step = forward + backward + update.  Also the forward alone and the
+step with Adam.  Run: python benchmarks/mlp.py  (ratio < 1: profundo faster)
+"""
+from _common import interleaved, load_torch, table
+
+import numpy as np
+
+import profundo
+
+torch = load_torch()
+rng = np.random.default_rng(0)
+X = rng.standard_normal((256, 784)).astype(np.float32)
+Y = rng.integers(0, 10, 256)
+
+
+def make(T, optimizer):
+    model = T.nn.Sequential(T.nn.Linear(784, 256), T.nn.ReLU(), T.nn.Linear(256, 256), T.nn.ReLU(),
+                            T.nn.Linear(256, 10))
+    opt = (T.optim.SGD(model.parameters(), lr=0.01, momentum=0.9) if optimizer == "sgd"
+           else T.optim.Adam(model.parameters(), lr=1e-3))
+    loss_fn = T.nn.CrossEntropyLoss()
+    x, y = T.tensor(X), T.tensor(Y)
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+
+    def forward():
+        with T.no_grad():
+            model(x)
+    return step, forward
+
+
+def main():
+    libs = [profundo] + ([torch] if torch else [])
+    rows = []
+    for name, opt, which in [("train step, SGD momentum", "sgd", 0), ("train step, Adam", "adam", 0),
+                             ("forward only (no_grad)", "sgd", 1)]:
+        fns = [make(T, opt)[which] for T in libs]
+        times = interleaved(fns)
+        rows.append((name, times[0], times[1] if torch else None))
+    table("MLP 784-256-256-10, batch 256, float32", rows, unit="ms", scale=1e3)
+
+
+if __name__ == "__main__":
+    main()
