@@ -17,6 +17,12 @@ def test_there_are_notebooks_for_class_2():
         assert any(topic in n for n in names), topic
 
 
+def test_there_are_notebooks_for_unit_1():
+    names = [p.stem for p in NOTEBOOKS]
+    for topic in ["regresion_lineal", "regresion_softmax", "perceptron_multicapa"]:
+        assert any(n.startswith("u1_") and topic in n for n in names), topic
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs(path, tmp_path, monkeypatch):
     jupytext = pytest.importorskip("jupytext")

@@ -220,3 +220,9 @@ def test_cli_reports_errors_cleanly(capsys, tmp_path):
     assert cli(["graph", "x", "--values", "x=1", "w=2"]) == 2
     assert cli(["graph", "2 + 3"]) == 2 and "no variables" in capsys.readouterr().err
     assert not (tmp_path / "g.svg").exists()
+
+
+def test_big_gradients_are_summarized_by_shape():
+    w = profundo.randn(10, 10, requires_grad=True)
+    (w * 2).sum().backward()
+    assert "grad (10, 10) float32" in viz.draw((w * 2).sum(), names={"w": w}).source

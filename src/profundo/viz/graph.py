@@ -188,7 +188,7 @@ def build(roots, names=None, *, show_values=True, show_grads=True, max_values=6,
                 lines.append("grad None")
             else:
                 lines.append(f"grad {_fmt(g._data)}" if g._data.size <= max_values else
-                             f"grad {_shape_dtype(g.shape, g.dtype)}")
+                             f"grad {_shape_dtype(g._data.shape, g._data.dtype)}")
         model.nodes[vid] = VNode(vid, kind, name or "", lines, order=order.get(id(acc)) if acc is not None else None)
         return vid
 
