@@ -75,8 +75,6 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                if p.grad.is_sparse if hasattr(p.grad, "is_sparse") else False:  # pragma: no cover
-                    raise error(RuntimeError, type(self).__name__, "does not support sparse gradients", "")
                 grad = p.grad._data
                 if group.get("maximize"):
                     grad = -grad

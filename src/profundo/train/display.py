@@ -46,18 +46,20 @@ def progress_bar(iterable, enabled, **kwargs):
 
 
 def plot_history(history, path=None, live=None):
-    """Draw train/validation curves; redraw in place in a notebook (``live``), save a PNG to ``path``."""
+    """Draw train/validation curves as a PNG: shown in place in a notebook (``live``), saved to ``path``.
+
+    The figure is built without pyplot, so the user's matplotlib backend is never touched.
+    """
     try:
-        import matplotlib
-        if path is not None and live is None and not in_notebook():
-            matplotlib.use("Agg")
-        from matplotlib import pyplot as plt
+        from matplotlib.figure import Figure
     except ImportError:
         return None
+    import io
     keys = [k[len("train_"):] for k in history if k.startswith("train_")]
-    fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 3.2), squeeze=False)
+    fig = Figure(figsize=(4.5 * len(keys), 3.2))
+    axes = fig.subplots(1, len(keys), squeeze=False)[0]
     epochs = history["epoch"]
-    for ax, k in zip(axes[0], keys):
+    for ax, k in zip(axes, keys):
         ax.plot(epochs, history[f"train_{k}"], "o-", label=f"train {k}")
         if history.get(f"val_{k}"):
             ax.plot(epochs, history[f"val_{k}"], "s--", label=f"val {k}")
@@ -66,9 +68,13 @@ def plot_history(history, path=None, live=None):
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    png = buf.getvalue()
     if live is not None:
-        live.update(fig)
+        from IPython.display import Image
+        live.update(Image(data=png))
     if path is not None:
-        fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return fig
+        with open(path, "wb") as f:
+            f.write(png)
+    return png

@@ -303,7 +303,6 @@ class Module:
         return destination
 
     def _load_from_state_dict(self, state_dict, prefix, strict, missing, unexpected, errors):
-        from ...ops import FUNCTIONS  # noqa: F401  (copy_ is a Tensor method)
         for name, p in list(self._parameters.items()) + [
                 (n, b) for n, b in self._buffers.items() if n not in self._non_persistent_buffers]:
             if p is None:
