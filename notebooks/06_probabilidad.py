@@ -11,14 +11,20 @@
 # ---
 
 # %%
-# En Google Colab (o en una máquina nueva) instala profundo; si ya está instalado, no hace nada.
+# En Google Colab (o en una máquina nueva) esta celda instala profundo; si ya está instalado, no hace nada.
+# Antes, indica de dónde instalarlo: la dirección git del repositorio del curso o la ruta de un .whl, p. ej.
+#   os.environ["PROFUNDO_PIP"] = "git+https://github.com/<curso>/profundo"
 import importlib.util
+import os
 import subprocess
 import sys
 
 if importlib.util.find_spec("profundo") is None:
-    PAQUETE = "profundo"  # o la dirección git del repositorio del curso: "git+https://..."
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", PAQUETE], check=True)
+    origen = os.environ.get("PROFUNDO_PIP")
+    if origen is None:
+        raise RuntimeError("profundo no está instalado: define PROFUNDO_PIP con la dirección git del repositorio "
+                           "del curso (o la ruta de un .whl) y vuelve a ejecutar esta celda")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", origen], check=True)
 
 # %% [markdown]
 # # Clase 2.6 — Probabilidad

@@ -92,7 +92,11 @@ class Subset(Dataset):
         inner = getattr(self.dataset, "_get_batch", None)
         if inner is None:
             return None
-        return inner(np.asarray(self.indices, dtype=np.int64)[indices])
+        cached = self.__dict__.get("_index_cache")
+        if cached is None or cached[0] is not self.indices or len(cached[1]) != len(self.indices):
+            # converted once per epoch source, not once per batch
+            cached = self._index_cache = (self.indices, np.asarray(self.indices, dtype=np.int64))
+        return inner(cached[1][indices])
 
 
 class ConcatDataset(Dataset):
