@@ -95,8 +95,15 @@ def test_module_api():
     assert names[-1] == "MLP" and names.count("Linear") == 4
     m.requires_grad_(False)
     assert not any(p.requires_grad for p in m.parameters())
+    w = m.fc1.weight
+    opt = profundo.optim.SGD(m.parameters(), lr=0.1)
     m.double()
     assert m.fc1.weight.dtype == profundo.float64 and m.scale.dtype == profundo.float64
+    assert m.fc1.weight is w and opt.param_groups[0]["params"][0].dtype == profundo.float64  # identity kept
+    import copy
+    twin = copy.deepcopy(m)
+    assert type(twin.fc1.weight) is nn.Parameter and twin.fc1.weight is not w
+    assert np.array_equal(twin.fc1.weight.numpy(), w.detach().numpy())
     assert isinstance(m.fc1.weight, nn.Parameter) and m.get_parameter("net.1.bias") is m.net[1].bias
     with pytest.raises(TypeError):
         m.fc1.weight = profundo.ones(8, 4)  # a plain tensor cannot replace a parameter

@@ -243,12 +243,15 @@ class Module:
         return self
 
     def _apply_to_tensors(self, fn):
+        """Convert every parameter and buffer with ``fn``; parameters keep their identity
+        (``param.data = fn(param)``, as PyTorch), so an optimizer made before still holds them."""
         with no_grad():
             for m in self.modules():
-                for name, p in m._parameters.items():
+                for p in m._parameters.values():
                     if p is not None:
-                        new = Parameter(fn(p), p.requires_grad)
-                        m._parameters[name] = new
+                        p._data = fn(p)._data
+                        if p._grad is not None:
+                            p._grad = fn(p._grad)
                 for name, b in m._buffers.items():
                     if b is not None:
                         m._buffers[name] = fn(b)
