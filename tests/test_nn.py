@@ -342,3 +342,12 @@ def test_a_module_can_be_drawn_expanded_or_collapsed():
 def test_gradients_against_finite_differences(fn):
     x = profundo.tensor(np.random.default_rng(3).standard_normal((3, 4)) * 1.5 + 0.05, requires_grad=True)
     assert profundo.autograd.gradcheck(fn, (x,))
+
+
+def test_relu_special_values_like_torch():
+    values = [float("-inf"), float("nan"), -1.0, -0.0, 0.0, 2.0, float("inf")]
+    ours = F.relu(profundo.tensor(values))
+    theirs = torch.relu(torch.tensor(values))
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    x = profundo.randn(4, 3).T  # non-contiguous
+    np.testing.assert_array_equal(F.relu(x).numpy(), np.maximum(x.numpy(), 0))
