@@ -234,6 +234,11 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         raise error(RuntimeError, "multinomial", "cannot sample n_sample > prob_dist.size(-1) samples without "
                     "replacement", "usa replacement=True o pide menos muestras")
     rng = _rng(generator)
-    out = np.stack([rng.choice(rows.shape[1], size=num_samples, replace=replacement, p=r / s)
-                    for r, s in zip(rows, sums)])
+    if replacement:  # inverse-CDF sampling, all rows at once: u in [0, sum) falls in category k's interval
+        cdf = np.cumsum(rows, axis=1)
+        u = rng.random((rows.shape[0], num_samples, 1)) * cdf[:, None, -1:]
+        out = np.minimum((cdf[:, None, :] <= u).sum(-1), rows.shape[1] - 1)
+    else:
+        out = np.stack([rng.choice(rows.shape[1], size=num_samples, replace=False, p=r / s)
+                        for r, s in zip(rows, sums)])
     return Tensor._make(out.reshape(p.shape[:-1] + (num_samples,)).astype(np.int64))

@@ -15,15 +15,11 @@ import numbers
 import numpy as np
 
 from ._errors import error
+from .random import _rng
 from .tensor import Tensor
 
 __all__ = ["Compose", "ToTensor", "Normalize", "Resize", "CenterCrop", "RandomCrop", "RandomResizedCrop",
            "RandomHorizontalFlip", "RandomVerticalFlip", "Lambda", "resize_array"]
-
-
-def _rng():
-    from .random import default_generator
-    return default_generator._rng
 
 
 def _hw(img):
@@ -284,7 +280,7 @@ class RandomCrop:
         if h < th or w < tw:
             raise error(ValueError, "RandomCrop", f"Required crop size {(th, tw)} is larger than input image size "
                         f"{(h, w)}", "usa pad_if_needed=True o un tamaño de recorte menor")
-        top, left = int(_rng().integers(0, h - th + 1)), int(_rng().integers(0, w - tw + 1))
+        top, left = int(_rng(None).integers(0, h - th + 1)), int(_rng(None).integers(0, w - tw + 1))
         return _crop(img, top, left, th, tw)
 
 
@@ -296,7 +292,7 @@ class RandomResizedCrop:
         self.scale, self.ratio, self.antialias = scale, ratio, antialias
 
     def get_params(self, h, w):
-        area, rng = h * w, _rng()
+        area, rng = h * w, _rng(None)
         log_ratio = np.log(self.ratio)
         for _ in range(10):  # torchvision's rule: 10 tries, then a central crop
             target = area * rng.uniform(*self.scale)
@@ -329,7 +325,7 @@ class RandomHorizontalFlip:
 
     def __call__(self, img):
         _check_image(type(self).__name__, img)
-        if _rng().random() >= self.p:
+        if _rng(None).random() >= self.p:
             return img
         axis = self.axis
         return _apply_hw(img, lambda a: np.flip(a, axis).copy())

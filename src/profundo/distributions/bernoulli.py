@@ -1,9 +1,8 @@
 """The Bernoulli distribution (one coin flip)."""
 import numpy as np
 
-from ..tensor import Tensor
 from .distribution import Distribution, as_float_tensor
-from .utils import clamp_probs, one_of, rng, softplus
+from .utils import clamp_probs, one_of, softplus
 
 
 class Bernoulli(Distribution):
@@ -33,9 +32,8 @@ class Bernoulli(Distribution):
         return self.probs * (1 - self.probs)
 
     def sample(self, sample_shape=()):
-        shape = self._extended_shape(sample_shape)
-        p = np.broadcast_to(self.probs._data, shape)
-        return Tensor._make((rng().random(shape) < p).astype(self.probs._data.dtype))
+        from ..random import bernoulli
+        return bernoulli(self.probs.detach().expand(self._extended_shape(sample_shape)))
 
     def log_prob(self, value):
         self._validate_sample(value)

@@ -4,7 +4,7 @@ import numpy as np
 from .._errors import error
 from ..tensor import Tensor
 from .distribution import Distribution, as_float_tensor
-from .utils import clamp_probs, one_of, rng
+from .utils import clamp_probs, one_of
 
 
 class Categorical(Distribution):
@@ -47,12 +47,10 @@ class Categorical(Distribution):
 
     def _draw(self, sample_shape):
         """Category indices of shape ``sample_shape + batch_shape`` (inverse-CDF sampling, vectorized)."""
-        n = self._num_events
-        rows = np.asarray(self.probs._data, dtype=np.float64).reshape(-1, n)
+        from ..random import multinomial
+        rows = self.probs.detach().reshape(-1, self._num_events)
         count = int(np.prod(sample_shape, dtype=np.int64))
-        cdf = np.cumsum(rows, axis=1)
-        u = rng().random((count, rows.shape[0], 1)) * cdf[:, -1:]
-        idx = np.minimum((cdf[None] < u).sum(-1), n - 1)
+        idx = multinomial(rows, count, replacement=True)._data.T  # (count, rows)
         return idx.reshape(tuple(sample_shape) + tuple(self._batch_shape))
 
     def sample(self, sample_shape=()):

@@ -1,6 +1,7 @@
 """The exponential distribution."""
+from ..random import _rng
 from .distribution import Distribution
-from .utils import broadcast_all, noise, rng
+from .utils import broadcast_all, noise
 
 
 class Exponential(Distribution):
@@ -27,7 +28,7 @@ class Exponential(Distribution):
         return self.rate ** -2
 
     def rsample(self, sample_shape=()):
-        e = noise(rng().standard_exponential, self._extended_shape(sample_shape), self.rate)
+        e = noise(_rng(None).standard_exponential, self._extended_shape(sample_shape), self.rate)
         return e / self.rate
 
     def log_prob(self, value):

@@ -1,8 +1,9 @@
 """The normal (Gaussian) distribution."""
 import numpy as np
 
+from ..random import _rng
 from .distribution import LOG_SQRT_2PI, Distribution
-from .utils import broadcast_all, noise, rng
+from .utils import broadcast_all, noise
 
 
 class Normal(Distribution):
@@ -34,7 +35,7 @@ class Normal(Distribution):
         return self.scale ** 2
 
     def rsample(self, sample_shape=()):
-        eps = noise(rng().standard_normal, self._extended_shape(sample_shape), self.loc)
+        eps = noise(_rng(None).standard_normal, self._extended_shape(sample_shape), self.loc)
         return self.loc + eps * self.scale
 
     def log_prob(self, value):

@@ -1,13 +1,13 @@
 """The continuous uniform distribution."""
+from ..random import _rng
 from .distribution import Distribution
-from .utils import broadcast_all, noise, rng
+from .utils import broadcast_all, noise
 
 
 class Uniform(Distribution):
     """Uniform on ``[low, high)``; ``rsample`` is ``low + (high - low) * u`` with ``u ~ U(0, 1)``."""
 
     has_rsample = True
-    arg_constraints = {"low": ("LessThan(upper_bound=high)", None), "high": ("GreaterThan(lower_bound=low)", None)}
 
     def __init__(self, low, high, validate_args=None):
         self.low, self.high = broadcast_all(low, high)
@@ -31,7 +31,7 @@ class Uniform(Distribution):
         return (self.high - self.low) / 12 ** 0.5
 
     def rsample(self, sample_shape=()):
-        u = noise(rng().random, self._extended_shape(sample_shape), self.low)
+        u = noise(_rng(None).random, self._extended_shape(sample_shape), self.low)
         return self.low + u * (self.high - self.low)
 
     def log_prob(self, value):

@@ -6,12 +6,6 @@ from ..tensor import Tensor
 from .distribution import as_float_tensor
 
 
-def rng():
-    """profundo's default NumPy generator: ``profundo.manual_seed`` repeats every draw."""
-    from ..random import default_generator
-    return default_generator._rng
-
-
 def noise(draw, shape, like):
     """Parameter-free noise of ``shape`` with ``like``'s float dtype (the reparameterization's epsilon)."""
     return Tensor._make(np.asarray(draw(tuple(shape)), dtype=like._data.dtype))

@@ -19,7 +19,6 @@ class SoftmaxRegression(Module):
 
     def __init__(self, in_features, num_classes=10, mean=None, std=None):
         super().__init__()
-        self.config = {"in_features": in_features, "num_classes": num_classes}
         self.standardize = Standardize(mean, std) if mean is not None else None
         self.net = Sequential(Flatten(), Linear(in_features, num_classes))
 
@@ -34,8 +33,6 @@ class MLP(Module):
 
     def __init__(self, in_features, hidden=(256,), num_classes=10, dropout=0.2, mean=None, std=None):
         super().__init__()
-        self.config = {"in_features": in_features, "hidden": list(hidden), "num_classes": num_classes,
-                       "dropout": dropout}
         self.standardize = Standardize(mean, std) if mean is not None else None
         layers, width = [Flatten()], in_features
         for h in hidden:

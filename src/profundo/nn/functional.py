@@ -10,22 +10,24 @@ import warnings
 import numpy as np
 
 from .._errors import error
-from ..autograd import Function
 from ..ops import FUNCTIONS as _F
+from ..ops.nn import Addmm, BinaryCrossEntropy, NllLoss
 from ..tensor import Tensor
 
 _REDUCTIONS = ("none", "mean", "sum")
 
 
+def _check_reduction(reduction, op):
+    if reduction not in _REDUCTIONS:
+        raise error(ValueError, op, f"{reduction} is not a valid value for reduction",
+                    "usa reduction='mean', 'sum' o 'none'")
+
+
 def _reduce(loss, reduction, op):
+    _check_reduction(reduction, op)
     if reduction == "mean":
         return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise error(ValueError, op, f"{reduction} is not a valid value for reduction",
-                "usa reduction='mean', 'sum' o 'none'")
+    return loss.sum() if reduction == "sum" else loss
 
 
 def _check_tensor(op, name, x):
@@ -113,8 +115,8 @@ def dropout(input, p=0.5, training=True, inplace=False):
         return input
     if p == 1:
         return input * 0
-    from ..random import default_generator
-    keep = default_generator._rng.random(input.shape) >= p
+    from ..random import _rng
+    keep = _rng(None).random(input.shape) >= p
     mask = Tensor._make((keep / (1 - p)).astype(input._data.dtype))
     return input * mask
 
@@ -122,7 +124,6 @@ def dropout(input, p=0.5, training=True, inplace=False):
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias``, as one fused op (``AddmmBackward0``)."""
     from ..ops.linalg import _check_dtypes
-    from ..ops.nn import Addmm
     _check_dtypes("linear", input, weight)
     if input.dim() == 0 or input.shape[-1] != weight.shape[-1]:
         return input @ weight.T + (bias if bias is not None else 0)  # the matmul error explains the shapes
@@ -211,9 +212,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         raise error(RuntimeError, "nll_loss", f"expected scalar type Long but found {target.dtype}",
                     "las etiquetas deben ser enteros: usa y.long()")
     class_dim, n_classes = _class_targets("nll_loss", input, target, ignore_index)
-    if reduction not in _REDUCTIONS:
-        _reduce(input, reduction, "nll_loss")
-    from ..ops.nn import NllLoss
+    _check_reduction(reduction, "nll_loss")
     # as rows: (N, C, d1, ...) -> (N * d1 * ..., C), the class last
     rows = input.movedim(class_dim, -1).reshape(-1, n_classes) if input.dim() != 2 else input
     loss = NllLoss.apply(rows, target.reshape(-1), weight, ignore_index, reduction)
@@ -225,8 +224,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     """Softmax cross-entropy from raw scores (logits), with class-index or probability targets."""
     _check_tensor("cross_entropy", "input", input)
     _check_tensor("cross_entropy", "target", target)
-    if reduction not in _REDUCTIONS:
-        _reduce(input, reduction, "cross_entropy")
+    _check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise error(RuntimeError, "cross_entropy", f"label_smoothing must be between 0.0 and 1.0. Got: "
                     f"{label_smoothing}", "label_smoothing es una fracción entre 0 y 1")
@@ -266,28 +264,6 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     return (1 - label_smoothing) * nll + smooth * (label_smoothing / n_classes)
 
 
-class _BinaryCrossEntropy(Function):
-    """Elementwise ``-(t log p + (1 - t) log(1 - p))``, each log clamped at -100 (PyTorch's rule).
-
-    Written as one op so that its gradient is PyTorch's ``(p - t) / max(p (1 - p), 1e-12)``:
-    finite even at p = 0 or 1, where the clamped logs alone would give 0 * inf.
-    """
-
-    @staticmethod
-    def forward(ctx, p, t):
-        ctx.save_for_backward(p, t)
-        log_p = np.maximum(np.log(p._data), -100)
-        log_1p = np.maximum(np.log1p(-p._data), -100)
-        return Tensor._make(-(t._data * log_p + (1 - t._data) * log_1p))
-
-    @staticmethod
-    def backward(ctx, g):
-        p, t = ctx.saved_tensors
-        gp = g * (p - t) / (p * (1 - p)).clamp(min=1e-12)
-        gt = g * ((1 - p).log().clamp(min=-100) - p.log().clamp(min=-100)) if ctx.needs_input_grad[1] else None
-        return gp, gt
-
-
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """BCE on probabilities; each log is clamped at -100, as in PyTorch."""
     if tuple(target.shape) != tuple(input.shape):
@@ -298,7 +274,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if p.size and (np.any(p < 0) or np.any(p > 1) or np.any(np.isnan(p))):
         raise error(RuntimeError, "binary_cross_entropy", "all elements of input should be between 0 and 1",
                     "pasa probabilidades (aplica sigmoid), o usa binary_cross_entropy_with_logits con las puntuaciones")
-    loss = _BinaryCrossEntropy.apply(input, target)
+    loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "binary_cross_entropy")

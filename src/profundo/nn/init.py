@@ -9,11 +9,7 @@ import numpy as np
 
 from .._errors import error
 from ..autograd.grad_mode import no_grad
-
-
-def _rng(generator=None):
-    from ..random import default_generator
-    return (generator or default_generator)._rng
+from ..random import _rng
 
 
 def _fill(tensor, values):

@@ -37,7 +37,5 @@ class UninitializedParameter(Parameter):
 class Buffer:
     """Marks a tensor as a buffer when assigned to a Module (``self.x = nn.Buffer(t)``)."""
 
-    def __new__(cls, data, persistent=True):
-        obj = object.__new__(cls)
-        obj.data, obj.persistent = data, persistent
-        return obj
+    def __init__(self, data, persistent=True):
+        self.data, self.persistent = data, persistent

@@ -1,9 +1,10 @@
-"""The two ops every classifier runs on each batch, each fused into one graph node
-(as PyTorch's ``AddmmBackward0`` and ``NllLossBackward0``): fewer nodes, less overhead.
+"""Neural-network ops fused into one graph node each, as PyTorch's
+``AddmmBackward0``, ``NllLossBackward0`` and ``BinaryCrossEntropyBackward0``.
 
 ``Addmm`` is ``x @ W^T + b``; ``NllLoss`` picks ``-logp[i, target[i]]``, with
-class weights, ``ignore_index`` and the reduction.  Both backwards are written
-with profundo ops, so they are differentiable too (``create_graph=True``).
+class weights, ``ignore_index`` and the reduction; ``BinaryCrossEntropy`` is
+the elementwise BCE on probabilities.  Their backwards are written with
+profundo ops, so they are differentiable too (``create_graph=True``).
 """
 from ._base import Op, Tensor, xp
 
@@ -57,7 +58,29 @@ class NllLoss(Op):
         scale = Tensor._make(-ctx.w)  # d loss_i / d logp[i, t_i]
         if ctx.reduction == "mean":
             scale = scale / Tensor._make(ctx.denom)
-        per_row = g * scale if ctx.reduction == "none" else scale * g
+        per_row = scale * g
         index = Tensor._make(ctx.safe.reshape(-1, 1))
         zeros = Tensor._make(xp.zeros(ctx.shape, per_row._data.dtype))
         return zeros.scatter(1, index, per_row.reshape(-1, 1)), None, None, None, None
+
+
+class BinaryCrossEntropy(Op):
+    """Elementwise ``-(t log p + (1 - t) log(1 - p))``, each log clamped at -100 (PyTorch's rule).
+
+    One op so that its gradient is PyTorch's ``(p - t) / max(p (1 - p), 1e-12)``:
+    finite even at p = 0 or 1, where the clamped logs alone would give 0 * inf.
+    """
+
+    @staticmethod
+    def forward(ctx, p, t):
+        ctx.save_for_backward(p, t)
+        log_p = xp.maximum(xp.log(p._data), -100)
+        log_1p = xp.maximum(xp.log1p(-p._data), -100)
+        return -(t._data * log_p + (1 - t._data) * log_1p)
+
+    @staticmethod
+    def backward(ctx, g):
+        p, t = ctx.saved_tensors
+        gp = g * (p - t) / (p * (1 - p)).clamp(min=1e-12)
+        gt = g * ((1 - p).log().clamp(min=-100) - p.log().clamp(min=-100)) if ctx.needs_input_grad[1] else None
+        return gp, gt

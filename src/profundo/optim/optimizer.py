@@ -12,8 +12,6 @@ import numpy as np
 from .._errors import error
 from ..tensor import Tensor
 
-required = object()  # a hyper-parameter with no default (``SGD(params)`` without lr, in old torch)
-
 
 class Optimizer:
     def __init__(self, params, defaults):
@@ -45,9 +43,6 @@ class Optimizer:
                 raise error(ValueError, type(self).__name__, "can't optimize a non-leaf Tensor",
                             "optimiza los parámetros (hojas), no resultados intermedios")
         for name, default in self.defaults.items():
-            if default is required and name not in group:
-                raise error(ValueError, type(self).__name__, f"parameter group didn't specify a value of required "
-                            f"optimization parameter {name}", f"pasa {name}=...")
             group.setdefault(name, default)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in group["params"]):

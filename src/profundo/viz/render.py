@@ -76,15 +76,17 @@ def layout(model):
 
 
 def draw_matplotlib(model, highlight=None):
-    """A matplotlib Figure of the model (the fallback when ``dot`` is missing)."""
-    import matplotlib
-    matplotlib.use(matplotlib.get_backend())  # keep the user's backend (inline in Jupyter)
-    from matplotlib import pyplot as plt
+    """A matplotlib Figure of the model (the fallback when ``dot`` is missing).
+
+    Built without pyplot, so the user's backend and open figures are left alone.
+    """
+    from matplotlib.figure import Figure
     from matplotlib.patches import FancyBboxPatch
     pos = layout(model)
     xs, ys = [p[0] for p in pos.values()] or [0], [p[1] for p in pos.values()] or [0]
     sx, sy = 3.2, 1.3  # data units per layer / per row
-    fig, ax = plt.subplots(figsize=(max(4, (max(xs) - min(xs) + 1) * 2.6), max(2.5, (max(ys) - min(ys) + 1) * 1.1)))
+    fig = Figure(figsize=(max(4, (max(xs) - min(xs) + 1) * 2.6), max(2.5, (max(ys) - min(ys) + 1) * 1.1)))
+    ax = fig.subplots()
     for a, b, label in model.edges:
         (x0, y0), (x1, y1) = pos[a], pos[b]
         ax.annotate("", xy=(x1 * sx - 0.9, y1 * sy), xytext=(x0 * sx + 0.9, y0 * sy),
@@ -110,12 +112,10 @@ def draw_matplotlib(model, highlight=None):
 def fig_bytes(fig, fmt):
     import io
 
-    from matplotlib import pyplot as plt
     from matplotlib import rc_context
     buf = io.BytesIO()
     with rc_context({"svg.fonttype": "none"}):  # keep the labels as text in SVG
         fig.savefig(buf, format=fmt, dpi=110)
-    plt.close(fig)
     return buf.getvalue()
 
 

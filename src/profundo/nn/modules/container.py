@@ -5,7 +5,29 @@ from ..._errors import error
 from .module import Module
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: modules numbered ``0, 1, ...``, indexed like a list."""
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return self._from_items(list(self._modules.items())[idx])
+        mods = list(self._modules.values())
+        if not -len(mods) <= idx < len(mods):
+            raise error(IndexError, type(self).__name__, f"index {idx} is out of range", f"hay {len(mods)} módulos")
+        return mods[idx]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+
+class Sequential(_ModuleSequence):
     """Modules applied one after the other; named ``0``, ``1``, ... (or by an OrderedDict's keys)."""
 
     def __init__(self, *args):
@@ -20,31 +42,17 @@ class Sequential(Module):
                                 "pasa capas (nn.Linear(...), nn.ReLU(), ...), no clases ni funciones")
                 self.add_module(str(i), m)
 
+    @staticmethod
+    def _from_items(items):
+        return Sequential(OrderedDict(items))
+
     def forward(self, input):
         for m in self._modules.values():
             input = m(input)
         return input
 
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return Sequential(OrderedDict(list(self._modules.items())[idx]))
-        mods = list(self._modules.values())
-        if not -len(mods) <= idx < len(mods):
-            raise error(IndexError, "Sequential", f"index {idx} is out of range", f"hay {len(mods)} capas")
-        return mods[idx]
 
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules whose parameters are registered (a Python list would hide them)."""
 
     def __init__(self, modules=None):
@@ -52,27 +60,13 @@ class ModuleList(Module):
         for m in modules or []:
             self.append(m)
 
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return ModuleList(list(self._modules.values())[idx])
-        mods = list(self._modules.values())
-        if not -len(mods) <= idx < len(mods):
-            raise error(IndexError, "ModuleList", f"index {idx} is out of range", f"hay {len(mods)} módulos")
-        return mods[idx]
+    @staticmethod
+    def _from_items(items):
+        return ModuleList([m for _, m in items])
 
     def __setitem__(self, idx, module):
         key = list(self._modules)[idx]
         self.add_module(key, module)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
 
     def extend(self, modules):
         for m in modules:

@@ -8,11 +8,13 @@ or collapse a module's ops.
 """
 from collections import OrderedDict, namedtuple
 
+from ..._dtype import dtype as _dtype
+from ..._dtype import float16, float32, float64
 from ..._errors import error
 from ...autograd import function as _function
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
-from ..parameter import Buffer, Parameter
+from ..parameter import Buffer, Parameter, UninitializedParameter
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -107,11 +109,15 @@ class Module:
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
 
+    @staticmethod
+    def _check_name(op, what, name):
+        if not isinstance(name, str) or "." in name or name == "":
+            raise error(KeyError, op, f"{what} name can't be empty or contain \".\", got {name!r}",
+                        "usa un nombre simple, sin puntos")
+
     def register_parameter(self, name, param):
         self._check_init("parameters")
-        if not isinstance(name, str) or "." in name or name == "":
-            raise error(KeyError, "register_parameter", f"parameter name can't be empty or contain \".\", got {name!r}",
-                        "usa un nombre simple, sin puntos")
+        self._check_name("register_parameter", "parameter", name)
         if param is not None and not isinstance(param, Parameter):
             raise error(TypeError, "register_parameter", f"cannot assign '{type(param).__name__}' object to "
                         f"parameter '{name}' (torch.nn.Parameter or None required)",
@@ -120,9 +126,7 @@ class Module:
 
     def register_buffer(self, name, tensor, persistent=True):
         self._check_init("buffers")
-        if not isinstance(name, str) or "." in name or name == "":
-            raise error(KeyError, "register_buffer", f"buffer name can't be empty or contain \".\", got {name!r}",
-                        "usa un nombre simple, sin puntos")
+        self._check_name("register_buffer", "buffer", name)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise error(TypeError, "register_buffer", f"cannot assign '{type(tensor).__name__}' object to buffer "
                         f"'{name}' (torch Tensor or None required)", "un buffer es un tensor")
@@ -259,7 +263,6 @@ class Module:
 
     def to(self, *args, **kwargs):
         """``to(dtype)`` converts floating parameters and buffers; ``to("cpu")`` is accepted."""
-        from ..._dtype import dtype as _dtype
         dt = kwargs.get("dtype")
         for a in args:
             if isinstance(a, _dtype):
@@ -272,13 +275,13 @@ class Module:
         return self._apply_to_tensors(lambda t: t.to(dt) if t.is_floating_point() else t)
 
     def float(self):
-        return self.to(_dtypes().float32)
+        return self.to(float32)
 
     def double(self):
-        return self.to(_dtypes().float64)
+        return self.to(float64)
 
     def half(self):
-        return self.to(_dtypes().float16)
+        return self.to(float16)
 
     def cpu(self):
         return self
@@ -319,10 +322,10 @@ class Module:
                 errors.append(f'While copying the parameter named "{key}", expected torch.Tensor or Tensor-like '
                               f"object from checkpoint but received {type(value)}")
                 continue
-            p = self._parameters.get(name, p) if name in self._parameters else p  # a lazy layer may have changed
+            p = self._parameters.get(name, p)  # a lazy layer may have replaced it while loading
             if p is None:
                 continue
-            if isinstance(p, Parameter) and type(p).__name__ == "UninitializedParameter":
+            if isinstance(p, UninitializedParameter):
                 self._materialize(name, value.shape)
                 p = self._parameters[name]
             if tuple(value.shape) != tuple(p.shape):
@@ -417,8 +420,3 @@ class Module:
         if not body:
             return main + ")"
         return main + "\n  " + "\n  ".join(body) + "\n)"
-
-
-def _dtypes():
-    from ... import _dtype
-    return _dtype

@@ -13,7 +13,7 @@ class _MapFetcher:
     result is the same as the slow path (tested).
     """
 
-    def __init__(self, dataset, auto_collation, collate_fn, drop_last):
+    def __init__(self, dataset, auto_collation, collate_fn):
         self.dataset = dataset
         self.auto_collation = auto_collation
         self.collate_fn = collate_fn

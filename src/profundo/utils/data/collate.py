@@ -11,6 +11,7 @@ from operator import attrgetter
 
 import numpy as np
 
+from ..._dtype import float64
 from ..._errors import error
 from ...tensor import Tensor
 
@@ -49,12 +50,10 @@ def default_collate(batch):
         if isinstance(elem, np.ndarray) and elem.ndim:
             return default_collate([as_tensor(b) for b in batch])
         return as_tensor(np.asarray(batch))
-    if isinstance(elem, bool):
-        return tensor(batch)
-    if isinstance(elem, numbers.Integral):
+    if isinstance(elem, numbers.Integral):  # bools too: a bool tensor
         return tensor(batch)
     if isinstance(elem, float):
-        return tensor(batch, dtype=_float64())
+        return tensor(batch, dtype=float64)
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, collections.abc.Mapping):
@@ -82,8 +81,3 @@ def _stack(batch):
             except ValueError:
                 pass  # different shapes: profundo.stack explains
     return FUNCTIONS["stack"](batch, 0)
-
-
-def _float64():
-    from ..._dtype import float64
-    return float64

@@ -128,7 +128,7 @@ class DataLoader:
         if isinstance(self.dataset, IterableDataset):
             return functools.partial(_IterableFetcher, self.dataset, self._auto_collation, self.collate_fn,
                                      self.drop_last, self.batch_size)
-        return functools.partial(_MapFetcher, self.dataset, self._auto_collation, self.collate_fn, self.drop_last)
+        return functools.partial(_MapFetcher, self.dataset, self._auto_collation, self.collate_fn)
 
     # ---------------------------------------------------------------- protocol
     def __iter__(self):

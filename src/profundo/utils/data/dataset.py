@@ -154,7 +154,7 @@ def random_split(dataset, lengths, generator=None):
     ``lengths`` are sizes that add up to ``len(dataset)``, or fractions that add
     up to 1 (the remainder is given out round-robin, as in PyTorch).
     """
-    from ...random import default_generator
+    from ...random import _rng
 
     n = len(dataset)
     lengths = list(lengths)
@@ -173,7 +173,7 @@ def random_split(dataset, lengths, generator=None):
                     f"Sum of input lengths ({sum(lengths)}) does not equal the length of the input dataset ({n}) "
                     f"(lengths={lengths})",
                     "pasa tamaños enteros que sumen len(dataset), o fracciones que sumen 1 (p. ej. [0.8, 0.2])")
-    perm = (generator or default_generator)._rng.permutation(n).tolist()
+    perm = _rng(generator).permutation(n).tolist()
     out, start = [], 0
     for size in lengths:
         out.append(Subset(dataset, perm[start:start + size]))

@@ -5,7 +5,6 @@ pandas and scikit-learn already do the preprocessing well (``fillna``,
 result is ready for a network and turns it into tensors, with an error that
 says which columns still need work.
 """
-import numpy as np
 
 from ..._dtype import float32, int64, to_dtype
 from ..._errors import error
@@ -55,6 +54,5 @@ def dataset_from_dataframe(df, target, *, features=None, dtype=float32, target_d
                     "elimina esas filas con df.dropna(subset=[objetivo])")
     if target_dtype is None:
         target_dtype = int64 if pd.api.types.is_integer_dtype(y_col.dtype) else to_dtype(dtype)
-    y = tensor(np.asarray(y_col.to_numpy()), dtype=target_dtype) if pd.api.types.is_numeric_dtype(y_col.dtype) \
-        or pd.api.types.is_bool_dtype(y_col.dtype) else tensor(y_col, dtype=target_dtype)
+    y = tensor(y_col, dtype=target_dtype)  # a text target gets tensor()'s named-column error
     return TensorDataset(X, y)

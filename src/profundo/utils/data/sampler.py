@@ -9,12 +9,8 @@ import numbers
 import numpy as np
 
 from ..._errors import error
+from ...random import _rng
 from ...tensor import Tensor
-
-
-def _rng(generator):
-    from ...random import default_generator
-    return (generator or default_generator)._rng
 
 
 def _check_bool(op, name, value, exc_type=ValueError):
