@@ -79,12 +79,16 @@ def test_early_stopping_and_clipping():
     before = weights(trainer.model)
     trainer.fit(loader, epochs=3)  # already at epoch 3: nothing to do
     assert all(np.array_equal(before[k], weights(trainer.model)[k]) for k in before)
-    clipped, loader = setup(scheduler=False)
-    clipped.clip_grad_norm = 1e-9
-    start = weights(clipped.model)
-    clipped.fit(loader, epochs=1)
-    moved = max(np.abs(start[k] - weights(clipped.model)[k]).max() for k in start)
-    assert moved < 0.02  # Adam's steps stay small (its step ~ lr whatever the scale), but nothing blows up
+    # with SGD a step is lr * gradient: clipping the gradient norm to 1e-9 must pin the weights
+    moved = {}
+    for clip in (None, 1e-9):
+        run, loader = setup(scheduler=False)
+        run.optimizer = optim.SGD(run.model.parameters(), lr=0.1)
+        run.clip_grad_norm = clip
+        start = weights(run.model)
+        run.fit(loader, epochs=1)
+        moved[clip] = max(np.abs(start[k] - weights(run.model)[k]).max() for k in start)
+    assert moved[None] > 1e-2 and moved[1e-9] <= 13 * 0.1 * 1e-9 * 1.01
     with pytest.raises(ValueError) as e:
         setup()[0].fit([profundo.ones(3)], epochs=1)
     assert is_checked(e.value) and "(X, y)" in str(e.value)
