@@ -1,5 +1,9 @@
 """Anomaly detection: find the forward call whose backward produced NaN."""
 import functools
+import os
+import traceback
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 class _AnomalyState:
@@ -8,6 +12,15 @@ class _AnomalyState:
 
 
 STATE = _AnomalyState()
+
+
+def user_stack():
+    """The current call stack without profundo's own frames at its end, so
+    its last frame is the user's line that called the op."""
+    stack = traceback.extract_stack()
+    while len(stack) > 1 and os.path.abspath(stack[-1].filename).startswith(_PACKAGE):
+        stack.pop()
+    return stack
 
 
 def is_anomaly_enabled():

@@ -169,35 +169,36 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
     state.enabled = create_graph
     node = None  # the next node to run, when it is the only ready one (a chain: no heap needed)
     anomaly_on = anomaly.STATE.enabled and anomaly.STATE.check_nan
+    # a plain pass (no capture, observer or anomaly check) only looks further at
+    # "special" nodes: leaves' accumulators and nodes with hooks or retained grads
+    watch = capture is not None or observer is not None or anomaly_on
     try:
-        while node is not None or heap:
+        while True:
             if node is None:
+                if not heap:
+                    break
                 node = heappop(heap)[2]
             buf = buffers.pop(node, None)
-            if buf is not None:
-                if node._hooks:
-                    _run_hooks(node, buf)
-                    shared.update(id(g._data) for g in buf if g is not None)
-                if node._retained:
-                    _retain(node, buf)
-            if capture_at and node in capture_at:
-                for nr, slot in capture_at[node]:
-                    captured[slot] = buf[nr] if buf is not None else None
-            if needed is not None and node not in needed:
-                node = None
-                continue
-            if type(node) is AccumulateGrad:
-                if observer is not None:
-                    observer(node, buf, None)
-                if accumulate and buf is not None and buf[0] is not None:
-                    g = buf[0]
-                    arr = g._data
-                    flags = arr.flags
-                    owned = (flags.owndata and flags.writeable and flags.c_contiguous
-                             and id(arr) not in shared)
-                    node.accumulate(g, owned, create_graph)
-                node = None
-                continue
+            if watch or node._special:
+                if buf is not None:
+                    if node._hooks:
+                        _run_hooks(node, buf)
+                        shared.update(id(g._data) for g in buf if g is not None)
+                    if node._retained:
+                        _retain(node, buf)
+                if capture_at and node in capture_at:
+                    for nr, slot in capture_at[node]:
+                        captured[slot] = buf[nr] if buf is not None else None
+                if needed is not None and node not in needed:
+                    node = None
+                    continue
+                if type(node) is AccumulateGrad:
+                    if observer is not None:
+                        observer(node, buf, None)
+                    if accumulate and buf is not None and buf[0] is not None:
+                        _accumulate(node, buf[0], shared, create_graph)
+                    node = None
+                    continue
             edges = node._edges
             if buf is None:
                 result = (None,) * len(edges)  # nothing flowed here: nothing to propagate
@@ -208,24 +209,24 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
                             shape, dt = node._out_meta[i]
                             buf[i] = Tensor._make(xp.zeros(shape, dt))
                 result = node._forward_cls.backward(node, *buf)  # the op's own backward
-                if type(result) is not tuple:
+                if result.__class__ is not tuple:
                     result = (result,)
                 if len(result) != len(edges):
                     result = _gradient_count(node, result)
-                n = len(result)
-                if n == 2:  # the common binary op, inline
+                if len(result) == 2:  # one array sent to two inputs must not become two leaves' .grad
                     a, b = result
                     if a is not None and b is not None and a.__class__ is Tensor and b.__class__ is Tensor \
                             and a._data is b._data:
                         shared.add(id(a._data))
-                elif n > 2:
+                elif len(result) > 2:
                     _mark_shared(result, shared)
                 if anomaly_on:
                     _check_nan(node, result)
             if observer is not None:
                 observer(node, buf, result)
             if not keep_graph and node._saved is not None:
-                node._release()
+                node._saved = None  # free what forward saved (a second backward raises)
+                node._freed = True
             ready = None
             for e, g in zip(edges, result):
                 if e is None:
@@ -238,9 +239,14 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
                         g = _fit(node, edges.index(e), g, (shape, dt))
                     b = buffers.get(nxt)
                     if b is None:
-                        b = buffers[nxt] = [None] * len(meta)
-                    cur = b[nr]
-                    b[nr] = g if cur is None else cur + g
+                        if len(meta) == 1:
+                            buffers[nxt] = [g]
+                        else:
+                            b = buffers[nxt] = [None] * len(meta)
+                            b[nr] = g
+                    else:
+                        cur = b[nr]
+                        b[nr] = g if cur is None else cur + g
                 d = deps[nxt] - 1
                 deps[nxt] = d
                 if d == 0:
@@ -256,6 +262,18 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
     finally:
         state.enabled = prev_mode
     return captured
+
+
+def _accumulate(node, g, shared, create_graph):
+    """Run a leaf's AccumulateGrad: its ``.grad`` takes ``g``'s array without
+    a copy when nothing else holds it."""
+    var = node.variable._data
+    if g._data.shape != var.shape or g._data.dtype != var.dtype:  # the leaf's data was replaced since forward
+        g = _fit(node, 0, g, (var.shape, var.dtype))
+    arr = g._data
+    flags = arr.flags
+    owned = flags.owndata and flags.writeable and flags.c_contiguous and id(arr) not in shared
+    node.accumulate(g, owned, create_graph)
 
 
 def _add_to_buffer(buffers, node, nr, g):

@@ -24,7 +24,6 @@ differentiable gradients.  The engine (``engine.py``) reduces every gradient to
 the shape of its input, so a backward may return the broadcast shape.
 """
 import itertools
-import traceback
 import weakref
 
 from .._backend import xp
@@ -37,6 +36,7 @@ _sequence = itertools.count()
 # recorded node remembers them so a drawing can group or collapse a module
 SCOPE = []
 _GRAD = grad_mode.STATE
+_ANOMALY = anomaly.STATE
 _new = object.__new__
 
 FREED_MESSAGE = (
@@ -44,19 +44,6 @@ FREED_MESSAGE = (
     "they have already been freed). Saved intermediate values of the graph are freed when you call "
     ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
     "graph a second time or if you need to access saved tensors after calling backward.")
-
-
-class _SavedOutput:
-    """An output saved for backward.  Stored as its array (not the Tensor) so
-    that output -> grad_fn -> saved output is not a reference cycle."""
-
-    __slots__ = ("nr", "data", "vc", "version")
-
-    def __init__(self, nr, tensor):
-        self.nr = nr
-        self.data = tensor._data
-        self.vc = tensor._version_counter()
-        self.version = self.vc[0]
 
 
 class Node:
@@ -70,12 +57,17 @@ class Node:
     _retained = None       # {output_nr: weakref(tensor)} for tensor.retain_grad()
     _hooks = None          # {output_nr: [hook, ...]} for tensor.register_hook()
     _trace = None          # forward stack, kept in anomaly mode
+    _non_differentiable = ()  # outputs marked by ctx.mark_non_differentiable
+    _special = False       # True once hooks or retained grads are set: the engine looks closer
     materialize_grads = True
 
     @property
     def needs_input_grad(self):
         """Per forward input: does it need a gradient? (derived from the edges)"""
-        return tuple([e is not None for e in self._edges])
+        edges = self._edges
+        if len(edges) == 2:  # the common binary op
+            return (edges[0] is not None, edges[1] is not None)
+        return tuple([e is not None for e in edges])
 
     def name(self):
         return type(self).__name__
@@ -116,20 +108,22 @@ class Node:
         out = []
         for item in saved:
             kind = item.__class__
-            if kind is tuple:                       # (input tensor, version when saved)
+            if kind is tuple and len(item) == 2:    # an input: (tensor, its version when saved)
                 t = item[0]
                 vc = t._vc
                 if vc is not None and vc[0] != item[1]:  # no counter yet: never modified
                     raise _version_error(t, t._version, item[1], self)
                 out.append(t)
-            elif kind is _SavedOutput:              # an output: rebuilt with this node as grad_fn
-                if item.vc[0] != item.version:
-                    raise _version_error(None, item.vc[0], item.version, self, item.nr)
-                t = Tensor._make(item.data)
-                if item.data.dtype.kind == "f":
+            elif kind is tuple:                     # an output: (nr, array, version counter), saved at
+                nr, data, vc = item                 # version 0 and rebuilt with this node as grad_fn
+                if vc[0]:
+                    raise _version_error(None, vc[0], 0, self, nr)
+                t = _new(Tensor)
+                t._data = data
+                if data.dtype.kind == "f":
                     t._requires_grad = True
                     t.grad_fn = self
-                    t._output_nr = item.nr
+                    t._output_nr = nr
                 out.append(t)
             elif type(item) is xp.ndarray:          # a plain array: a constant
                 out.append(Tensor._make(item))
@@ -171,14 +165,12 @@ class AccumulateGrad(Node):
     """The node that adds a gradient into a leaf tensor's ``.grad``."""
 
     _seq = float("inf")  # run as soon as ready: frees the gradient early
+    _special = True
 
     def __init__(self, variable):
         self.variable = variable
-
-    @property
-    def _out_meta(self):
-        d = self.variable._data
-        return ((d.shape, d.dtype),)
+        d = variable._data
+        self._out_meta = ((d.shape, d.dtype),)  # the engine re-checks it when accumulating
 
     @property
     def _hooks(self):
@@ -234,30 +226,18 @@ class Function:
 
     @classmethod
     def apply(cls, *args):
-        state = _GRAD
-        ctx = cls._backward_cls()
-        record = False
-        if state.enabled:
+        if _GRAD.enabled:
             for a in args:
                 if isinstance(a, Tensor) and a._requires_grad:
-                    record = True
-                    break
+                    return _apply_recorded(cls, args)
+        ctx = cls._backward_cls()
         try:
-            if record and cls._forward_uses_tensor_ops:
-                state.enabled = False  # a custom forward's own tensor ops are not recorded
-                try:
-                    out = cls.forward(ctx, *args)
-                finally:
-                    state.enabled = True
-            else:
-                out = cls.forward(ctx, *args)
+            out = cls.forward(ctx, *args)
         except (ValueError, IndexError, TypeError, ArithmeticError) as e:
             if not cls._wrap_errors or is_checked(e):
                 raise
             raise _wrapped_error(cls, args, e) from None
-        if record:
-            return _record(cls, ctx, args, out)
-        if type(out) is xp.ndarray and not cls.is_view:  # the common case, inlined
+        if out.__class__ is xp.ndarray and not cls.is_view:  # the common case, inlined
             t = _new(Tensor)
             t._data = out
             return t
@@ -271,6 +251,25 @@ class Function:
         if cls.is_view:
             _mark_view(t, args[0], cls, args, False)
         return t
+
+
+def _apply_recorded(cls, args):
+    """``apply`` when some input requires grad: run forward, then record."""
+    ctx = cls._backward_cls()
+    try:
+        if cls._forward_uses_tensor_ops:
+            _GRAD.enabled = False  # a custom forward's own tensor ops are not recorded
+            try:
+                out = cls.forward(ctx, *args)
+            finally:
+                _GRAD.enabled = True
+        else:
+            out = cls.forward(ctx, *args)
+    except (ValueError, IndexError, TypeError, ArithmeticError) as e:
+        if not cls._wrap_errors or is_checked(e):
+            raise
+        raise _wrapped_error(cls, args, e) from None
+    return _record(cls, ctx, args, out)
 
 
 def _to_tensor(o):
@@ -303,23 +302,27 @@ def _record(cls, ctx, args, out):
         return _record_outputs(cls, ctx, args, out)
     # one output: the common case, written out
     t = _new(Tensor)
-    arr = t._data = out if type(out) is xp.ndarray else _to_tensor(out)._data
+    arr = t._data = out if out.__class__ is xp.ndarray else _to_tensor(out)._data
     ctx._out_meta = ((arr.shape, arr.dtype),)
-    if arr.dtype.kind == "f" and "_non_differentiable" not in ctx.__dict__:
+    if arr.dtype.kind == "f" and not ctx._non_differentiable:
         t._requires_grad = True
         t.grad_fn = ctx
-    if ctx._saved is not None:
-        _pack_saved(ctx, (out,), (t,))
+    saved = ctx._saved
+    if saved is not None:
+        if len(saved) == 1 and (saved[0] is out or saved[0] is t):  # only the output (exp, tanh, ...)
+            ctx._saved = ((0, arr, _fresh_counter(t)),)
+        else:
+            _pack_saved(ctx, (out,), (t,))
     if cls.is_view:
         _mark_view(t, args[0], cls, args, True)
-    if anomaly.STATE.enabled:
-        ctx._trace = traceback.extract_stack()[:-3]
+    if _ANOMALY.enabled:
+        ctx._trace = anomaly.user_stack()
     return t
 
 
 def _record_outputs(cls, ctx, args, outs):
     """_record for a forward that returned several outputs."""
-    non_diff = ctx.__dict__.get("_non_differentiable", ())
+    non_diff = ctx._non_differentiable
     results, meta = [], []
     for i, o in enumerate(outs):
         t = _to_tensor(o)
@@ -336,26 +339,28 @@ def _record_outputs(cls, ctx, args, outs):
     if cls.is_view:
         for t in results:
             _mark_view(t, args[0], cls, args, True)
-    if anomaly.STATE.enabled:
-        ctx._trace = traceback.extract_stack()[:-3]
+    if _ANOMALY.enabled:
+        ctx._trace = anomaly.user_stack()
     return tuple(results)
 
 
 def _pack_saved(ctx, outs, results):
     """Record what save_for_backward kept: an input with its current version,
-    an output as a _SavedOutput, other values as they are."""
+    an output as (nr, array, version counter), other values as they are."""
     packed = []
     first_out, first_result = outs[0], results[0]
     for item in ctx._saved:
         if item is first_out or item is first_result:
-            packed.append(_SavedOutput(0, first_result))
+            packed.append((0, first_result._data, _fresh_counter(first_result)))
             continue
         for i in range(1, len(outs)):
             if item is outs[i] or item is results[i]:
-                packed.append(_SavedOutput(i, results[i]))
+                packed.append((i, results[i]._data, _fresh_counter(results[i])))
                 break
         else:
-            if isinstance(item, Tensor):
+            if item.__class__ is float or item is None:
+                packed.append(item)
+            elif isinstance(item, Tensor):
                 vc = item._vc
                 packed.append((item, vc[0] if vc is not None else 0))
             elif isinstance(item, xp.generic):  # NumPy returns scalars from 0-d math
@@ -363,6 +368,15 @@ def _pack_saved(ctx, outs, results):
             else:
                 packed.append(item)
     ctx._saved = tuple(packed)
+
+
+def _fresh_counter(t):
+    """The version counter of a just-made output (shared with the views made
+    of it later), kept beside the saved output to detect in-place changes."""
+    vc = t._vc
+    if vc is None:
+        vc = t._vc = [0]
+    return vc
 
 
 def _mark_view(out, src, cls, args, recording):
