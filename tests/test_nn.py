@@ -351,3 +351,18 @@ def test_relu_special_values_like_torch():
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
     x = profundo.randn(4, 3).T  # non-contiguous
     np.testing.assert_array_equal(F.relu(x).numpy(), np.maximum(x.numpy(), 0))
+    # the gradient too: torch lets it through a NaN and stops it at 0 and -0
+    a = profundo.tensor(values, requires_grad=True)
+    b = torch.tensor(values, requires_grad=True)
+    F.relu(a).backward(profundo.arange(1.0, 8.0))
+    torch.relu(b).backward(torch.arange(1.0, 8.0))
+    np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
+
+
+def test_relu_reuses_read_only_zeros_without_aliasing():
+    x = profundo.randn(5, 7)
+    y1, y2 = F.relu(x), F.relu(-x)
+    assert np.shares_memory(y1.numpy(), y2.numpy()) is False
+    y1 += 1.0  # outputs are fresh, writable arrays
+    np.testing.assert_allclose(y2.numpy(), np.maximum(-x.numpy(), 0))
+    np.testing.assert_allclose(F.relu(x).numpy(), np.maximum(x.numpy(), 0))

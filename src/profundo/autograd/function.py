@@ -187,8 +187,10 @@ class AccumulateGrad(Node):
                 var._grad = g
             elif owned:
                 var._grad = g.detach()
-            else:
-                var._grad = Tensor._make(xp.array(g._data, copy=True))
+            else:  # a copy, C-contiguous (copyto into a new array: 1.5x faster than np.array for broadcasts)
+                arr = xp.empty(g._data.shape, g._data.dtype)
+                xp.copyto(arr, g._data)
+                var._grad = Tensor._make(arr)
         elif create_graph or cur._requires_grad or not cur._data.flags.writeable:
             var._grad = cur + g
         else:
@@ -254,7 +256,8 @@ class Function:
 
 
 def _apply_recorded(cls, args):
-    """``apply`` when some input requires grad: run forward, then record."""
+    """``apply`` when some input requires grad: run forward, then link the
+    outputs into the graph (the node, its edges and what it saved)."""
     ctx = cls._backward_cls()
     try:
         if cls._forward_uses_tensor_ops:
@@ -269,32 +272,26 @@ def _apply_recorded(cls, args):
         if not cls._wrap_errors or is_checked(e):
             raise
         raise _wrapped_error(cls, args, e) from None
-    return _record(cls, ctx, args, out)
-
-
-def _to_tensor(o):
-    if type(o) is xp.ndarray:
-        return Tensor._make(o)
-    if isinstance(o, Tensor):  # a custom forward returned a tensor: fresh object, same data
-        return Tensor._make(o._data)
-    return Tensor._make(xp.asarray(o))
-
-
-def _record(cls, ctx, args, out):
-    """Link the op's outputs into the graph (the op ran with grad recording on)."""
-    edges = []
-    for a in args:
-        if isinstance(a, Tensor):
-            fn = a.grad_fn
-            if fn is not None:
-                edges.append((fn, a._output_nr))
-            elif a._requires_grad:
-                edges.append((accumulator_for(a), 0))
+    # link the node to where each input's gradient goes: its grad_fn, or its
+    # AccumulateGrad node if it is a leaf
+    if len(args) == 1:  # a unary op: its one input requires grad, or nothing would be recorded
+        a = args[0]
+        fn = a.grad_fn
+        ctx._edges = ((fn, a._output_nr),) if fn is not None else ((accumulator_for(a), 0),)
+    else:
+        edges = []
+        for a in args:
+            if isinstance(a, Tensor):
+                fn = a.grad_fn
+                if fn is not None:
+                    edges.append((fn, a._output_nr))
+                elif a._requires_grad:
+                    edges.append((accumulator_for(a), 0))
+                else:
+                    edges.append(None)
             else:
                 edges.append(None)
-        else:
-            edges.append(None)
-    ctx._edges = tuple(edges)
+        ctx._edges = tuple(edges)
     ctx._seq = next(_sequence)
     if SCOPE:
         ctx._scope = tuple(SCOPE)
@@ -320,8 +317,16 @@ def _record(cls, ctx, args, out):
     return t
 
 
+def _to_tensor(o):
+    if type(o) is xp.ndarray:
+        return Tensor._make(o)
+    if isinstance(o, Tensor):  # a custom forward returned a tensor: fresh object, same data
+        return Tensor._make(o._data)
+    return Tensor._make(xp.asarray(o))
+
+
 def _record_outputs(cls, ctx, args, outs):
-    """_record for a forward that returned several outputs."""
+    """The end of _apply_recorded for a forward that returned several outputs."""
     non_diff = ctx._non_differentiable
     results, meta = [], []
     for i, o in enumerate(outs):

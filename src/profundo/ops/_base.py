@@ -3,10 +3,12 @@ from .._backend import xp
 from .._dtype import _FROM_NP, get_default_dtype, result_np_dtype, scalar_np_dtype, to_dtype
 from .._dims import norm_dim
 from .._errors import error
+from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..tensor import Tensor
 
 _SCALARS = (bool, int, float)
+_GRAD = grad_mode.STATE
 
 
 class Op(Function):
@@ -81,6 +83,8 @@ def result_dtype(*values):
 
 def norm_dims(dim, ndim, op):
     """``dim`` (None, int, or sequence) as a sorted tuple of non-negative dims."""
+    if dim.__class__ is int and 0 <= dim < ndim:
+        return (dim,)  # the common case, already valid
     if dim is None:
         return tuple(range(ndim))
     if isinstance(dim, (list, tuple)):
@@ -103,6 +107,9 @@ def reduced_shape(shape, dims):
 
 def expand_reduced(g, in_shape, dims, keepdim):
     """Broadcast the gradient of a reduction back over the reduced dims."""
+    if not _GRAD.enabled:  # a first-order backward records nothing: one read-only broadcast view
+        a = g._data if keepdim else g._data.reshape(keepdim_shape(in_shape, dims))
+        return Tensor._make(xp.broadcast_to(a, in_shape))
     if not keepdim:
         g = g.reshape(keepdim_shape(in_shape, dims))
     return g.expand(in_shape)

@@ -6,6 +6,7 @@ code here: the engine sums every gradient back to its input's shape.
 """
 import math
 
+from .._backend import zeros_like_readonly
 from ._base import (Op, Tensor, check_operand, error, float_arr, operands, result_dtype, xp,
                     get_default_dtype)
 
@@ -478,8 +479,10 @@ class TanhGrad(Op):
     @staticmethod
     def forward(ctx, g, y):
         ctx.save_for_backward(g, y)
-        a = y._data
-        return g._data * (1 - a * a)
+        a, ga = y._data, g._data
+        gaa = ga * a
+        gaa *= a
+        return ga - gaa  # g - g y² (no Python scalar: NumPy is ~2x slower on small arrays with one)
 
     @staticmethod
     def backward(ctx, gg):
@@ -566,7 +569,8 @@ class SigmoidGrad(Op):
     def forward(ctx, g, y):
         ctx.save_for_backward(g, y)
         a = y._data
-        return g._data * a * (1 - a)
+        ga = g._data * a
+        return ga - ga * a  # g y - g y² (no Python scalar)
 
     @staticmethod
     def backward(ctx, gg):
@@ -578,32 +582,34 @@ class Relu(Op):
     @staticmethod
     def forward(ctx, x):
         a = x._data
-        # against a full array of zeros: NumPy's SIMD loop, 2-4x faster than against the scalar 0
-        y = xp.maximum(a, xp.zeros_like(a))
+        # against an array of zeros: NumPy's SIMD loop, 3x faster than against the scalar 0
+        y = xp.maximum(a, zeros_like_readonly(a))
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return ThresholdGrad.apply(g, y)  # g where y > 0, else 0
+        return ThresholdGrad.apply(g, y)  # g where y != 0 (y > 0, or NaN as in torch), else 0
 
 
 class ThresholdGrad(Op):
-    """``g * (y > 0)``: relu's backward as a single op (linear in ``g``)."""
+    """``g * (y != 0)`` for ``y = relu(x)``: relu's backward as a single op
+    (linear in ``g``).  A NaN output lets the gradient through, as in PyTorch."""
 
     node_name = "ThresholdBackwardBackward0"
 
     @staticmethod
     def forward(ctx, g, y):
-        mask = y._data > 0
-        ctx.save_for_backward(mask)
-        return xp.multiply(g._data, mask, dtype=g._data.dtype)
+        ctx.save_for_backward(y)
+        out = (y._data != 0).astype(g._data.dtype)  # 0/1 floats: a plain multiply, no casting loop
+        out *= g._data
+        return out
 
     @staticmethod
     def backward(ctx, gg):
-        (mask,) = ctx.saved_tensors
-        return gg * mask, None
+        (y,) = ctx.saved_tensors
+        return ThresholdGrad.apply(gg, y), None  # linear in g; zero almost everywhere in y
 
 
 class Sign(Op):

@@ -1,12 +1,16 @@
 """Shape ops: reshape/view, permute/transpose, expand, squeeze, cat/stack,
 split, flip, roll, repeat, tril/triu, diagonal.  View ops return tensors that
 share memory (and the version counter) with their input, like PyTorch's."""
+import math
+
 from .._backend import reshape_view
 from .._errors import shape_str
 from ._base import Op, Tensor, as_shape, error, norm_dim, result_dtype, xp
 
 
 def _infer_shape(shape, numel, op):
+    if -1 not in shape and math.prod(shape) == numel and (not shape or min(shape) >= 0):
+        return tuple(shape)  # the common case: a complete, valid shape
     shape = list(shape)
     neg = [i for i, s in enumerate(shape) if s == -1]
     if len(neg) > 1:
@@ -399,7 +403,7 @@ def expand(input, *sizes):
                         f"The expanded size of the tensor ({want}) must match the existing size ({s}) at "
                         f"non-singleton dimension {lead + i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
                         f"{list(shape)}", "solo se pueden expandir las dimensiones de tamaño 1")
-    if any(s == -1 for s in out[:lead]):
+    if lead and any(s == -1 for s in out[:lead]):
         raise error(RuntimeError, "expand", "-1 is not allowed in a leading, non-existing dimension",
                     "las dimensiones nuevas al inicio necesitan un tamaño explícito")
     return Expand.apply(input, tuple(out))

@@ -7,7 +7,7 @@ def _shift(a, axis):
     ``a - m`` never computes ``inf - inf``."""
     if not a.size:
         return xp.zeros(keepdim_shape(a.shape, axis), a.dtype)
-    m = xp.max(a, axis=axis, keepdims=True)
+    m = xp.maximum.reduce(a, axis=axis, keepdims=True)
     if not xp.isfinite(m).all():
         m = xp.where(xp.isfinite(m), m, 0)
     return m
@@ -19,7 +19,7 @@ class Softmax(Op):
         a = float_arr(x)
         e = a - _shift(a, (dim,))
         xp.exp(e, out=e)
-        e /= xp.sum(e, axis=dim, keepdims=True)
+        e /= xp.add.reduce(e, axis=dim, keepdims=True)
         ctx.save_for_backward(e)
         ctx.dim = dim
         return e
@@ -39,10 +39,12 @@ class SoftmaxGrad(Op):
     def forward(ctx, g, y, dim):
         ctx.save_for_backward(g, y)
         ctx.dim = dim
-        gy = g._data * y._data
-        s = xp.sum(gy, axis=dim, keepdims=True)
-        gy -= y._data * s
-        return gy
+        ga, ya = g._data, y._data
+        out = ga * ya
+        s = xp.add.reduce(out, axis=dim, keepdims=True)
+        xp.subtract(ga, s, out=out)  # four passes over the data, one new array
+        out *= ya
+        return out
 
     @staticmethod
     def backward(ctx, gg):
@@ -59,30 +61,33 @@ class LogSoftmax(Op):
     def forward(ctx, x, dim):
         a = float_arr(x)
         shifted = a - _shift(a, (dim,))
-        lse = xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
-        shifted -= lse
-        ctx.save_for_backward(shifted)
+        p = xp.exp(shifted)
+        s = xp.add.reduce(p, axis=dim, keepdims=True)
+        shifted -= xp.log(s)
+        p /= s  # softmax(x) = exp(y): kept, so that backward needs no second exp (the costly pass)
+        ctx.save_for_backward(shifted, p)
         ctx.dim = dim
         return shifted
 
     @staticmethod
     def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return LogSoftmaxGrad.apply(g, y, ctx.dim), None
+        y, p = ctx.saved_tensors
+        return LogSoftmaxGrad.apply(g, y, ctx.dim, p._data), None
 
 
 class LogSoftmaxGrad(Op):
-    """``g - exp(y) * sum(g)``: log_softmax's backward as one op, itself differentiable."""
+    """``g - exp(y) * sum(g)``: log_softmax's backward as one op, itself
+    differentiable.  ``p``, if given, is ``exp(y)`` already computed (an array)."""
 
     node_name = "LogSoftmaxBackwardDataBackward0"
 
     @staticmethod
-    def forward(ctx, g, y, dim):
+    def forward(ctx, g, y, dim, p=None):
         ctx.save_for_backward(g, y)
         ctx.dim = dim
-        p = xp.exp(y._data)
-        p *= xp.sum(g._data, axis=dim, keepdims=True)
-        return g._data - p
+        out = (xp.exp(y._data) if p is None else p) * xp.add.reduce(g._data, axis=dim, keepdims=True)
+        xp.subtract(g._data, out, out=out)
+        return out
 
     @staticmethod
     def backward(ctx, gg):
@@ -91,7 +96,7 @@ class LogSoftmaxGrad(Op):
         p = y.exp()
         grad_g = gg - (gg * p).sum(dim=d, keepdim=True)
         grad_y = -gg * p * g.sum(dim=d, keepdim=True)
-        return grad_g, grad_y, None
+        return grad_g, grad_y, None, None
 
 
 class Logsumexp(Op):
