@@ -430,3 +430,41 @@ def test_custom_function_with_several_outputs():
     (a * 2).sum().backward()  # b gets no gradient: backward sees None, not zeros
     assert a.grad_fn.seen == (False, True)
     assert x.grad.tolist() == [2.0, 2.0, 0.0, 0.0]
+
+
+def test_custom_backward_returning_a_kept_tensor_is_copied_into_grad():
+    # a leaf's .grad may take a built-in op's fresh gradient without a copy, but
+    # not an array a custom backward also keeps: accumulating into it would change it
+    class Scale(pf.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, w):
+            ctx.save_for_backward(w)
+            return x * w
+
+        @staticmethod
+        def backward(ctx, g):
+            (w,) = ctx.saved_tensors
+            return w, None
+
+    class RawArray(pf.autograd.Function):
+        kept = np.array([1.0, 2.0, 3.0])
+
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1.0
+
+        @staticmethod
+        def backward(ctx, g):
+            return RawArray.kept
+
+    x = leaf([1.0, 1.0, 1.0])
+    w = pf.tensor([1.0, 2.0, 3.0], dtype=pf.float64)
+    for _ in range(2):
+        Scale.apply(x, w).sum().backward()
+    np.testing.assert_array_equal(w.numpy(), [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0, 6.0])
+    y = leaf([1.0, 1.0, 1.0])
+    for _ in range(2):
+        RawArray.apply(y).sum().backward()
+    np.testing.assert_array_equal(RawArray.kept, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(y.grad.numpy(), [2.0, 4.0, 6.0])

@@ -213,7 +213,9 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
                     result = (result,)
                 if len(result) != len(edges):
                     result = _gradient_count(node, result)
-                if len(result) == 2:  # one array sent to two inputs must not become two leaves' .grad
+                if not node._fresh_grads:  # a custom backward may return an array it also keeps
+                    shared.update(id(g._data) if isinstance(g, Tensor) else id(g) for g in result if g is not None)
+                elif len(result) == 2:  # one array sent to two inputs must not become two leaves' .grad
                     a, b = result
                     if a is not None and b is not None and a.__class__ is Tensor and b.__class__ is Tensor \
                             and a._data is b._data:
@@ -246,7 +248,12 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
                             b[nr] = g
                     else:
                         cur = b[nr]
-                        b[nr] = g if cur is None else cur + g
+                        if cur is None:
+                            b[nr] = g
+                        elif create_graph:
+                            b[nr] = cur + g  # recorded: the sum is part of the new graph
+                        else:  # same shape and dtype (both fitted above): add the arrays
+                            b[nr] = Tensor._make(cur._data + g._data)
                 d = deps[nxt] - 1
                 deps[nxt] = d
                 if d == 0:

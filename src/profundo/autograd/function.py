@@ -58,6 +58,7 @@ class Node:
     _hooks = None          # {output_nr: [hook, ...]} for tensor.register_hook()
     _trace = None          # forward stack, kept in anomaly mode
     _non_differentiable = ()  # outputs marked by ctx.mark_non_differentiable
+    _fresh_grads = True    # the backward's arrays may become a leaf's .grad (see Function)
     _special = False       # True once hooks or retained grads are set: the engine looks closer
     materialize_grads = True
 
@@ -211,12 +212,17 @@ class Function:
     #: a custom forward may call tensor ops, which must not be recorded; built-in
     #: forwards compute on arrays and skip that switch
     _forward_uses_tensor_ops = True
+    #: backward returns new arrays (or its incoming gradient), never one kept
+    #: elsewhere, so a leaf's ``.grad`` may take them without a copy; a custom
+    #: backward may return a saved tensor, so its results are copied first
+    _fresh_grads = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         name = cls.__dict__.get("node_name") or cls.__name__ + "Backward" + cls._name_suffix
         cls._backward_cls = type(name, (BackwardNode,), {
-            "_forward_cls": cls, "__module__": cls.__module__, "__qualname__": name})
+            "_forward_cls": cls, "_fresh_grads": cls._fresh_grads, "__module__": cls.__module__,
+            "__qualname__": name})
 
     @staticmethod
     def forward(ctx, *args):

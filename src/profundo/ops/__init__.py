@@ -7,6 +7,7 @@ import inspect
 from . import compare, convert, elementwise, index, inplace, linalg, reduce, shape, softmax
 from .._backend import xp
 from ..autograd import grad_mode
+from ..autograd.function import _apply_recorded
 from ..tensor import Tensor
 from ._base import check_operand
 
@@ -85,18 +86,21 @@ def _fast_binary(op_cls, name, kernel):
     then -- so it skips the Function machinery (~1 us per op)."""
     def method(self, other):
         if other.__class__ is Tensor:
-            if not (_GRAD.enabled and (self._requires_grad or other._requires_grad)):
-                a, b = self._data, other._data
-                if a.dtype is b.dtype and a.dtype.kind == "f":
-                    try:
-                        out = kernel(a, b)
-                    except ValueError:  # shapes that do not broadcast: the op explains it
-                        return op_cls.apply(self, other)
-                    t = _new_tensor_object(Tensor)
-                    t._data = out if out.__class__ is _ndarray else xp.asarray(out)
-                    return t
+            if _GRAD.enabled and (self._requires_grad or other._requires_grad):
+                return _apply_recorded(op_cls, (self, other))  # what apply would do, one check sooner
+            a, b = self._data, other._data
+            if a.dtype is b.dtype and a.dtype.kind == "f":
+                try:
+                    out = kernel(a, b)
+                except ValueError:  # shapes that do not broadcast: the op explains it
+                    return op_cls.apply(self, other)
+                t = _new_tensor_object(Tensor)
+                t._data = out if out.__class__ is _ndarray else xp.asarray(out)
+                return t
         elif other.__class__ is float:
-            if not (_GRAD.enabled and self._requires_grad) and self._data.dtype.kind == "f":
+            if _GRAD.enabled and self._requires_grad:
+                return _apply_recorded(op_cls, (self, other))
+            if self._data.dtype.kind == "f":
                 a = self._data
                 out = kernel(a, xp.array(other, a.dtype))
                 t = _new_tensor_object(Tensor)

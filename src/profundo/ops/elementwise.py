@@ -7,6 +7,7 @@ code here: the engine sums every gradient back to its input's shape.
 import math
 
 from .._backend import zeros_like_readonly
+from ..autograd.function import _GRAD, _apply_recorded
 from ._base import (Op, Tensor, check_operand, error, float_arr, operands, result_dtype, xp,
                     get_default_dtype)
 
@@ -27,13 +28,15 @@ class Sub(Op):
     @staticmethod
     def forward(ctx, a, b):
         xa, xb = operands(a, b)
-        if (isinstance(xa, xp.ndarray) and xa.dtype.kind == "b") or \
-                (isinstance(xb, xp.ndarray) and xb.dtype.kind == "b"):
-            raise error(RuntimeError, "sub",
-                        "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
-                        "to invert a mask, use the `~` or `logical_not()` operator instead.",
-                        "para invertir una máscara usa ~mascara")
-        return xa - xb
+        try:
+            return xa - xb
+        except TypeError:  # NumPy refuses bool - bool (checked here, off the common path)
+            if any(isinstance(v, xp.ndarray) and v.dtype.kind == "b" for v in (xa, xb)):
+                raise error(RuntimeError, "sub",
+                            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                            "trying to invert a mask, use the `~` or `logical_not()` operator instead.",
+                            "para invertir una máscara usa ~mascara") from None
+            raise
 
     @staticmethod
     def backward(ctx, g):
@@ -480,9 +483,9 @@ class TanhGrad(Op):
     def forward(ctx, g, y):
         ctx.save_for_backward(g, y)
         a, ga = y._data, g._data
-        gaa = ga * a
-        gaa *= a
-        return ga - gaa  # g - g y² (no Python scalar: NumPy is ~2x slower on small arrays with one)
+        out = ga * a
+        out *= a
+        return xp.subtract(ga, out, out=out)  # g - g y²: no Python scalar (NumPy is slow with one)
 
     @staticmethod
     def backward(ctx, gg):
@@ -893,6 +896,8 @@ def round(input, decimals=0):
 
 def _unary(op_cls):
     def f(input):
+        if _GRAD.enabled and input.__class__ is Tensor and input._requires_grad:
+            return _apply_recorded(op_cls, (input,))  # what apply would do, one check sooner
         return op_cls.apply(input)
     f.__name__ = op_cls.__name__.lower()
     f.__doc__ = f"Elementwise {f.__name__} (gradient in ``{op_cls.__module__}.{op_cls.__name__}``)."
