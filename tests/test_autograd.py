@@ -468,3 +468,16 @@ def test_custom_backward_returning_a_kept_tensor_is_copied_into_grad():
         RawArray.apply(y).sum().backward()
     np.testing.assert_array_equal(RawArray.kept, [1.0, 2.0, 3.0])
     np.testing.assert_array_equal(y.grad.numpy(), [2.0, 4.0, 6.0])
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_of_a_0d_tensor_like_torch(name):
+    torch = pytest.importorskip("torch")
+    for dim in (0, -1):
+        x = leaf(1.5)
+        t = torch.tensor(1.5, dtype=torch.float64, requires_grad=True)
+        y, u = getattr(pf, name)(x, dim), getattr(torch, name)(t, dim)
+        (y * 3.0).backward()
+        (u * 3.0).backward()
+        assert y.shape == () and float(y) == pytest.approx(float(u))
+        assert float(x.grad) == pytest.approx(float(t.grad), abs=1e-12)

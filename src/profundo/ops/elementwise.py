@@ -483,9 +483,9 @@ class TanhGrad(Op):
     def forward(ctx, g, y):
         ctx.save_for_backward(g, y)
         a, ga = y._data, g._data
-        out = ga * a
-        out *= a
-        return xp.subtract(ga, out, out=out)  # g - g y²: no Python scalar (NumPy is slow with one)
+        gyy = ga * a
+        gyy *= a
+        return ga - gyy  # g - g y²: no Python scalar (NumPy is ~2x slower on small arrays with one)
 
     @staticmethod
     def backward(ctx, gg):

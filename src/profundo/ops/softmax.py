@@ -128,13 +128,19 @@ def _dim(op, input, dim):
 def softmax(input, dim=None, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
-    return Softmax.apply(input, _dim("softmax", input, dim))
+    d = _dim("softmax", input, dim)
+    if input._data.ndim == 0:  # a 0-d tensor is normalized as one element (torch accepts dim 0 or -1)
+        return Softmax.apply(input.reshape(1), 0).reshape(())
+    return Softmax.apply(input, d)
 
 
 def log_softmax(input, dim=None, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
-    return LogSoftmax.apply(input, _dim("log_softmax", input, dim))
+    d = _dim("log_softmax", input, dim)
+    if input._data.ndim == 0:
+        return LogSoftmax.apply(input.reshape(1), 0).reshape(())
+    return LogSoftmax.apply(input, d)
 
 
 def logsumexp(input, dim, keepdim=False):
