@@ -208,24 +208,27 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
                         if buf[i] is None:  # an output that got no gradient: zeros
                             shape, dt = node._out_meta[i]
                             buf[i] = Tensor._make(xp.zeros(shape, dt))
-                result = node._forward_cls.backward(node, *buf)  # the op's own backward
+                result = node._backward(*buf)  # the op's own backward(ctx=node, *grads)
                 if result.__class__ is not tuple:
                     result = (result,)
-                if len(result) != len(edges):
+                n = len(result)
+                if n != len(edges):
                     result = _gradient_count(node, result)
+                    n = len(result)
                 if not node._fresh_grads:  # a custom backward may return an array it also keeps
                     shared.update(id(g._data) if isinstance(g, Tensor) else id(g) for g in result if g is not None)
-                elif len(result) == 2:  # one array sent to two inputs must not become two leaves' .grad
+                elif n == 2:  # one array sent to two inputs must not become two leaves' .grad
                     a, b = result
                     if a is not None and b is not None and a.__class__ is Tensor and b.__class__ is Tensor \
                             and a._data is b._data:
                         shared.add(id(a._data))
-                elif len(result) > 2:
+                elif n > 2:
                     _mark_shared(result, shared)
-                if anomaly_on:
+            if watch:
+                if anomaly_on and buf is not None:
                     _check_nan(node, result)
-            if observer is not None:
-                observer(node, buf, result)
+                if observer is not None:
+                    observer(node, buf, result)
             if not keep_graph and node._saved is not None:
                 node._saved = None  # free what forward saved (a second backward raises)
                 node._freed = True

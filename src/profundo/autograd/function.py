@@ -23,6 +23,7 @@ written with profundo's own tensor ops, so ``create_graph=True`` gives
 differentiable gradients.  The engine (``engine.py``) reduces every gradient to
 the shape of its input, so a backward may return the broadcast shape.
 """
+import inspect
 import itertools
 import weakref
 
@@ -199,6 +200,15 @@ class AccumulateGrad(Node):
             cur._bump_version()
 
 
+def _node_backward(cls):
+    """The op's ``backward`` as a plain function stored on its node class, so
+    that the engine's ``node._backward(*grads)`` is ``cls.backward(node, *grads)``."""
+    fn = inspect.getattr_static(cls, "backward")
+    if isinstance(fn, staticmethod):
+        return fn.__func__
+    return lambda ctx, *grads: cls.backward(ctx, *grads)
+
+
 class Function:
     """Base class of every op: subclass it with ``forward`` and ``backward``
     static methods and call ``YourOp.apply(*args)``."""
@@ -222,7 +232,7 @@ class Function:
         name = cls.__dict__.get("node_name") or cls.__name__ + "Backward" + cls._name_suffix
         cls._backward_cls = type(name, (BackwardNode,), {
             "_forward_cls": cls, "_fresh_grads": cls._fresh_grads, "__module__": cls.__module__,
-            "__qualname__": name})
+            "__qualname__": name, "_backward": _node_backward(cls)})
 
     @staticmethod
     def forward(ctx, *args):
