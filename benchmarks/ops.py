@@ -4,6 +4,7 @@
 2. Large ops: forward + backward on 256x784 float32, and the same math
    hand-written in bare NumPy: the gap between the two is profundo's own
    overhead, the gap between NumPy and torch is kernel speed.
+3. One kernel, exp, alone: NumPy's against PyTorch's.
 
 Run: python benchmarks/ops.py   (ratio < 1 means profundo is faster)
 """
@@ -54,16 +55,29 @@ def overhead_rows(size):
 
 
 def _floor_softmax(x, g):
-    e = np.exp(x - x.max(axis=1, keepdims=True))
-    y = e / e.sum(axis=1, keepdims=True)
-    gy = g * y
-    return y * (g - gy.sum(axis=1, keepdims=True))
+    e = x - x.max(axis=1, keepdims=True)
+    np.exp(e, out=e)
+    e /= e.sum(axis=1, keepdims=True)
+    out = g * e
+    np.subtract(g, out.sum(axis=1, keepdims=True), out=out)
+    out *= e
+    return e, out
 
 
 def _floor_log_softmax(x, g):
     s = x - x.max(axis=1, keepdims=True)
-    y = s - np.log(np.exp(s).sum(axis=1, keepdims=True))
-    return g - np.exp(y) * g.sum(axis=1, keepdims=True)
+    p = np.exp(s)  # the one exp: softmax is kept for the backward
+    total = p.sum(axis=1, keepdims=True)
+    s -= np.log(total)
+    p /= total
+    return s, g - p * g.sum(axis=1, keepdims=True)
+
+
+def _floor_relu(x, g, zeros):
+    y = np.maximum(x, zeros)  # array-array: NumPy's SIMD loop (the scalar 0 is 3x slower)
+    mask = (y != 0).astype(x.dtype)
+    mask *= g
+    return y, mask
 
 
 def _floor_amax(x, g):
@@ -78,6 +92,8 @@ def _floor_var(x, g):
     return v, g * c * (2.0 / (x.shape[0] - 1))
 
 
+_ZEROS = np.zeros((256, 784), np.float32)
+
 # name: (profundo/torch expression, hand-written NumPy forward + backward: the floor)
 LARGE = {
     "matmul 256x784 @ 784x256": (lambda T, x, W: x @ W, lambda x, W, g: (x @ W, g @ W.T, x.T @ g)),
@@ -89,7 +105,7 @@ LARGE = {
     "mean() 256x784": (lambda T, x, W: x.mean(), lambda x, W, g: (x.mean(), np.full(x.shape, g / x.size))),
     "amax(dim=1) 256x784": (lambda T, x, W: x.amax(dim=1), lambda x, W, g: _floor_amax(x, g)),
     "var(dim=0) 256x784": (lambda T, x, W: x.var(dim=0), lambda x, W, g: _floor_var(x, g)),
-    "relu 256x784": (lambda T, x, W: x.relu(), lambda x, W, g: g * (np.maximum(x, 0) > 0)),
+    "relu 256x784": (lambda T, x, W: x.relu(), lambda x, W, g: _floor_relu(x, g, _ZEROS)),
     "x * x + exp(x) 256x784": (lambda T, x, W: x * x + x.exp(), lambda x, W, g: (x * x + np.exp(x),
                                                                                   g * 2 * x + g * np.exp(x))),
 }
@@ -124,9 +140,23 @@ def large_rows():
     return rows, floors
 
 
+def kernel_rows():
+    """NumPy's own float32 exp against PyTorch's, forward only: the pass that
+    softmax and log_softmax cannot avoid."""
+    a = np.random.default_rng(0).standard_normal((256, 784)).astype(np.float32)
+    out = np.empty_like(a)
+    runs = [lambda: np.exp(a, out=out)]
+    if torch:
+        ta, tout = torch.from_numpy(a), torch.empty(256, 784)
+        runs.append(lambda: torch.exp(ta, out=tout))
+    times = interleaved(runs)
+    return [("np.exp vs torch.exp 256x784 float32", times[0], times[1] if torch else None)]
+
+
 if __name__ == "__main__":
     table("Per-op overhead: 100-op elementwise chain (lower is better)",
           overhead_rows(16) + overhead_rows(1024))
     rows, floors = large_rows()
     table("Large ops, forward + backward", rows)
     table("The same math hand-written in NumPy (the floor for any NumPy framework)", floors)
+    table("One kernel: exp, which softmax and log_softmax need once per element", kernel_rows())

@@ -22,6 +22,16 @@ from ._dims import norm_dim
 from ._dtype import _FROM_NP, get_default_dtype
 from ._errors import error
 
+_ENGINE = None  # profundo.autograd.engine, which imports this module: loaded on first backward()
+
+
+def _load_engine():
+    global _ENGINE
+    from .autograd import engine
+    _ENGINE = engine
+    return engine
+
+
 _new = object.__new__
 
 
@@ -294,8 +304,7 @@ class Tensor:
 
         Gradients are *accumulated* into each leaf's ``.grad`` (like PyTorch):
         reset them with ``x.grad = None`` or ``x.grad.zero_()`` between steps."""
-        from .autograd import engine
-        engine.backward(self, gradient, retain_graph, create_graph, inputs)
+        (_ENGINE or _load_engine()).backward(self, gradient, retain_graph, create_graph, inputs)
 
     def detach(self):
         """A tensor sharing this one's data (and version counter), out of the graph."""

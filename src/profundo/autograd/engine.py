@@ -118,10 +118,7 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
     only the nodes that lead to them run.  accumulate: run AccumulateGrad
     nodes (``.backward()``) or not (``autograd.grad``).
     """
-    roots = []
-    for e in root_edges:
-        if e[0] not in roots:
-            roots.append(e[0])
+    roots = [root_edges[0][0]] if len(root_edges) == 1 else list(dict.fromkeys(e[0] for e in root_edges))
 
     # 1. count the edges into every node (iterative depth-first walk)
     deps = dict.fromkeys(roots, 0)
@@ -155,12 +152,9 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
     for (node, nr), g in zip(root_edges, root_grads):
         _add_to_buffer(buffers, node, nr, g)
 
-    heap = []
-    tie = 0
-    for node in roots:
-        if deps.get(node, 0) == 0:
-            heapq.heappush(heap, (-node._seq, tie, node))
-            tie += 1
+    heap = [(-node._seq, i, node) for i, node in enumerate(roots) if deps[node] == 0]
+    heapq.heapify(heap)
+    tie = len(heap)
 
     heappop, heappush = heapq.heappop, heapq.heappush
     observer = OBSERVER  # profundo.viz.backward_steps watches the pass through this
@@ -384,8 +378,11 @@ def _root_edges(outputs):
 
 def _roots(op, outputs, grad_outputs):
     """Root edges and seed gradients for ``backward``/``grad``."""
-    outputs = _as_tuple(outputs)
-    grads = _as_tuple(grad_outputs) or (None,) * len(outputs)
+    if outputs.__class__ is Tensor:  # the common case: one tensor (and its gradient or None)
+        outputs, grads = (outputs,), (grad_outputs,) if not isinstance(grad_outputs, (tuple, list)) else grad_outputs
+    else:
+        outputs = _as_tuple(outputs)
+        grads = _as_tuple(grad_outputs) or (None,) * len(outputs)
     if len(grads) != len(outputs):
         raise error(RuntimeError, op, f"got {len(grads)} gradients for {len(outputs)} outputs",
                     "pasa un gradiente por cada salida")
