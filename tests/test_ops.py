@@ -100,3 +100,35 @@ def test_error_parity(op, sample):
     assert isinstance(ours.value, type(ref.value)) or isinstance(ref.value, type(ours.value)), \
         (type(ours.value), type(ref.value), str(ours.value))
     assert "Pista:" in str(ours.value), str(ours.value)
+
+
+# Large float arrays reduced over short contiguous rows take NumPy's einsum
+# path (see _backend.reduce_sum); the registry's small samples never reach it.
+@pytest.mark.parametrize("shape", [(64, 128), (3, 40, 200), (8, 4096)])
+@pytest.mark.parametrize("name", ["sum", "mean", "softmax", "log_softmax", "logsumexp"])
+def test_row_reductions_of_large_arrays_like_torch(name, shape):
+    from profundo._backend import _rows_for_einsum
+    a = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    assert _rows_for_einsum(a, -1)
+    up = np.random.default_rng(1).standard_normal(shape[:-1] + ((shape[-1],) if "softmax" in name else ()))
+    up = up.astype(np.float32)
+    x, t = profundo.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    y, u = getattr(profundo, name)(x, dim=-1), getattr(torch, name)(t, dim=-1)
+    np.testing.assert_allclose(y.detach().numpy(), u.detach().numpy(), rtol=1e-5, atol=1e-5)
+    y.backward(profundo.tensor(up))
+    u.backward(torch.tensor(up))
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_row_sum_paths_agree_with_float64():
+    from profundo._backend import reduce_sum
+    rng = np.random.default_rng(2)
+    for shape in [(256, 784), (16, 4096), (4, 8192), (784, 256)]:
+        a = rng.standard_normal(shape).astype(np.float32)
+        exact = a.astype(np.float64).sum(axis=-1)
+        for keep in (False, True):
+            got = reduce_sum(a, (a.ndim - 1,), keep)
+            assert got.dtype == np.float32 and got.shape == (exact[..., None] if keep else exact).shape
+            np.testing.assert_allclose(got.reshape(exact.shape), exact, rtol=2e-5, atol=2e-5 * np.sqrt(shape[-1]))
+    t = rng.standard_normal((784, 256)).astype(np.float32).T  # rows not contiguous: NumPy's reduce
+    np.testing.assert_allclose(reduce_sum(t, 1), t.astype(np.float64).sum(1), rtol=1e-5, atol=1e-4)

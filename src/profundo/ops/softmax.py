@@ -1,4 +1,5 @@
 """softmax, log_softmax and logsumexp: numerically stable (shifted by the max)."""
+from .._backend import reduce_sum
 from ._base import Op, error, expand_reduced, float_arr, keepdim_shape, norm_dim, norm_dims, reduced_shape, xp
 
 
@@ -19,7 +20,7 @@ class Softmax(Op):
         a = float_arr(x)
         e = a - _shift(a, (dim,))
         xp.exp(e, out=e)
-        e /= xp.add.reduce(e, axis=dim, keepdims=True)
+        e /= reduce_sum(e, dim, True)
         ctx.save_for_backward(e)
         ctx.dim = dim
         return e
@@ -41,7 +42,7 @@ class SoftmaxGrad(Op):
         ctx.dim = dim
         ga, ya = g._data, y._data
         out = ga * ya
-        s = xp.add.reduce(out, axis=dim, keepdims=True)
+        s = reduce_sum(out, dim, True)
         xp.subtract(ga, s, out=out)  # four passes over the data, one new array
         out *= ya
         return out
@@ -62,7 +63,7 @@ class LogSoftmax(Op):
         a = float_arr(x)
         shifted = a - _shift(a, (dim,))
         p = xp.exp(shifted)
-        s = xp.add.reduce(p, axis=dim, keepdims=True)
+        s = reduce_sum(p, dim, True)
         shifted -= xp.log(s)
         p /= s  # softmax(x) = exp(y): kept, so that backward needs no second exp (the costly pass)
         ctx.save_for_backward(shifted, p)
@@ -85,7 +86,7 @@ class LogSoftmaxGrad(Op):
     def forward(ctx, g, y, dim, p=None):
         ctx.save_for_backward(g, y)
         ctx.dim = dim
-        out = (xp.exp(y._data) if p is None else p) * xp.add.reduce(g._data, axis=dim, keepdims=True)
+        out = (xp.exp(y._data) if p is None else p) * reduce_sum(g._data, dim, True)
         xp.subtract(g._data, out, out=out)
         return out
 
@@ -104,7 +105,7 @@ class Logsumexp(Op):
     def forward(ctx, x, dims, keepdim):
         a = float_arr(x)
         m = _shift(a, dims)
-        y = xp.log(xp.sum(xp.exp(a - m), axis=dims, keepdims=True)) + m
+        y = xp.log(reduce_sum(xp.exp(a - m), dims, True)) + m
         out = y if keepdim else y.reshape(reduced_shape(a.shape, dims))
         ctx.save_for_backward(x, out)
         ctx.dims, ctx.keepdim, ctx.in_shape = dims, keepdim, a.shape
