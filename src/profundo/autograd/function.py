@@ -133,11 +133,6 @@ class Node:
                 out.append(item)
         return tuple(out)
 
-    def _release(self):
-        if self._saved is not None:
-            self._saved = None
-            self._freed = True
-
 
 def _version_error(t, now, expected, node, nr=0):
     if t is not None and t.grad_fn is not None:
