@@ -246,10 +246,8 @@ class Function:
         ctx = cls._backward_cls()
         try:
             out = cls.forward(ctx, *args)
-        except (ValueError, IndexError, TypeError, ArithmeticError) as e:
-            if not cls._wrap_errors or is_checked(e):
-                raise
-            raise _wrapped_error(cls, args, e) from None
+        except _FORWARD_ERRORS as e:
+            raise _forward_error(cls, args, e) from None
         if out.__class__ is xp.ndarray and not cls.is_view:  # the common case, inlined
             t = _new(Tensor)
             t._data = out
@@ -279,10 +277,8 @@ def _apply_recorded(cls, args):
                 _GRAD.enabled = True
         else:
             out = cls.forward(ctx, *args)
-    except (ValueError, IndexError, TypeError, ArithmeticError) as e:
-        if not cls._wrap_errors or is_checked(e):
-            raise
-        raise _wrapped_error(cls, args, e) from None
+    except _FORWARD_ERRORS as e:
+        raise _forward_error(cls, args, e) from None
     # link the node to where each input's gradient goes: its grad_fn, or its
     # AccumulateGrad node if it is a leaf
     if len(args) == 1:  # a unary op: its one input requires grad, or nothing would be recorded
@@ -405,6 +401,17 @@ def _mark_view(out, src, cls, args, recording):
     if recording or src._base is not None:
         out._base = src._base if src._base is not None else src
         out._view_steps = src._view_steps + ((cls, args[1:]),)
+
+
+_FORWARD_ERRORS = (ValueError, IndexError, TypeError, ArithmeticError)
+
+
+def _forward_error(cls, args, e):
+    """What to raise for ``e`` from a forward: a built-in op's raw NumPy error
+    becomes one that names the op; other errors stay as they are."""
+    if not cls._wrap_errors or is_checked(e):
+        return e
+    return _wrapped_error(cls, args, e)
 
 
 def _wrapped_error(cls, args, e):
