@@ -77,6 +77,12 @@ def _floor_log_softmax(x, g):
     return s, g - p * _rowsum(g)
 
 
+def _floor_sigmoid(x, g):
+    y = 1.0 / (1.0 + np.exp(-x))
+    gy = g * y
+    return y, gy - gy * y
+
+
 def _floor_relu(x, g, zeros):
     y = np.maximum(x, zeros)  # array-array: NumPy's SIMD loop (the scalar 0 is 3x slower)
     mask = (y != 0).astype(x.dtype)
@@ -110,6 +116,7 @@ LARGE = {
     "amax(dim=1) 256x784": (lambda T, x, W: x.amax(dim=1), lambda x, W, g: _floor_amax(x, g)),
     "var(dim=0) 256x784": (lambda T, x, W: x.var(dim=0), lambda x, W, g: _floor_var(x, g)),
     "relu 256x784": (lambda T, x, W: x.relu(), lambda x, W, g: _floor_relu(x, g, _ZEROS)),
+    "sigmoid 256x784": (lambda T, x, W: x.sigmoid(), lambda x, W, g: _floor_sigmoid(x, g)),
     "x * x + exp(x) 256x784": (lambda T, x, W: x * x + x.exp(), lambda x, W, g: (x * x + np.exp(x),
                                                                                   g * 2 * x + g * np.exp(x))),
 }

@@ -132,3 +132,28 @@ def test_row_sum_paths_agree_with_float64():
             np.testing.assert_allclose(got.reshape(exact.shape), exact, rtol=2e-5, atol=2e-5 * np.sqrt(shape[-1]))
     t = rng.standard_normal((784, 256)).astype(np.float32).T  # rows not contiguous: NumPy's reduce
     np.testing.assert_allclose(reduce_sum(t, 1), t.astype(np.float64).sum(1), rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sigmoid_extremes_like_torch(dtype):
+    values = [-1000.0, -745.0, -100.0, -89.0, -88.0, -20.0, -1.0, 0.0, 1.0, 20.0, 100.0, 1000.0]
+    x = profundo.tensor(values, dtype=getattr(profundo, dtype), requires_grad=True)
+    t = torch.tensor(values, dtype=getattr(torch, dtype), requires_grad=True)
+    y, u = x.sigmoid(), t.sigmoid()
+    np.testing.assert_allclose(y.detach().numpy(), u.detach().numpy(), rtol=1e-6, atol=0)
+    y.sum().backward()
+    u.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-6, atol=1e-45)
+    assert not np.isnan(y.detach().numpy()).any()
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_minimum_split_ties_like_torch(name):
+    a = [1.0, 2.0, 3.0, float("nan"), 5.0]
+    b = [1.0, 3.0, 2.0, 0.0, float("nan")]
+    xa, xb = (profundo.tensor(v, dtype=profundo.float64, requires_grad=True) for v in (a, b))
+    ta, tb = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (a, b))
+    getattr(profundo, name)(xa, xb).sum().backward()
+    getattr(torch, name)(ta, tb).sum().backward()
+    np.testing.assert_array_equal(xa.grad.numpy(), ta.grad.numpy())
+    np.testing.assert_array_equal(xb.grad.numpy(), tb.grad.numpy())
