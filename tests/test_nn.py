@@ -366,3 +366,20 @@ def test_relu_reuses_read_only_zeros_without_aliasing():
     y1 += 1.0  # outputs are fresh, writable arrays
     np.testing.assert_allclose(y2.numpy(), np.maximum(-x.numpy(), 0))
     np.testing.assert_allclose(F.relu(x).numpy(), np.maximum(x.numpy(), 0))
+
+
+@pytest.mark.parametrize("name,kw", [("leaky_relu", {"negative_slope": 0.2}), ("leaky_relu", {"negative_slope": -1.5}),
+                                     ("elu", {"alpha": 1.5})])
+def test_branch_free_activations_on_special_values_like_torch(name, kw):
+    values = [float("-inf"), -1000.0, -1.0, -0.0, 0.0, 1e-30, 2.0, 1000.0, float("inf"), float("nan")]
+    if name == "elu":  # torch's elu gradient at NaN is the incoming one; profundo's is NaN (known deviation)
+        values[-1] = -2.5
+    ours = profundo.tensor(values, dtype=profundo.float64, requires_grad=True)
+    theirs = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    y, ty = getattr(F, name)(ours, **kw), getattr(torch.nn.functional, name)(theirs, **kw)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-14, atol=0)
+    y.backward(profundo.arange(1.0, 11.0, dtype=profundo.float64))
+    ty.backward(torch.arange(1.0, 11.0, dtype=torch.float64))
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-14, atol=0)
+    x = profundo.tensor(np.random.default_rng(4).standard_normal((3, 4)) + 0.05, requires_grad=True)
+    assert profundo.autograd.gradgradcheck(lambda t: getattr(F, name)(t, **kw) ** 2, (x,))
