@@ -27,6 +27,18 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+def zero_grads(params, set_to_none=True):
+    """``Module.zero_grad`` and ``Optimizer.zero_grad``: drop each gradient
+    (``set_to_none``) or zero it in place, detached from any graph."""
+    for p in params:
+        if p.grad is not None:
+            if set_to_none:
+                p.grad = None
+            else:
+                p.grad = p.grad.detach()
+                p.grad.zero_()
+
+
 class UninitializedParameter(Parameter):
     """The parameter of a lazy layer before its first forward (``nn.LazyLinear``)."""
 

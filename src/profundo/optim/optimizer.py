@@ -10,6 +10,7 @@ import copy
 import numpy as np
 
 from .._errors import error
+from ..nn.parameter import zero_grads
 from ..tensor import Tensor
 
 
@@ -51,14 +52,7 @@ class Optimizer:
         self.param_groups.append(group)
 
     def zero_grad(self, set_to_none=True):
-        for g in self.param_groups:
-            for p in g["params"]:
-                if p.grad is not None:
-                    if set_to_none:
-                        p.grad = None
-                    else:
-                        p.grad = p.grad.detach()
-                        p.grad.zero_()
+        zero_grads((p for g in self.param_groups for p in g["params"]), set_to_none)
 
     def step(self, closure=None):
         loss = None

@@ -14,7 +14,7 @@ from ..._errors import error
 from ...autograd import function as _function
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
-from ..parameter import Buffer, Parameter, UninitializedParameter
+from ..parameter import Buffer, Parameter, UninitializedParameter, zero_grads
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -232,13 +232,7 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none=True):
-        for p in self.parameters():
-            if p.grad is not None:
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad = p.grad.detach()
-                    p.grad.zero_()
+        zero_grads(self.parameters(), set_to_none)
 
     def apply(self, fn):
         for m in self.children():
