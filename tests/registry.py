@@ -380,4 +380,10 @@ OPS = [
         lambda make: [Sample((make((2,)), make((3,)), make((2,))))]),
 ]
 
+# the ops of later issues, one table per family (each imports the helpers above)
+from registry_sorting import OPS as _SORTING  # noqa: E402  (sort, topk, median, cummax, meshgrid, ...)
+from registry_math import OPS as _MATH  # noqa: E402  (logaddexp, copysign, shifts, scatter_reduce, ...)
+from registry_nn import OPS as _NN  # noqa: E402  (F.pad, F.normalize, losses' arguments, ...)
+
+OPS += _SORTING + _MATH + _NN
 OPS_BY_NAME = {op.name: op for op in OPS}
