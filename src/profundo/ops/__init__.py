@@ -4,7 +4,7 @@ method (``x.exp()``) -- the same function object in both places."""
 import functools
 import inspect
 
-from . import compare, convert, elementwise, index, inplace, linalg, reduce, shape, softmax
+from . import compare, convert, elementwise, index, inplace, linalg, reduce, shape, softmax, sorting
 from .._backend import xp
 from ..autograd import grad_mode
 from ..autograd.function import _apply_recorded
@@ -32,6 +32,7 @@ for _mod, _names in [
     (index, "index_select index_add gather scatter scatter_add masked_fill masked_select nonzero argwhere take "
             "take_along_dim index_put"),
     (linalg, "matmul mm bmm mv dot inner outer ger trace einsum"),
+    (sorting, "sort argsort msort topk kthvalue median nanmedian unique cummax cummin logcumsumexp meshgrid"),
 ]:
     for _name in _names.split():
         FUNCTIONS[_name] = getattr(_mod, _name)
@@ -56,7 +57,7 @@ for _name, _fn in FUNCTIONS.items():
 
 # Tensor methods: the functions above (input first) plus method-only ones
 _METHODS = dict(FUNCTIONS)
-for _name in "broadcast_tensors cat concat concatenate stack hstack vstack einsum where rsub".split():
+for _name in "broadcast_tensors cat concat concatenate stack hstack vstack einsum where rsub meshgrid".split():
     _METHODS.pop(_name)  # not methods in PyTorch (or a different argument order)
 _METHODS.update(
     where=lambda self, condition, other: elementwise.where(condition, self, other),
