@@ -109,6 +109,10 @@ class MedianDim(Select):
     node_name = "MedianBackward1"
 
 
+class NanmedianDim(Select):
+    node_name = "NanmedianBackward1"
+
+
 class Cummax(Select):
     node_name = "CummaxBackward0"
 
@@ -229,6 +233,10 @@ class Median(Op):
         return g * w, None
 
 
+class Nanmedian(Median):
+    pass
+
+
 def _median(op, result, ignore_nan, input, dim, keepdim):
     _no_bool(op, input)
     a = input._data
@@ -240,7 +248,7 @@ def _median(op, result, ignore_nan, input, dim, keepdim):
         if a.size == 0 and a.dtype.kind != "f":
             raise error(RuntimeError, op, f"{op}() of an empty {input.dtype} tensor has no value",
                         "la mediana de un tensor vacío no existe")
-        return Median.apply(input, ignore_nan)
+        return (Nanmedian if ignore_nan else Median).apply(input, ignore_nan)
     d = norm_dim(dim, a.ndim, op)
     _nonempty_dim(op, a, d)
     w = _work(a)
@@ -252,7 +260,7 @@ def _median(op, result, ignore_nan, input, dim, keepdim):
     else:  # a NaN makes the median NaN: the first NaN, which sorts right after the numbers
         pos = xp.where(nans > 0, n - nans, (n - 1) // 2)
     index = xp.take_along_axis(order, pos, d)
-    return result(*_select(MedianDim, input, index, d, keepdim))
+    return result(*_select(NanmedianDim if ignore_nan else MedianDim, input, index, d, keepdim))
 
 
 def median(input, dim=None, keepdim=False):
