@@ -320,7 +320,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     if dim is None:
         values = first.reshape(-1)
     else:
-        values = xp.moveaxis(first.reshape((len(first),) + tuple(xp.delete(w.shape, d))), 0, d)
+        values = xp.moveaxis(first.reshape((len(first),) + w.shape[:d] + w.shape[d + 1:]), 0, d)
     out = [Unique.apply(input, xp.ascontiguousarray(values))]
     if return_inverse:
         inverse = xp.empty(len(order), xp.int64)
