@@ -43,6 +43,14 @@ def dataset_from_dataframe(df, target, *, features=None, dtype=float32, target_d
     if missing or not features:
         raise error(KeyError, op, f"feature columns {missing} are not in the DataFrame" if missing
                     else "no feature columns", "revisa la lista features")
+    # a name shared by several columns selects all of them: more inputs than names, or a 2-D target
+    dup_columns = _repeated(df.columns)
+    used = [c for c in dup_columns if c == target or c in features]
+    if used:
+        raise error(ValueError, op, f"the DataFrame has several columns named {used}; each name must select one "
+                    "column: rename them (df.columns = [...]) or drop the copies "
+                    "(df.loc[:, ~df.columns.duplicated()])", "renómbralas, p. ej. df.columns = [...] o df = df.loc[:, ~df.columns.duplicated()] "
+                    "si son copias")
     repeated = _repeated(features)
     if repeated:
         raise error(ValueError, op, f"features lists the columns {repeated} more than once; each would become a "
@@ -50,13 +58,6 @@ def dataset_from_dataframe(df, target, *, features=None, dtype=float32, target_d
     if target in features:
         raise error(ValueError, op, f"the target column {target!r} is also in features: the network would see "
                     "the answer it must predict", "quita la columna objetivo de features")
-    # a name shared by several columns selects all of them: more inputs than names, or a 2-D target
-    dup_columns = _repeated(df.columns)
-    used = [c for c in dup_columns if c == target or c in features]
-    if used:
-        raise error(ValueError, op, f"the DataFrame has several columns named {used}; each name must select one "
-                    "column", "renómbralas, p. ej. df.columns = [...] o df = df.loc[:, ~df.columns.duplicated()] "
-                    "si son copias")
     frame = df[features]
     # categories first: pd.get_dummies(..., dummy_na=True) also takes care of their missing values
     text_cols = [str(c) for c, t in frame.dtypes.items()
