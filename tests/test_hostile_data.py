@@ -12,8 +12,6 @@ import hashlib
 import json
 import subprocess
 import sys
-import textwrap
-import threading
 import urllib.request
 import weakref
 import zipfile
@@ -26,7 +24,7 @@ import profundo
 from profundo import datasets
 from profundo._errors import is_checked
 from profundo.datasets import movielens
-from profundo.utils.data import DataLoader, Dataset, TensorDataset
+from profundo.utils.data import DataLoader, TensorDataset
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 

@@ -49,8 +49,9 @@ def dataset_from_dataframe(df, target, *, features=None, dtype=float32, target_d
     if used:
         raise error(ValueError, op, f"the DataFrame has several columns named {used}; each name must select one "
                     "column: rename them (df.columns = [...]) or drop the copies "
-                    "(df.loc[:, ~df.columns.duplicated()])", "renómbralas, p. ej. df.columns = [...] o df = df.loc[:, ~df.columns.duplicated()] "
-                    "si son copias")
+                    "(df.loc[:, ~df.columns.duplicated()])",
+                    "renómbralas con df.columns = [...] o, si son copias, quítalas con "
+                    "df.loc[:, ~df.columns.duplicated()]")
     repeated = _repeated(features)
     if repeated:
         raise error(ValueError, op, f"features lists the columns {repeated} more than once; each would become a "
