@@ -8,6 +8,8 @@ in ``user_id`` and ``item_id``), ready for ``nn.Embedding``.
 GroupLens' licence allows research and teaching use but not redistribution:
 each user downloads the data, and profundo never ships it.
 """
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,27 +63,60 @@ def _float32():
     return float32
 
 
-def _remote(variant, folder):
+def _remote(variant, folder, download):
     md5, top, _ = _VARIANTS[variant]
     name = f"{top}.zip"
     if md5 is None:
-        md5 = _published_md5(name, folder)
+        md5 = _published_md5(name, Path(folder), download)
     return RemoteFile(name, (_BASE + name,), f"md5:{md5}", note=_LICENCE)
 
 
-def _published_md5(name, folder):
-    """The md5 GroupLens publishes in ``<zip>.md5``: read from the folder, or downloaded."""
-    local = Path(folder) / f"{name}.md5"
-    if not local.is_file():
+def _md5_in(text):
+    """The md5 in a ``<zip>.md5`` file's text (``<md5>  name`` or BSD's ``MD5 (name) = <md5>``), or None."""
+    found = re.search(r"\b[0-9a-fA-F]{32}\b", text)
+    return found.group(0).lower() if found else None
+
+
+def _published_md5(name, folder, download):
+    """The md5 GroupLens publishes in ``<zip>.md5``: read from ``folder``, else downloaded (only if allowed).
+
+    The zip cannot be verified without it, so when it is missing or unreadable
+    the error says which files to put where.
+    """
+    local = folder / f"{name}.md5"
+    url = _BASE + name + ".md5"
+    problem = None
+    if local.is_file():
+        md5 = _md5_in(local.read_text(encoding="ascii", errors="replace"))
+        if md5 is not None:
+            return md5
+        problem = f"{local} holds no md5 (32 hex digits)"
+    if download:
+        import http.client
         import urllib.request
         try:
-            with urllib.request.urlopen(_BASE + name + ".md5", timeout=30) as r:
+            with urllib.request.urlopen(url, timeout=30) as r:
                 text = r.read(200).decode("ascii", "replace")
-            Path(folder).mkdir(parents=True, exist_ok=True)
-            local.write_text(text)
-        except OSError:
-            return "unknown (put the published " + name + ".md5 next to the zip)"
-    return local.read_text().split()[0].strip().lower()
+        except (OSError, ValueError, http.client.HTTPException) as e:
+            problem = (problem + "; " if problem else "") + f"downloading {url} failed ({e})"
+        else:
+            md5 = _md5_in(text)
+            if md5 is not None:
+                folder.mkdir(parents=True, exist_ok=True)
+                tmp = folder / f".{name}.md5.part"
+                tmp.write_text(text)
+                os.replace(tmp, local)  # atomic: the real name never holds a half-written file
+                return md5
+            problem = (problem + "; " if problem else "") + f"{url} holds no md5 (32 hex digits): {text[:60]!r}"
+    elif problem is None:
+        problem = f"{local} not found, and download=False never uses the network"
+    zip_state = "found, but it cannot be verified without its md5" if (folder / name).is_file() else "not found"
+    raise error(RuntimeError, "load_movielens",
+                f"cannot verify {name}: {problem}.\nThe files needed in {folder}:\n"
+                f"  {name}.md5: get it from {url}\n  {name}: {zip_state}; get it from {_BASE + name}\n"
+                f"To fix it: {'connect to the internet and try again, or ' if download else 'pass download=True, or '}"
+                f"copy those files into {folder} (a damaged {name}.md5 can be deleted: it is downloaded again)",
+                f"sin internet, copia {name} y {name}.md5 en {folder} y vuelve a ejecutar")
 
 
 def _extracted_ok(folder, files):
@@ -104,7 +139,7 @@ def load_movielens(variant="100k", root=None, download=True):
     _, top, files = _VARIANTS[variant]
     folder = root / top
     if not _extracted_ok(folder, files):
-        (zip_path,) = fetch([_remote(variant, root)], root, dataset="load_movielens", download=download)
+        (zip_path,) = fetch([_remote(variant, root, download)], root, dataset="load_movielens", download=download)
         extract_zip(zip_path, root, top)
         (folder / _VERIFIED).write_text(zip_path.name + "\n")
     ratings, items, users = _PARSERS[variant](folder, pd)
@@ -115,7 +150,7 @@ def _read(op, path, **kw):
     import pandas as pd
     try:
         frame = pd.read_csv(path, **kw)
-    except (FileNotFoundError, pd.errors.EmptyDataError, pd.errors.ParserError, ValueError) as e:
+    except (FileNotFoundError, pd.errors.EmptyDataError, pd.errors.ParserError, ValueError, OverflowError) as e:
         raise error(ValueError, op, f"cannot parse {path}: {e}",
                     "el archivo falta o está dañado: borra la carpeta extraída y vuelve a cargar") from None
     if frame.empty:
@@ -123,20 +158,29 @@ def _read(op, path, **kw):
     return frame
 
 
+# ids, ratings and timestamps are integers in 100K and 1M: parsing them as int64 turns text, gaps or
+# decimals in a file into an error that names the file (not a failure later, far from its cause)
+_INT_COLUMNS = {"user_id": np.int64, "item_id": np.int64, "rating": np.int64, "timestamp": np.int64}
+
+
 def _parse_100k(folder, pd):
     op = "load_movielens"
-    ratings = _read(op, folder / "u.data", sep="\t", names=["user_id", "item_id", "rating", "timestamp"])
-    items = _read(op, folder / "u.item", sep="|", header=None, encoding="latin-1").iloc[:, :5]
+    ratings = _read(op, folder / "u.data", sep="\t", names=["user_id", "item_id", "rating", "timestamp"],
+                    dtype=_INT_COLUMNS)
+    items = _read(op, folder / "u.item", sep="|", header=None, encoding="latin-1", dtype={0: np.int64}).iloc[:, :5]
     items.columns = ["item_id", "title", "release_date", "video_release_date", "imdb_url"]
-    users = _read(op, folder / "u.user", sep="|", names=["user_id", "age", "gender", "occupation", "zip_code"])
+    users = _read(op, folder / "u.user", sep="|", names=["user_id", "age", "gender", "occupation", "zip_code"],
+                  dtype={"user_id": np.int64})
     return ratings, items, users
 
 
 def _parse_1m(folder, pd):
     op, kw = "load_movielens", {"sep": "::", "engine": "python", "encoding": "latin-1", "header": None}
-    ratings = _read(op, folder / "ratings.dat", names=["user_id", "item_id", "rating", "timestamp"], **kw)
-    items = _read(op, folder / "movies.dat", names=["item_id", "title", "genres"], **kw)
-    users = _read(op, folder / "users.dat", names=["user_id", "gender", "age", "occupation", "zip_code"], **kw)
+    ratings = _read(op, folder / "ratings.dat", names=["user_id", "item_id", "rating", "timestamp"],
+                    dtype=_INT_COLUMNS, **kw)
+    items = _read(op, folder / "movies.dat", names=["item_id", "title", "genres"], dtype={"item_id": np.int64}, **kw)
+    users = _read(op, folder / "users.dat", names=["user_id", "gender", "age", "occupation", "zip_code"],
+                  dtype={"user_id": np.int64}, **kw)
     return ratings, items, users
 
 
@@ -145,7 +189,7 @@ def _parse_csv(folder, pd):
     ratings = _read(op, folder / "ratings.csv", dtype={"userId": np.int64, "movieId": np.int64,
                                                          "rating": np.float32, "timestamp": np.int64})
     ratings = ratings.rename(columns={"userId": "user_id", "movieId": "item_id"})
-    items = _read(op, folder / "movies.csv").rename(columns={"movieId": "item_id"})
+    items = _read(op, folder / "movies.csv", dtype={"movieId": np.int64}).rename(columns={"movieId": "item_id"})
     users = pd.DataFrame({"user_id": np.unique(ratings["user_id"].to_numpy())})  # no user file in 25M/32M
     return ratings, items, users
 

@@ -63,19 +63,35 @@ def _op_args(node):
 
 
 def _caller_names(skip):
-    """Names of tensors in the calling code (notebook globals or function locals)."""
+    """Names of tensors in the calling code (notebook globals or function locals).
+
+    In a function, Python <= 3.12 answers ``frame.f_locals`` with a snapshot
+    dict stored *on the frame*: it would keep every local of the caller alive
+    (even after ``del h``) until the function returns.  So the snapshot is
+    emptied once read (Python 3.13 keeps no such snapshot either); module and
+    class frames are left alone, their ``f_locals`` is the real namespace.
+    """
     frame = inspect.currentframe()
+    snapshot = None
     try:
         for _ in range(skip):
             frame = frame.f_back
         found = {}
-        for scope in (frame.f_globals, frame.f_locals):
+        scopes = [frame.f_globals]
+        if frame.f_code.co_flags & inspect.CO_OPTIMIZED:
+            snapshot = frame.f_locals
+            scopes.append(snapshot)
+        else:
+            scopes.append(frame.f_locals)
+        for scope in scopes:
             for name, value in scope.items():
                 if isinstance(value, Tensor) and not name.startswith("_"):
                     found[name] = value
         return found
     finally:
-        del frame
+        if isinstance(snapshot, dict):  # 3.13+ gives a write-through proxy: nothing is kept, never clear it
+            snapshot.clear()
+        del frame, snapshot
 
 
 def tensor_key(t):

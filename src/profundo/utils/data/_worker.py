@@ -5,7 +5,13 @@ the batch with the same fetcher the main process uses, and puts
 ``(epoch, batch_number, batch)`` on the shared result queue.  An exception is
 sent back wrapped (with its traceback text) and re-raised in the main process.
 ``None`` tells the worker to exit.
+
+A batch that cannot be pickled (a sample holding a lambda, a generator, a
+lock...) is only found out in the queue's background thread, which by default
+prints the error and drops the batch, so the main process would wait for ever.
+``ResultQueue`` sends a ``SendError`` for that batch instead.
 """
+import multiprocessing.queues
 import os
 import pickle
 import queue
@@ -61,6 +67,73 @@ class ExceptionWrapper:
         except Exception:  # an exception type whose constructor needs other arguments
             exc = RuntimeError(msg)
         raise exc
+
+
+class SendError:
+    """A batch a worker built but could not pickle: which part failed, and why."""
+
+    def __init__(self, exc, worker_id, number, data):
+        self.exc_type = _picklable_type(type(exc))
+        self.reason = f"{type(exc).__name__}: {exc}"
+        self.worker_id = worker_id
+        self.number = number
+        self.part = unpicklable_part(data)
+
+    def reraise(self, indices=None):
+        from ..._errors import error
+        where, kind = self.part or ("the batch", "?")
+        sent = f"batch {self.number}" + ("" if indices is None else
+                                         f" (dataset indices {indices})" if isinstance(indices, list) else
+                                         f" (dataset index {indices})")
+        text = (f"worker process {self.worker_id} built {sent} but cannot send it to the main process: "
+                f"{where} is of type {kind}, which cannot be pickled ({self.reason}). Samples travel between "
+                "processes with pickle: return tensors, arrays, numbers, strings or containers of them from "
+                "__getitem__ / collate_fn (not lambdas, generators, locks or open files), or use num_workers=0")
+        raise error(self.exc_type, "DataLoader", text,
+                    "los workers envían cada lote con pickle: devuelve tensores o números, no funciones, "
+                    "generadores ni archivos abiertos (o usa num_workers=0)")
+
+
+def unpicklable_part(obj, path="batch", depth=0):
+    """``(path, type name)`` of the innermost part of ``obj`` that does not pickle, or None if it pickles.
+
+    Only the parts that fail are searched, so this costs little (and it only runs after a failure).
+    """
+    from multiprocessing.reduction import ForkingPickler
+    try:
+        ForkingPickler.dumps(obj)
+        return None
+    except Exception:
+        pass
+    if depth < 20:  # name the sample or attribute, not just "the batch"
+        if isinstance(obj, (list, tuple)):
+            items = [(f"{path}[{k}]", v) for k, v in enumerate(obj)]
+        elif isinstance(obj, dict):
+            items = [(f"{path}[{k!r}]", v) for k, v in obj.items()]
+        elif isinstance(getattr(obj, "__dict__", None), dict) and not isinstance(obj, type) and not callable(obj):
+            items = [(f"{path}.{k}", v) for k, v in vars(obj).items()]
+        else:
+            items = []
+        for where, value in items:
+            found = unpicklable_part(value, where, depth + 1)
+            if found:
+                return found
+    return path, type(obj).__name__
+
+
+class ResultQueue(multiprocessing.queues.Queue):
+    """The workers' result queue: a batch that fails to pickle becomes a ``SendError`` (see the module docstring)."""
+
+    def __init__(self, ctx):
+        super().__init__(ctx=ctx)
+
+    def _on_queue_feeder_error(self, e, obj):
+        # runs in the worker's feeder thread; obj is the (epoch, number, batch) that failed to pickle
+        if isinstance(obj, tuple) and len(obj) == 3 and not isinstance(obj[2], SendError):
+            epoch, number, data = obj
+            self.put((epoch, number, SendError(e, _worker_info.id if _worker_info else -1, number, data)))
+        else:  # pragma: no cover - our own message failed: nothing better to send
+            super()._on_queue_feeder_error(e, obj)
 
 
 def _picklable_type(t):

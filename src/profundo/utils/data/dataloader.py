@@ -9,12 +9,13 @@ import functools
 import itertools
 import multiprocessing
 import numbers
+import pickle
 import queue
 import time
 
 from ..._errors import error
 from ._fetch import _IterableFetcher, _MapFetcher
-from ._worker import ExceptionWrapper, _IterableEnd, _Reset, worker_loop
+from ._worker import ExceptionWrapper, ResultQueue, SendError, _IterableEnd, _Reset, unpicklable_part, worker_loop
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
@@ -153,10 +154,8 @@ class DataLoader:
             return n
         return len(self._index_sampler)
 
-    def __del__(self):
-        it = getattr(self, "_iterator", None)
-        if it is not None:
-            it._shutdown()
+    # No __del__ here: ``for b in DataLoader(...)`` drops the loader at once while its
+    # iterator runs on; the iterator stops its own workers when it is garbage collected.
 
 
 class _SingleProcessIter:
@@ -199,18 +198,22 @@ class _MultiProcessIter:
         self._iterable = isinstance(loader.dataset, IterableDataset)
         self._prefetch = max(1, loader.prefetch_factor) * self._n
         base_seed = int(_rng(loader.generator).integers(0, 2**62))
-        self._result_queue = ctx.Queue()
+        self._result_queue = ResultQueue(ctx)
         self._index_queues, self._workers = [], []
         self._shut = False
         fetcher = loader._make_fetcher()
         for wid in range(self._n):
             q = ctx.Queue()
             q.cancel_join_thread()
+            self._index_queues.append(q)
             w = ctx.Process(target=worker_loop, daemon=True,
                             args=(fetcher, loader.dataset, q, self._result_queue, base_seed + wid,
                                   loader.worker_init_fn, wid, self._n))
-            w.start()
-            self._index_queues.append(q)
+            try:
+                w.start()  # spawn/forkserver pickle the dataset here
+            except Exception as e:
+                self._shutdown()
+                raise _start_error(e, loader, ctx) from None
             self._workers.append(w)
         self._epoch = 0
         self._start_epoch(loader)
@@ -221,7 +224,7 @@ class _MultiProcessIter:
         self._active = [True] * self._n
         self._cycle = itertools.cycle(range(self._n))
         self._sent = self._received = 0
-        self._tasks = {}
+        self._tasks, self._indices = {}, {}
         for _ in range(self._prefetch):
             self._send_next()
 
@@ -251,6 +254,7 @@ class _MultiProcessIter:
             return
         self._index_queues[wid].put((self._epoch, self._sent, index))
         self._tasks[self._sent] = (wid,)
+        self._indices[self._sent] = index  # only to name the samples of a batch that failed
         self._sent += 1
 
     def __next__(self):
@@ -261,6 +265,7 @@ class _MultiProcessIter:
                 if task is not None and (len(task) == 2 or self._active[task[0]]):
                     break
                 self._tasks.pop(self._received, None)
+                self._indices.pop(self._received, None)
                 self._received += 1
             else:
                 if not self._persistent:
@@ -270,7 +275,7 @@ class _MultiProcessIter:
             if len(task) == 2:  # it arrived earlier, out of order
                 del self._tasks[self._received]
                 self._send_next()
-                return self._check(task[1])
+                return self._check(self._received, task[1])
             epoch, number, data = self._get()
             if epoch != self._epoch:  # left over from an epoch that was cut short
                 continue
@@ -283,12 +288,16 @@ class _MultiProcessIter:
                 continue
             del self._tasks[number]
             self._send_next()
-            return self._check(data)
+            return self._check(number, data)
 
-    def _check(self, data):
+    def _check(self, number, data):
+        index = self._indices.pop(number, None)
         if isinstance(data, ExceptionWrapper):
             self._shutdown()
             data.reraise()
+        if isinstance(data, SendError):
+            self._shutdown()
+            data.reraise(None if index is None else _as_list(index))
         return data
 
     def _get(self):
@@ -297,19 +306,30 @@ class _MultiProcessIter:
             try:
                 return self._result_queue.get(timeout=self._POLL_S)
             except queue.Empty:
-                dead = [w for w in self._workers if not w.is_alive()]
-                if dead:
-                    self._shutdown()
-                    pids = ", ".join(str(w.pid) for w in dead)
-                    codes = ", ".join(str(w.exitcode) for w in dead)
-                    raise error(RuntimeError, "DataLoader",
-                                f"DataLoader worker (pid(s) {pids}) exited unexpectedly (exit code {codes})",
-                                "un worker murió (¿memoria insuficiente o un fallo en __getitem__?); "
-                                "prueba con num_workers=0 para ver el error directamente") from None
-                if self._timeout and time.monotonic() - start > self._timeout:
-                    self._shutdown()
-                    raise error(RuntimeError, "DataLoader", f"DataLoader timed out after {self._timeout} seconds",
-                                "un lote tardó demasiado: aumenta timeout o revisa __getitem__") from None
+                pass
+            except Exception as e:  # a batch that pickled in the worker but cannot be rebuilt here
+                self._shutdown()
+                kind = type(e) if isinstance(e, (TypeError, ValueError, AttributeError, pickle.UnpicklingError)) \
+                    else RuntimeError
+                raise error(kind, "DataLoader", f"the main process cannot unpickle a batch sent by a worker "
+                            f"({type(e).__name__}: {e})",
+                            "el lote se envió con pickle pero no se puede reconstruir: revisa __reduce__/"
+                            "__setstate__ de lo que devuelve __getitem__, o usa num_workers=0") from e
+            dead = [w for w in self._workers if not w.is_alive()]
+            if dead:
+                self._shutdown()
+                pids = ", ".join(str(w.pid) for w in dead)
+                codes = ", ".join(str(w.exitcode) for w in dead)
+                raise error(RuntimeError, "DataLoader",
+                            f"DataLoader worker (pid(s) {pids}) exited unexpectedly (exit code {codes}); "
+                            "its traceback, if any, is printed above",
+                            "un worker murió (¿memoria insuficiente, un fallo en __getitem__, o con 'spawn' un "
+                            "dataset que no se puede reconstruir?); prueba con num_workers=0 para ver el error") \
+                    from None
+            if self._timeout and time.monotonic() - start > self._timeout:
+                self._shutdown()
+                raise error(RuntimeError, "DataLoader", f"DataLoader timed out after {self._timeout} seconds",
+                            "un lote tardó demasiado: aumenta timeout o revisa __getitem__") from None
 
     def _shutdown(self):
         if self._shut:
@@ -331,3 +351,31 @@ class _MultiProcessIter:
 
     def __del__(self):
         self._shutdown()
+
+
+def _as_list(index):
+    return index.tolist() if hasattr(index, "tolist") else index
+
+
+def _start_error(exc, loader, ctx):
+    """A clear error when the worker processes cannot be started (spawn: something does not pickle)."""
+    method = ctx.get_start_method()
+    parts = [("the dataset", loader.dataset), ("collate_fn", loader.collate_fn),
+             ("worker_init_fn", loader.worker_init_fn)]
+    culprit = None
+    for what, obj in parts:
+        found = unpicklable_part(obj, what)
+        if found:
+            culprit = found
+            break
+    if culprit is None:
+        text = f"cannot start the worker processes (start method {method!r}): {type(exc).__name__}: {exc}"
+    else:
+        text = (f"cannot start the worker processes: with start method {method!r} each worker receives a pickled "
+                f"copy of the dataset, collate_fn and worker_init_fn, and {culprit[0]} (type {culprit[1]}) cannot be "
+                f"pickled ({type(exc).__name__}: {exc}). Define them at module level and open files or locks inside "
+                "__getitem__ (or in worker_init_fn), or use num_workers=0")
+    exc_type = type(exc) if isinstance(exc, (TypeError, AttributeError, pickle.PicklingError)) else RuntimeError
+    return error(exc_type, "DataLoader", text,
+                 "con 'spawn' (macOS, Windows) el dataset viaja a cada worker con pickle: nada de lambdas, "
+                 "archivos abiertos ni locks en sus atributos (o usa num_workers=0)")
