@@ -414,3 +414,23 @@ def test_read_idx_does_not_inflate_a_gzip_bomb(tmp_path):
         tracemalloc.stop()
     _checked(e, "extra bytes")
     assert peak < 4 << 20, peak  # the 64 MiB behind the header were never decompressed
+
+
+def test_a_damaged_safetensors_file_is_not_called_a_pickle(tmp_path):
+    # header length 640 = bytes 80 02 00..: a pickle's magic, but the JSON header starts at byte 8
+    path = _bytes(tmp_path, struct.pack("<Q", 640) + b'{"a": broken' + b" " * 700, name="m.safetensors")
+    with pytest.raises(ValueError) as e:
+        profundo.load(path)
+    text = _checked(e, "not valid JSON")
+    assert "pickle" not in text
+
+
+def test_saving_into_a_missing_folder_or_onto_a_folder_is_explained(tmp_path):
+    with pytest.raises(FileNotFoundError) as e:
+        profundo.save({"w": profundo.ones(1)}, tmp_path / "missing" / "m.safetensors")
+    _checked(e, "does not exist", "mkdir")
+    (tmp_path / "d").mkdir()
+    with pytest.raises(IsADirectoryError) as e:
+        profundo.save({"w": profundo.ones(1)}, tmp_path / "d")
+    _checked(e, "is a folder")
+    assert list((tmp_path / "d").iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["d"]

@@ -249,6 +249,12 @@ def _create_temp(folder, name):
 
 def _write_atomic(path, chunks):
     folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise error(FileNotFoundError, "save", f"cannot write {path}: the folder {folder} does not exist",
+                    "crea la carpeta antes: Path(carpeta).mkdir(parents=True, exist_ok=True)")
+    if path.is_dir():
+        raise error(IsADirectoryError, "save", f"cannot write {path}: it is a folder",
+                    "pasa la ruta de un archivo, p. ej. carpeta / 'modelo.safetensors'")
     _remove_stale_temps(folder, path.name)
     fd, tmp = _create_temp(folder, path.name)
     try:
@@ -285,6 +291,8 @@ _CONVERT = ("convert it in PyTorch: from safetensors.torch import save_file; "
 def _foreign(path, head):
     """The error for a file in a format profundo does not read (pickle, torch.save, NumPy), or None."""
     what = None
+    if head[8:9] == b"{":  # a safetensors header starts there: a damaged safetensors file, not a foreign one
+        return None
     if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
         what = "a pickle file (PyTorch's legacy torch.save format, or Python's pickle)"
     elif head[:4] == b"PK\x03\x04":

@@ -9,6 +9,7 @@ one byte, so a small "gzip bomb" is refused without inflating it.
 """
 import gzip
 import math
+import os
 import zlib
 from pathlib import Path
 
@@ -48,7 +49,7 @@ def read_idx(path):
             if gz:
                 with gzip.GzipFile(fileobj=fh, mode="rb") as stream:
                     return _parse(path, stream, None)
-            return _parse(path, fh, path.stat().st_size)
+            return _parse(path, fh, os.fstat(fh.fileno()).st_size)
         except (OSError, EOFError, zlib.error) as e:
             if not gz:
                 raise
