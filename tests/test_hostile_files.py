@@ -9,12 +9,15 @@ import pickle
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 import zipfile
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import profundo
 from profundo import serialization
@@ -187,6 +190,30 @@ def test_nested_checkpoint_loads_in_torch_with_unique_names(tmp_path):
     got = st.load_file(str(tmp_path / "n.safetensors"))
     assert {k: v.tolist() for k, v in got.items()} == {"a/b": [1.0], "a/b~2": [2.0]}
     assert all(v.dtype == torch.float32 for v in got.values())
+
+
+_DT = [profundo.float32, profundo.float64, profundo.float16, profundo.int64, profundo.int8, profundo.uint8,
+       profundo.bool]
+tensors = st.builds(lambda dt, shape, seed: (profundo.tensor(np.random.default_rng(seed).standard_normal(shape) * 5)
+                                             .to(dt)), st.sampled_from(_DT),
+                    st.lists(st.integers(0, 3), max_size=3).map(tuple), st.integers(0, 99))
+# keys that print alike ("a/1" and a["1"] and a[1]) and tensors at most leaves, so that names collide often
+keys = st.sampled_from(["a", "1", "a/1", "1~2", "", "__metadata__"]) | st.integers(-1, 2)
+leaves = tensors | tensors | (st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=True)
+                              | st.text(max_size=5))
+distinct = st.integers(0, 10**6).map(lambda i: profundo.tensor([float(i)], dtype=profundo.float64))
+structures = (st.recursive(leaves, lambda inner: st.lists(inner, max_size=3) | st.lists(inner, max_size=3).map(tuple)
+                           | st.dictionaries(keys, inner, max_size=4), max_leaves=12)
+              # two levels of dicts of distinct tensors: "a/1" beside {"a": {"1": ...}}, "1" beside 1...
+              | st.dictionaries(keys, distinct | st.dictionaries(keys, distinct, max_size=3), min_size=2, max_size=6))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(structures)
+def test_any_nested_structure_round_trips_exactly(obj):
+    with tempfile.TemporaryDirectory() as d:
+        profundo.save(obj, os.path.join(d, "ck.safetensors"))
+        _same(obj, profundo.load(os.path.join(d, "ck.safetensors")))
 
 
 # ------------------------------------------------------------------------------------------ nesting depth
