@@ -158,6 +158,14 @@ def test_everything_the_nested_layer_supports_round_trips_exactly(tmp_path):
     assert back["markers"] == {"__tensor__": "a", "__dict__": [], "__tuple__": [1]}
 
 
+@pytest.mark.parametrize("value", [np.datetime64("2026-01-01"), np.complex128(1j), 1j, b"bytes", {1.5: "float key"}])
+def test_values_json_cannot_hold_are_refused_at_save_time(tmp_path, value):
+    with pytest.raises(TypeError) as e:
+        profundo.save({"w": profundo.ones(1), "v": value}, tmp_path / "m.safetensors")
+    _checked(e, "save")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_tensor_named_metadata_round_trips(tmp_path):
     t = profundo.tensor([1.0, 2.0])
     back = _round_trip(tmp_path, {"__metadata__": t})

@@ -99,8 +99,8 @@ def _flatten(obj, path, tensors, depth=0):
         return {"__tuple__": items} if isinstance(obj, tuple) else items
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
-    if isinstance(obj, np.generic):
-        return obj.item()
+    if isinstance(obj, np.generic) and isinstance(obj.item(), (bool, int, float)):
+        return obj.item()  # a NumPy number is stored as the Python number (a datetime64, a complex... are not)
     raise error(TypeError, "save", f"cannot save an object of type {type(obj).__name__} (at {path or 'top level'!r}):"
                 " only tensors, numbers, strings, None, lists, tuples and dicts",
                 "guarda model.state_dict() (no el modelo) y valores simples; nada se guarda con pickle")
