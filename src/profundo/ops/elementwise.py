@@ -221,6 +221,76 @@ class Atan2(Op):
         return g * b / r, -g * a / r
 
 
+class Logaddexp(Op):
+    """``log(exp(a) + exp(b))`` without overflow (NumPy's stable kernel, exact at
+    +-inf); d/da = 1 / (1 + exp(b - a)) = sigmoid(a - b)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        xa, xb = _float_operands("logaddexp", a, b)
+        ctx.save_for_backward(a, b)
+        return xp.logaddexp(xa, xb)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        return (g * (a - b).sigmoid() if na else None), (g * (b - a).sigmoid() if nb else None)
+
+
+class Logaddexp2(Op):
+    """``log2(2**a + 2**b)``; d/da = 1 / (1 + 2**(b - a)) = sigmoid((a - b) ln 2)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        xa, xb = _float_operands("logaddexp2", a, b)
+        ctx.save_for_backward(a, b)
+        return xp.logaddexp2(xa, xb)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        ln2 = math.log(2.0)
+        return (g * ((a - b) * ln2).sigmoid() if na else None), (g * ((b - a) * ln2).sigmoid() if nb else None)
+
+
+def _float_operands(op, a, b):
+    """The arrays of ``a`` and ``b`` for an op defined on floating point only
+    (PyTorch has no integer kernel for it)."""
+    xa, xb = operands(a, b)
+    dt = (xa if isinstance(xa, xp.ndarray) else xb).dtype
+    if dt.kind != "f":
+        name = {"b": "Bool", "i": "Long", "u": "Byte"}[dt.kind] if dt != xp.int32 else "Int"
+        raise error(NotImplementedError, op, f"\"{op}_cpu\" not implemented for '{name}'",
+                    "convierte los tensores a flotante con .float()")
+    return xa, xb
+
+
+class Copysign(Op):
+    """``|a|`` with the sign of ``b``.  d/da = copysign(1, a) * copysign(1, b),
+    i.e. result / a, taken as 0 where a == 0 (PyTorch's rule); d/db = 0."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        xa, xb = operands(a, b)
+        if (xa if isinstance(xa, xp.ndarray) else xb).dtype.kind != "f":  # integers give the default float
+            fdt = get_default_dtype().np
+            xa = xa.astype(fdt) if isinstance(xa, xp.ndarray) else float(xa)
+            xb = xb.astype(fdt) if isinstance(xb, xp.ndarray) else float(xb)
+        y = xp.copysign(xa, xb)
+        ctx.save_for_backward(a, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        a, y = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        ga = where(a == 0, 0.0, g * (y / a)) if na else None
+        gb = Tensor._make(xp.zeros(y._data.shape, g._data.dtype)) if nb else None
+        return ga, gb
+
+
 class Lerp(Op):
     @staticmethod
     def forward(ctx, start, end, weight):
@@ -956,6 +1026,21 @@ def atan2(input, other):
 
 
 arctan2 = atan2
+
+
+def logaddexp(input, other):
+    """``log(exp(input) + exp(other))``, computed without overflow."""
+    return _binary(Logaddexp, "logaddexp", input, other)
+
+
+def logaddexp2(input, other):
+    """``log2(2**input + 2**other)``, computed without overflow."""
+    return _binary(Logaddexp2, "logaddexp2", input, other)
+
+
+def copysign(input, other):
+    """The magnitude of ``input`` with the sign of ``other`` (the sign bit: -0.0 counts as negative)."""
+    return _binary(Copysign, "copysign", input, other)
 
 
 def lerp(input, end, weight):

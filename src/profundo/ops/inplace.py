@@ -12,6 +12,7 @@ rewritten too (``ViewScatter``), as PyTorch's CopySlices does.
 from ..autograd import grad_mode
 from .._dtype import can_cast, scalar_np_dtype
 from ._base import Op, Tensor, check_operand, error, xp
+from .compare import bitwise_left_shift, bitwise_right_shift
 from .elementwise import Where, add, clamp, div, lerp, mul, pow, sub
 from .index import IndexPut, normalize_key
 
@@ -270,6 +271,14 @@ def addcdiv_(self, tensor1, tensor2, value=1):
             q *= value
         return _fast_binary(self, xp.add, Tensor._make(q), "addcdiv_")
     return apply_inplace(self, "addcdiv_", lambda s: s + value * tensor1 / tensor2)
+
+
+def bitwise_left_shift_(self, other):
+    return apply_inplace(self, "bitwise_left_shift_", bitwise_left_shift, other)
+
+
+def bitwise_right_shift_(self, other):
+    return apply_inplace(self, "bitwise_right_shift_", bitwise_right_shift, other)
 
 
 def masked_fill_(self, mask, value):
