@@ -29,7 +29,7 @@ for _mod, _names in [
             "broadcast_to broadcast_tensors squeeze unsqueeze cat concat concatenate stack hstack vstack narrow "
             "select split chunk unbind flip fliplr flipud roll repeat_interleave tile tril triu clone diagonal "
             "diag_embed diag"),
-    (index, "index_select index_add gather scatter scatter_add masked_fill masked_select nonzero argwhere take "
+    (index, "index_select index_add gather scatter scatter_add scatter_reduce masked_fill masked_select nonzero argwhere take "
             "take_along_dim index_put"),
     (linalg, "matmul mm bmm mv dot inner outer ger trace einsum"),
 ]:

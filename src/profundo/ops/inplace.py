@@ -289,6 +289,11 @@ def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
     return apply_inplace(self, "scatter_", lambda s: s.scatter(dim, index, src, value=value, reduce=reduce))
 
 
+def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
+    return apply_inplace(self, "scatter_reduce_",
+                         lambda s: s.scatter_reduce(dim, index, src, reduce, include_self=include_self))
+
+
 def scatter_add_(self, dim, index, src):
     return apply_inplace(self, "scatter_add_", lambda s: s.scatter_add(dim, index, src))
 
