@@ -92,7 +92,7 @@ def _fast_binary(op_cls, name, kernel):
             if a.dtype is b.dtype and a.dtype.kind == "f":
                 try:
                     out = kernel(a, b)
-                except ValueError:  # shapes that do not broadcast: the op explains it
+                except (ValueError, MemoryError):  # shapes that do not broadcast, or too large: the op explains it
                     return op_cls.apply(self, other)
                 t = _new_tensor_object(Tensor)
                 t._data = out if out.__class__ is _ndarray else xp.asarray(out)
