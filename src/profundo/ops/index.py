@@ -359,6 +359,7 @@ def where_(cond, a, b):
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     """Reduce ``src`` into ``input`` at ``index`` along ``dim`` with ``reduce``
     ("sum", "prod", "mean", "amax" or "amin"), like ``torch.scatter_reduce``."""
+    reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # aliases PyTorch accepts
     if reduce not in _SCATTER_REDUCTIONS:
         raise error(RuntimeError, "scatter_reduce", "reduce argument must be either sum, prod, mean, amax or amin, "
                     f"got {reduce}", "usa 'sum', 'prod', 'mean', 'amax' o 'amin'")
@@ -374,7 +375,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     if input._data.ndim == 0:  # a 0-d input is a 1-element vector here
         return scatter_reduce(input.reshape(1), 0, index.reshape(-1), src.reshape(-1), reduce,
                               include_self=include_self).reshape(())
-    d = _check_index("scatter_reduce", input, dim, index, src)
+    d = _check_index("scatter_reduce", input, norm_dim(dim, input._data.ndim, "scatter_reduce"), index, src)
     return ScatterReduce.apply(input, d, index, src, reduce, bool(include_self))
 
 
