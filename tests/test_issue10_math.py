@@ -555,3 +555,12 @@ def test_hook_results_like_torch(leaf):
                 (y * 1).sum().backward()
             if T is profundo:
                 checked(e)
+
+
+def test_gather_and_scatter_reduce_with_a_negative_dim_accept_a_longer_index_along_it():
+    a = profundo.arange(12.0).reshape(3, 4)
+    idx = profundo.tensor([[0, 3, 3, 1, 0, 2]] * 3)
+    assert profundo.gather(a, -1, idx).tolist() == profundo.gather(a, 1, idx).tolist()
+    src = profundo.ones(3, 6)
+    assert profundo.scatter_reduce(a, -1, idx, src, "sum").tolist() == \
+        profundo.scatter_reduce(a, 1, idx, src, "sum").tolist()

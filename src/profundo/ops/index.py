@@ -158,6 +158,7 @@ def _check_index(op, input, dim, index, src=None):
         raise error(RuntimeError, op, f"{op}(): Expected dtype int64 for index",
                     "el índice debe ser un tensor de enteros (.long())")
     a, i = input._data, index._data
+    dim = norm_dim(dim, a.ndim, op)  # a negative dim is compared with the dims below
     if i.ndim != a.ndim and not (a.ndim == 0 and i.ndim <= 1):
         raise error(RuntimeError, op, "Index tensor must have the same number of dimensions as input tensor "
                     f"(index shape {tuple(i.shape)}, input shape {tuple(a.shape)})",
@@ -173,7 +174,7 @@ def _check_index(op, input, dim, index, src=None):
     if i.size and (i.max() >= a.shape[dim] or i.min() < -a.shape[dim]):
         raise error(RuntimeError, op, f"index {int(i.max())} is out of bounds for dimension {dim} with size "
                     f"{a.shape[dim]}", "los índices deben estar entre 0 y el tamaño de la dimensión - 1")
-    return norm_dim(dim, a.ndim, op)
+    return dim
 
 
 class Gather(Op):
@@ -335,7 +336,7 @@ class ScatterReduce(Op):
                 single_zero = src_zero & (n_zeros == 1)
                 others = x.scatter_reduce(dim, index, src.masked_fill(single_zero, 1.0), "prod",
                                           include_self=include_self)
-                g_src = where_(single_zero, (g * others).gather(dim, index),
+                g_src = _where(single_zero, (g * others).gather(dim, index),
                                (g * result).gather(dim, index) / src.masked_fill(src_zero, 1.0))
         else:  # amax / amin: shared evenly between the values equal to the result
             self_is = (x == result).to(g.dtype)
@@ -351,7 +352,7 @@ class ScatterReduce(Op):
         return g_self, None, None, g_src, None, None
 
 
-def where_(cond, a, b):
+def _where(cond, a, b):
     from .elementwise import where
     return where(cond, a, b)
 
@@ -375,7 +376,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     if input._data.ndim == 0:  # a 0-d input is a 1-element vector here
         return scatter_reduce(input.reshape(1), 0, index.reshape(-1), src.reshape(-1), reduce,
                               include_self=include_self).reshape(())
-    d = _check_index("scatter_reduce", input, norm_dim(dim, input._data.ndim, "scatter_reduce"), index, src)
+    d = _check_index("scatter_reduce", input, dim, index, src)
     return ScatterReduce.apply(input, d, index, src, reduce, bool(include_self))
 
 
