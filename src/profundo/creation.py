@@ -5,7 +5,7 @@ import numpy as np
 
 from ._backend import xp
 from ._dtype import from_numpy_dtype, get_default_dtype, to_dtype
-from ._errors import error
+from ._errors import check_alloc, check_new_shape, error, memory_error
 from .ops._base import as_shape
 from .tensor import Tensor, device as _device
 
@@ -25,6 +25,20 @@ def _strip_tensors(data):
     return data
 
 
+def _check_real(value, op):
+    """profundo has no complex dtype: refuse complex numbers instead of dropping their imaginary part."""
+    if isinstance(value, complex):
+        raise error(TypeError, op, f"must be real number, not complex ({value!r}); profundo has no complex dtype",
+                    "profundo solo trabaja con números reales: usa .real/.imag por separado, "
+                    "o abs() para el módulo")
+
+
+def _complex_error(op, what):
+    return error(TypeError, op, f"{what} holds complex numbers; profundo has no complex dtype and will not drop "
+                 "their imaginary part", "usa la parte real e imaginaria por separado (np.real(a), np.imag(a)) "
+                 "o el módulo np.abs(a)")
+
+
 def _frame_to_array(df, dt, op):
     """A pandas DataFrame/Series: numeric and bool columns only."""
     import pandas as pd  # only reached when a DataFrame was passed, so pandas is there
@@ -36,11 +50,24 @@ def _frame_to_array(df, dt, op):
                     "can become a tensor",
                     "convierte esas columnas antes: pd.get_dummies(df, columns=[...], dummy_na=True) para "
                     "categorías, o elimínalas con df.drop(columns=[...])")
+    cplx = [str(c) for c, t in frame.dtypes.items()
+            if not isinstance(t, pd.api.extensions.ExtensionDtype) and np.dtype(t).kind == "c"]
+    if cplx:
+        raise _complex_error(op, f"the DataFrame column(s) {cplx}")
     if dt is None:
         kinds = {np.dtype(t).kind if not isinstance(t, pd.api.extensions.ExtensionDtype) else "f"
                  for t in frame.dtypes}
         dt = np.dtype(bool) if kinds == {"b"} else np.dtype(np.int64) if kinds <= {"b", "i", "u"} else \
             get_default_dtype().np
+    if dt.kind in "iu":  # uint64 values above the target's maximum would wrap around
+        big = [str(c) for c, t in frame.dtypes.items()
+               if not isinstance(t, pd.api.extensions.ExtensionDtype) and np.dtype(t) == np.uint64
+               and len(frame[c]) and frame[c].max() > np.iinfo(dt).max]
+        if big:
+            raise error(OverflowError, op, f"the uint64 column(s) {big} hold values larger than the largest "
+                        f"{dt} ({np.iinfo(dt).max}); they would wrap around",
+                        "profundo no tiene uint64: convierte esas columnas a float (df[c].astype(float)) o "
+                        "redúcelas antes")
     arr = frame.to_numpy(dtype=dt, na_value=np.nan if dt.kind == "f" else None)
     return arr.reshape(-1) if isinstance(df, pd.Series) else arr
 
@@ -60,7 +87,9 @@ def _to_array(data, dtype, op, copy):
     except ValueError as e:
         raise error(ValueError, op, f"could not build a tensor from this data: {e}",
                     "todas las filas deben tener la misma longitud y los datos deben ser números") from None
-    if arr.dtype.kind in "OUSV":
+    if arr.dtype.kind in "OUSVc":
+        if arr.dtype.kind == "c" or (arr.dtype.kind == "O" and any(isinstance(v, complex) for v in arr.flat)):
+            raise _complex_error(op, "the data")
         from_numpy_dtype(arr.dtype, op)  # raises the clear TypeError
     if dt is not None:
         return arr.astype(dt, copy=False)
@@ -120,13 +149,20 @@ def _sized(fill, op):
         if device is not None:
             _device(device)
         shape = as_shape(sizes if size is None else (size,), op)
-        if any(s < 0 for s in shape):
-            raise error(RuntimeError, op, f"Trying to create tensor with negative dimension {min(shape)}: "
-                        f"{list(shape)}", "las dimensiones deben ser >= 0")
         dt = _np_dtype(dtype, op) or get_default_dtype().np
-        return _finish(fill(shape, dt), requires_grad)
+        check_new_shape(op, shape, dt)
+        return _finish(allocate(op, fill, shape, dt), requires_grad)
     make.__name__ = op
     return make
+
+
+def allocate(op, fill, shape, dt, *args):
+    """``fill(shape, *args, dtype=dt)``; a NumPy MemoryError (less memory free
+    than the machine has) becomes profundo's error naming the op and the size."""
+    try:
+        return fill(shape, *args, dtype=dt)
+    except MemoryError:
+        raise memory_error(op, shape, dt.itemsize, str(dt)) from None
 
 
 zeros = _sized(xp.zeros, "zeros")
@@ -157,8 +193,11 @@ def _fill_dtype(fill_value):
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
+    _check_real(fill_value, "full")
     dt = _np_dtype(dtype, "full") or _fill_dtype(fill_value)
-    return _finish(xp.full(as_shape((size,), "full"), fill_value, dtype=dt), requires_grad)
+    shape = as_shape((size,), "full")
+    check_new_shape("full", shape, dt)
+    return _finish(allocate("full", xp.full, shape, dt, fill_value), requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None):
@@ -179,10 +218,17 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     ints = all(isinstance(v, int) for v in (start, end, step))
     if dt is None:
         dt = xp.dtype(xp.int64) if ints else get_default_dtype().np
+    if not all(math.isfinite(v) for v in (start, end, step)):
+        raise error(RuntimeError, "arange", f"unsupported range: {start} -> {end} (step {step})",
+                    "los límites y el paso deben ser números finitos")
     if ints and dt.kind != "f":
-        return _finish(xp.arange(start, end, step, dtype=dt), requires_grad)
+        check_alloc("arange", (-((start - end) // step),), dt)  # the exact count, for Python ints
+        return _finish(allocate("arange", lambda shape, dtype: xp.arange(start, end, step, dtype=dtype),
+                                (-((start - end) // step),), dt), requires_grad)
     n = math.ceil((end - start) / step)  # PyTorch's length rule, computed in double precision
-    return _finish((start + step * xp.arange(n, dtype=xp.float64)).astype(dt), requires_grad)
+    check_alloc("arange", (n,), xp.dtype(xp.float64))
+    values = allocate("arange", lambda shape, dtype: xp.arange(shape[0], dtype=dtype), (n,), xp.dtype(xp.float64))
+    return _finish((start + step * values).astype(dt), requires_grad)
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
@@ -190,17 +236,28 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     if steps < 0:
         raise error(RuntimeError, "linspace", "number of steps must be non-negative",
                     "steps es la cantidad de puntos: usa un entero >= 0")
+    check_alloc("linspace", (steps,), xp.dtype(xp.float64))
     return _finish(xp.linspace(start, end, steps).astype(dt), requires_grad)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
     dt = _np_dtype(dtype, "logspace") or get_default_dtype().np
+    if steps < 0:
+        raise error(RuntimeError, "logspace", "number of steps must be non-negative",
+                    "steps es la cantidad de puntos: usa un entero >= 0")
+    check_alloc("logspace", (steps,), xp.dtype(xp.float64))
     return _finish((base ** xp.linspace(start, end, steps)).astype(dt), requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     dt = _np_dtype(dtype, "eye") or get_default_dtype().np
-    return _finish(xp.eye(n, m, dtype=dt), requires_grad)
+    for name, v in (("n", n), ("m", m)):
+        if v is not None and v < 0:
+            raise error(RuntimeError, "eye", f"{name} must be greater or equal to 0, got {v}",
+                        "el tamaño de la matriz identidad debe ser >= 0")
+    shape = (n, n if m is None else m)
+    check_alloc("eye", shape, dt)
+    return _finish(allocate("eye", lambda s, dtype: xp.eye(*s, dtype=dtype), shape, dt), requires_grad)
 
 
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):

@@ -9,7 +9,7 @@ import json
 import numpy as np
 
 from ._dtype import get_default_dtype, to_dtype
-from ._errors import error
+from ._errors import check_new_shape, error, memory_error
 from .tensor import Tensor
 
 _DEFAULT_SEED = 67280421310721
@@ -124,9 +124,20 @@ def integers_array(shape, low, high, np_dt, generator=None):
 
 
 # ---------------------------------------------------------------- tensors
-def _shape(size, op):
+def _shape(size, op, np_dtype):
+    """The checked shape of a new random tensor (no negative size, fits in memory)."""
     from .ops._base import as_shape
-    return as_shape(size, op)
+    shape = as_shape(size, op)
+    check_new_shape(op, shape, np.dtype(np_dtype))
+    return shape
+
+
+def _draw(op, fill, shape, np_dtype):
+    """``fill()``; NumPy's MemoryError becomes profundo's error naming the op and the size."""
+    try:
+        return fill()
+    except MemoryError:
+        raise memory_error(op, shape, np.dtype(np_dtype).itemsize, str(np.dtype(np_dtype))) from None
 
 
 def _finish(arr, requires_grad):
@@ -139,29 +150,63 @@ def _finish(arr, requires_grad):
 def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples in [0, 1).  ``rand(2, 3)``, ``rand((2, 3))`` or ``rand(size=(2, 3))``."""
     dt = _float_np(dtype)
-    shape = _shape(sizes if size is None else (size,), "rand")
-    return _finish(uniform_array(shape, 0.0, 1.0, dt, generator), requires_grad)
+    shape = _shape(sizes if size is None else (size,), "rand", dt)
+    return _finish(_draw("rand", lambda: uniform_array(shape, 0.0, 1.0, dt, generator), shape, dt), requires_grad)
 
 
 def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples.  ``randn(2, 3)``, ``randn((2, 3))`` or ``randn(size=(2, 3))``."""
     dt = _float_np(dtype)
-    shape = _shape(sizes if size is None else (size,), "randn")
-    return _finish(normal_array(shape, 0.0, 1.0, dt, generator), requires_grad)
+    shape = _shape(sizes if size is None else (size,), "randn", dt)
+    return _finish(_draw("randn", lambda: normal_array(shape, 0.0, 1.0, dt, generator), shape, dt), requires_grad)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
-    """Integers in [low, high).  ``randint(high, size)`` and ``randint(low, high, size)``."""
+    """Integers in [low, high): ``randint(high, size)``, ``randint(low, high, size)``
+    (or with keywords: ``randint(10, size=(3,))``, ``randint(low=2, high=9, size=(3,))``)."""
+    if size is None and isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high  # randint(high, size)
+    elif size is None and high is not None:
+        raise error(TypeError, "randint", f"randint(): argument 'size' must be tuple of ints, not "
+                    f"{type(high).__name__}", f"escribe la forma como tupla: profundo.randint({low}, ({high},))")
+    elif high is None:
+        low, high = 0, low  # randint(high, size=...)
     if size is None:
-        if high is None or not isinstance(high, (tuple, list)):
-            raise error(TypeError, "randint", "randint() missing the required argument 'size'",
-                        "p. ej. profundo.randint(0, 10, (3,))")
-        low, high, size = 0, low, high
+        raise error(TypeError, "randint", "randint() missing the required argument 'size' (a tuple of ints)",
+                    "p. ej. profundo.randint(0, 10, (3,)) o profundo.randint(10, size=(3,))")
+    for name, v in (("low", low), ("high", high)):
+        if isinstance(v, Tensor):
+            v = v.item()
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise error(TypeError, "randint", f"randint(): argument '{name}' must be int, not {type(v).__name__}",
+                        "los límites de randint son enteros")
+    low, high = int(low), int(high)
+    if isinstance(size, (int, np.integer)):
+        raise error(TypeError, "randint", "randint(): argument 'size' must be tuple of ints, not int",
+                    f"escribe la forma como tupla: size=({size},)")
     if high <= low:
         raise error(RuntimeError, "randint", f"random_ expects 'from' to be less than 'to', but got from={low} >= "
                     f"to={high}", "el límite superior (excluido) debe ser mayor que el inferior")
-    dt = to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
-    return _finish(integers_array(_shape((size,), "randint"), low, high, dt, generator), requires_grad)
+    d = to_dtype(dtype, "randint") if dtype is not None else None
+    dt = d.np if d is not None else np.dtype(np.int64)
+    if dt.kind in "iub":  # the bounds must fit the dtype, as in torch
+        info = np.iinfo(dt) if dt.kind != "b" else None
+        lo_ok = 0 if info is None else info.min
+        hi_ok = 1 if info is None else info.max
+        ctype = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short",
+                 "int32": "int", "int64": "long"}[str(dt)]
+        if not lo_ok <= low <= hi_ok:
+            raise error(RuntimeError, "randint", f"from is out of bounds for {ctype}",
+                        f"los límites deben caber en el tipo {dt}")
+        if not lo_ok <= high - 1 <= hi_ok:
+            raise error(RuntimeError, "randint", f"to - 1 is out of bounds for {ctype}",
+                        f"los límites deben caber en el tipo {dt}")
+    if requires_grad and dt.kind != "f":
+        raise error(RuntimeError, "randint", "Only Tensors of floating point and complex dtype can require "
+                    f"gradients (randint's dtype is {dt})", "pasa dtype=profundo.float32 si necesitas gradientes")
+    shape = _shape((size,), "randint", dt)
+    return _finish(_draw("randint", lambda: integers_array(shape, low, high, dt, generator), shape, dt),
+                   requires_grad)
 
 
 def rand_like(input, *, dtype=None, requires_grad=False, generator=None):
@@ -180,7 +225,13 @@ def randint_like(input, low=0, high=None, *, dtype=None, generator=None):
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
     dt = to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
-    return Tensor._make(_rng(generator).permutation(n).astype(dt))
+    n = int(n)
+    shape = _shape((n,), "randperm", np.int64)
+    if requires_grad and dt.kind != "f":
+        raise error(RuntimeError, "randperm", "Only Tensors of floating point and complex dtype can require "
+                    f"gradients (randperm's dtype is {dt})", "pasa dtype=profundo.float32 si necesitas gradientes")
+    perm = _draw("randperm", lambda: _rng(generator).permutation(n), shape, np.int64)
+    return _finish(perm.astype(dt), requires_grad)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires_grad=False):
@@ -203,7 +254,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires
         raise error(TypeError, "normal", "normal() with number mean and std needs a size",
                     "p. ej. profundo.normal(0, 1, size=(3, 4))")
     dt = _float_np(dtype)
-    return _finish(normal_array(_shape((size,), "normal"), mean, std, dt, generator), requires_grad)
+    shape = _shape((size,), "normal", dt)
+    return _finish(_draw("normal", lambda: normal_array(shape, mean, std, dt, generator), shape, dt), requires_grad)
 
 
 def bernoulli(input, p=None, *, generator=None):

@@ -317,8 +317,29 @@ def _run_hooks(node, buf):
         for hook in hooks:
             new = hook(g)
             if new is not None:
+                if new.__class__ is not Tensor or new._data.shape != g._data.shape \
+                        or new._data.dtype != g._data.dtype:
+                    _check_hook_result(hook, new, g)
                 g = new
         buf[nr] = g
+
+
+def _check_hook_result(hook, new, g):
+    """A hook may return None (keep the gradient) or a tensor like it: same shape and dtype (PyTorch's rule)."""
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if not isinstance(new, Tensor):
+        raise error(TypeError, "register_hook", f"expected Tensor (or None), but hook '{name}' returned "
+                    f"'{type(new).__module__ + '.' if type(new).__module__ not in ('builtins',) else ''}"
+                    f"{type(new).__name__}'",
+                    "el hook debe devolver un tensor con la forma del gradiente, o None para dejarlo igual")
+    if new._data.shape != g._data.shape:
+        raise error(RuntimeError, "register_hook", f"hook '{name}' has changed the size of value (was "
+                    f"{tuple(g._data.shape)}, got {tuple(new._data.shape)})",
+                    "el hook debe devolver un gradiente con la misma forma que el que recibe")
+    if new._data.dtype != g._data.dtype:
+        raise error(RuntimeError, "register_hook", f"hook '{name}' has changed the type of value (was "
+                    f"{g.dtype} got {new.dtype})",
+                    "el hook debe devolver un gradiente del mismo dtype: usa .to(grad.dtype)")
 
 
 def _retain(node, buf):

@@ -28,7 +28,7 @@ import itertools
 import weakref
 
 from .._backend import xp
-from .._errors import broadcast_error, error, is_checked
+from .._errors import broadcast_error, error, is_checked, memory_error
 from ..tensor import Tensor
 from . import anomaly, grad_mode
 
@@ -403,7 +403,7 @@ def _mark_view(out, src, cls, args, recording):
         out._view_steps = src._view_steps + ((cls, args[1:]),)
 
 
-_FORWARD_ERRORS = (ValueError, IndexError, TypeError, ArithmeticError)
+_FORWARD_ERRORS = (ValueError, IndexError, TypeError, ArithmeticError, MemoryError)
 
 
 def _forward_error(cls, args, e):
@@ -417,6 +417,12 @@ def _forward_error(cls, args, e):
 def _wrapped_error(cls, args, e):
     tensors = [a for a in args if isinstance(a, Tensor)]
     op = cls.__name__.lower()
+    if isinstance(e, MemoryError):  # NumPy's says the shape and dtype it could not allocate
+        shape, dt = getattr(e, "shape", None), getattr(e, "dtype", None)
+        if shape is not None and dt is not None:
+            return memory_error(op, shape, dt.itemsize, str(dt))
+        shapes = ", ".join(f"{tuple(a.shape)}" for a in tensors)
+        return memory_error(op, (), 0, f"? (inputs of shapes {shapes})")
     if "broadcast" in str(e) and len(tensors) >= 2:
         return broadcast_error(op, tensors[0]._data.shape, tensors[1]._data.shape)
     shapes = ", ".join(f"{tuple(a.shape)} {a.dtype}" for a in tensors)

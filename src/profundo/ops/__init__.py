@@ -15,13 +15,13 @@ from ._base import check_operand
 FUNCTIONS = {}
 for _mod, _names in [
     (elementwise, "add sub subtract rsub mul multiply div divide true_divide floor_divide remainder fmod pow "
-                  "square neg negative maximum minimum atan2 arctan2 lerp clamp clip clamp_min clamp_max where "
+                  "square neg negative maximum minimum atan2 arctan2 logaddexp logaddexp2 copysign lerp clamp clip clamp_min clamp_max where "
                   "round exp exp2 expm1 log log2 log10 log1p sqrt rsqrt reciprocal abs absolute sin cos tan asin "
                   "arcsin acos arccos atan arctan sinh cosh tanh asinh arcsinh acosh arccosh atanh arctanh "
                   "sigmoid erf relu sign floor ceil trunc fix frac"),
     (compare, "eq ne lt le gt ge not_equal less less_equal greater greater_equal logical_and logical_or "
               "logical_xor logical_not bitwise_and bitwise_or bitwise_xor bitwise_not isnan isinf isfinite "
-              "isposinf isneginf isclose allclose equal"),
+              "isposinf isneginf isclose allclose equal bitwise_left_shift bitwise_right_shift"),
     (reduce, "sum mean nansum prod max min amax amin argmax argmin var std var_mean std_mean norm cumsum "
              "cumprod all any count_nonzero"),
     (softmax, "softmax log_softmax logsumexp"),
@@ -29,7 +29,7 @@ for _mod, _names in [
             "broadcast_to broadcast_tensors squeeze unsqueeze cat concat concatenate stack hstack vstack narrow "
             "select split chunk unbind flip fliplr flipud roll repeat_interleave tile tril triu clone diagonal "
             "diag_embed diag"),
-    (index, "index_select index_add gather scatter scatter_add masked_fill masked_select nonzero argwhere take "
+    (index, "index_select index_add gather scatter scatter_add scatter_reduce masked_fill masked_select nonzero argwhere take "
             "take_along_dim index_put"),
     (linalg, "matmul mm bmm mv dot inner outer ger trace einsum"),
     (sorting, "sort argsort msort topk kthvalue median nanmedian unique cummax cummin logcumsumexp meshgrid"),
@@ -93,7 +93,7 @@ def _fast_binary(op_cls, name, kernel):
             if a.dtype is b.dtype and a.dtype.kind == "f":
                 try:
                     out = kernel(a, b)
-                except ValueError:  # shapes that do not broadcast: the op explains it
+                except (ValueError, MemoryError):  # shapes that do not broadcast, or too large: the op explains it
                     return op_cls.apply(self, other)
                 t = _new_tensor_object(Tensor)
                 t._data = out if out.__class__ is _ndarray else xp.asarray(out)
@@ -149,6 +149,9 @@ _METHODS.update(
     __ge__=compare.ge,
     __and__=compare.bitwise_and, __rand__=compare.bitwise_and, __or__=compare.bitwise_or,
     __ror__=compare.bitwise_or, __xor__=compare.bitwise_xor, __rxor__=compare.bitwise_xor,
+    __lshift__=compare.bitwise_left_shift, __rlshift__=_reflected(compare.bitwise_left_shift),
+    __rshift__=compare.bitwise_right_shift, __rrshift__=_reflected(compare.bitwise_right_shift),
+    __ilshift__=inplace.bitwise_left_shift_, __irshift__=inplace.bitwise_right_shift_,
     __iadd__=inplace.add_, __isub__=inplace.sub_, __imul__=inplace.mul_, __itruediv__=inplace.div_,
     __ipow__=inplace.pow_,
     T=property(lambda self: shape.permute(self, tuple(reversed(range(self._data.ndim))))),

@@ -88,6 +88,42 @@ def bitwise_not(input):
     return Tensor._make(xp.invert(input._data))
 
 
+def _shift(op, kernel, ufunc, input, other):
+    """``input << other`` / ``input >> other`` on integers, with PyTorch's
+    rule for a shift by a negative amount or by the width of the type or
+    more: ``<<`` gives 0, ``>>`` gives 0 or -1 (the sign)."""
+    other = check_operand(op, other)
+    if not isinstance(input, Tensor):
+        input = check_operand(op, input)
+    xa, xb = operands(input, other)
+    dt = (xa if isinstance(xa, xp.ndarray) else xb).dtype
+    if dt.kind not in "iu":  # floats, or bool with bool
+        name = {"f": "Float", "b": "Bool"}.get(dt.kind, str(dt))
+        if dt == xp.float64:
+            name = "Double"
+        raise error(NotImplementedError, op, f"\"{kernel}_cpu\" not implemented for '{name}': bit shifts need "
+                    "integer tensors", "convierte con .long() o usa multiplicaciones por potencias de 2")
+    bits = dt.itemsize * 8
+    if not isinstance(xb, xp.ndarray) and not 0 <= xb < bits:
+        xb = bits  # a Python int that NumPy could not cast; NumPy shifts by >= bits like PyTorch
+    try:
+        return Tensor._make(xp.asarray(ufunc(xa, xb)))
+    except ValueError:
+        sa = input._data.shape if isinstance(input, Tensor) else ()
+        sb = other._data.shape if isinstance(other, Tensor) else ()
+        raise broadcast_error(op, sa, sb) from None
+
+
+def bitwise_left_shift(input, other):
+    """``input << other`` (integers only)."""
+    return _shift("bitwise_left_shift", "lshift", xp.left_shift, input, other)
+
+
+def bitwise_right_shift(input, other):
+    """``input >> other`` (integers only; arithmetic shift: the sign is kept)."""
+    return _shift("bitwise_right_shift", "rshift", xp.right_shift, input, other)
+
+
 def isnan(input):
     return Tensor._make(xp.isnan(input._data))
 

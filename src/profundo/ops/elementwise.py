@@ -8,6 +8,7 @@ import math
 
 from .._backend import zeros_like_readonly
 from ..autograd.function import _GRAD, _apply_recorded
+from .._errors import zero_division_error
 from ._base import (Op, Tensor, check_operand, error, float_arr, operands, result_dtype, xp,
                     get_default_dtype)
 
@@ -106,8 +107,8 @@ class Pow(Op):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         p = ctx.p
-        if p == 0:
-            return g * 0, None
+        if p == 0:  # d/dx x**0 = 0 everywhere, 0 ** 0 included (PyTorch returns zeros, whatever g holds)
+            return Tensor._make(xp.zeros(x._data.shape, g._data.dtype)), None
         return g * p * x ** (p - 1), None
 
 
@@ -127,7 +128,9 @@ class PowTensor(Op):
     def backward(ctx, g):
         x, p, y = ctx.saved_tensors
         nx, npow = ctx.needs_input_grad
-        gx = g * p * x ** (p - 1) if nx else None
+        gx = None
+        if nx:  # p * x**(p-1); PyTorch defines it as 0 where p == 0 (0 * 0**-1 would be nan at x == 0)
+            gx = where(p == 0, 0.0, g * p * x ** (p - 1))
         gp = None
         if npow:  # d/dp x**p = x**p * log(x); PyTorch defines it as 0 where x == 0 and p >= 0
             gp = where((x == 0) & (p >= 0), 0.0, g * y * x.log())
@@ -145,13 +148,16 @@ class RPow(Op):
         y = xp.power(xa, xb)
         ctx.save_for_backward(y)
         ctx.base = base
+        if base == 0:
+            ctx.p = (p.detach(),)
         return y
 
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        if ctx.base == 0:
-            return None, g * 0
+        if ctx.base == 0:  # d/dp 0**p = 0**p * log(0): PyTorch takes it as 0 for p >= 0
+            (p,) = ctx.p
+            return None, where(p >= 0, 0.0, g * y * -math.inf)
         return None, g * y * math.log(ctx.base)
 
 
@@ -213,6 +219,76 @@ class Atan2(Op):
         a, b = ctx.saved_tensors
         r = a * a + b * b
         return g * b / r, -g * a / r
+
+
+class Logaddexp(Op):
+    """``log(exp(a) + exp(b))`` without overflow (NumPy's stable kernel, exact at
+    +-inf); d/da = 1 / (1 + exp(b - a)) = sigmoid(a - b)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        xa, xb = _float_operands("logaddexp", a, b)
+        ctx.save_for_backward(a, b)
+        return xp.logaddexp(xa, xb)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        return (g * (a - b).sigmoid() if na else None), (g * (b - a).sigmoid() if nb else None)
+
+
+class Logaddexp2(Op):
+    """``log2(2**a + 2**b)``; d/da = 1 / (1 + 2**(b - a)) = sigmoid((a - b) ln 2)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        xa, xb = _float_operands("logaddexp2", a, b)
+        ctx.save_for_backward(a, b)
+        return xp.logaddexp2(xa, xb)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        ln2 = math.log(2.0)
+        return (g * ((a - b) * ln2).sigmoid() if na else None), (g * ((b - a) * ln2).sigmoid() if nb else None)
+
+
+def _float_operands(op, a, b):
+    """The arrays of ``a`` and ``b`` for an op defined on floating point only
+    (PyTorch has no integer kernel for it)."""
+    xa, xb = operands(a, b)
+    dt = (xa if isinstance(xa, xp.ndarray) else xb).dtype
+    if dt.kind != "f":
+        name = {"b": "Bool", "i": "Long", "u": "Byte"}[dt.kind] if dt != xp.int32 else "Int"
+        raise error(NotImplementedError, op, f"\"{op}_cpu\" not implemented for '{name}'",
+                    "convierte los tensores a flotante con .float()")
+    return xa, xb
+
+
+class Copysign(Op):
+    """``|a|`` with the sign of ``b``.  d/da = copysign(1, a) * copysign(1, b),
+    i.e. result / a, taken as 0 where a == 0 (PyTorch's rule); d/db = 0."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        xa, xb = operands(a, b)
+        if (xa if isinstance(xa, xp.ndarray) else xb).dtype.kind != "f":  # integers give the default float
+            fdt = get_default_dtype().np
+            xa = xa.astype(fdt) if isinstance(xa, xp.ndarray) else float(xa)
+            xb = xb.astype(fdt) if isinstance(xb, xp.ndarray) else float(xb)
+        y = xp.copysign(xa, xb)
+        ctx.save_for_backward(a, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        a, y = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        ga = where(a == 0, 0.0, g * (y / a)) if na else None
+        gb = Tensor._make(xp.zeros(y._data.shape, g._data.dtype)) if nb else None
+        return ga, gb
 
 
 class Lerp(Op):
@@ -762,11 +838,11 @@ class Where(Op):
 
 
 # ---------------------------------------------------------------- functional API
-def _binary(op_cls, name, a, b):
+def _binary(op_cls, name, a, b, *extra):
     b = check_operand(name, b)
     if not isinstance(a, Tensor):
         a = check_operand(name, a)
-    return op_cls.apply(a, b)
+    return op_cls.apply(a, b, *extra)
 
 
 def add(input, other, *, alpha=1):
@@ -800,40 +876,121 @@ multiply = mul
 def div(input, other, *, rounding_mode=None):
     if rounding_mode is None:
         return _binary(Div, "div", input, other)
-    if rounding_mode == "floor":
-        return floor_divide(input, other)
-    if rounding_mode == "trunc":
-        q = div(input, other).detach()
-        out = q.trunc()
-        return out if result_dtype(input, check_operand("div", other)).kind == "f" else out.to(
-            result_dtype(input, other))
-    raise error(ValueError, "div", f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
-                f"{rounding_mode!r}",
-                "usa rounding_mode=None, 'trunc' o 'floor'")
+    if rounding_mode == "floor" or rounding_mode == "trunc":
+        return _binary(DivRounding, "div", input, other, rounding_mode)
+    raise error(RuntimeError, "div", f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                f"{rounding_mode!r}", "usa rounding_mode=None, 'trunc' o 'floor'")
 
 
 divide = true_divide = div
 
 
+def _check_int_divisor(op, xb, dtype):
+    """Integers have no inf/nan: a zero divisor is an error, as in PyTorch (floats give inf/nan)."""
+    if (xb == 0).any() if isinstance(xb, xp.ndarray) else xb == 0:
+        raise zero_division_error(op, dtype)
+
+
+def _rounded_quotient(op, xa, xb, mode):
+    """``xa / xb`` rounded toward -inf (``"floor"``) or toward zero (``"trunc"``), in the operands' dtype."""
+    kind = (xa if isinstance(xa, xp.ndarray) else xb).dtype.kind
+    if kind == "b":
+        raise error(NotImplementedError, op, f"\"div_{mode}_cpu\" not implemented for 'Bool'",
+                    "convierte los booleanos con .long() o .float() antes de dividir")
+    if kind == "f":
+        return xp.floor_divide(xa, xb) if mode == "floor" else xp.trunc(xa / xb)
+    _check_int_divisor(op, xb, (xa if isinstance(xa, xp.ndarray) else xb).dtype)
+    q = xp.floor_divide(xa, xb)  # exact for integers (no float round trip)
+    if mode == "trunc":  # floor and trunc differ by one where the signs differ and there is a remainder
+        q = q + ((xp.remainder(xa, xb) != 0) & ((xa < 0) != (xb < 0)))
+    return xp.asarray(q)
+
+
+class DivRounding(Op):
+    """``div(a, b, rounding_mode="floor" | "trunc")``: piecewise constant, so
+    its gradient is zero for both inputs (PyTorch's ``DivBackward2``)."""
+
+    node_name = "DivBackward2"
+
+    @staticmethod
+    def forward(ctx, a, b, mode):
+        xa, xb = operands(a, b)
+        q = _rounded_quotient("div", xa, xb, mode)
+        ctx.shape = q.shape
+        return q
+
+    @staticmethod
+    def backward(ctx, g):
+        na, nb, _ = ctx.needs_input_grad
+        zeros = Tensor._make(xp.zeros(ctx.shape, g._data.dtype)) if na or nb else None
+        return (zeros if na else None), (zeros if nb else None), None
+
+
+class FloorDivide(Op):
+    """``a // b``.  PyTorch defines no derivative for it: its result is in the
+    graph, and a backward through it raises (``div(a, b, rounding_mode="floor")``
+    is the differentiable one, with zero gradient)."""
+
+    node_name = "NotImplemented"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        xa, xb = operands(a, b)
+        return _rounded_quotient("floor_divide", xa, xb, "floor")
+
+    @staticmethod
+    def backward(ctx, g):
+        raise error(RuntimeError, "floor_divide", "derivative for aten::floor_divide is not implemented",
+                    "usa div(a, b, rounding_mode='floor'), cuyo gradiente es cero, o .detach() el resultado")
+
+
 def floor_divide(input, other):
-    """``input // other`` (no gradient, like PyTorch)."""
-    other = check_operand("floor_divide", other)
-    xa, xb = operands(input, other)
-    return Tensor._make(xp.asarray(xp.floor_divide(xa, xb)))
+    """``input // other``, rounded toward -inf (no derivative, like PyTorch)."""
+    return _binary(FloorDivide, "floor_divide", input, other)
+
+
+class Remainder(Op):
+    """Python's ``%``: ``a - floor(a / b) * b``, with the sign of ``b``."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        xa, xb = operands(a, b)
+        q = _rounded_quotient("remainder", xa, xb, "floor")  # (refuses an integer zero divisor)
+        ctx.save_for_backward(q)  # d/db = -q
+        return xp.asarray(xp.remainder(xa, xb))  # exact, unlike a - q * b
+
+    @staticmethod
+    def backward(ctx, g):
+        (q,) = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        return (g if na else None), (-g * q if nb else None)
 
 
 def remainder(input, other):
     """Python's ``%``: the result has the sign of ``other``."""
-    other = check_operand("remainder", other)
-    return input - floor_divide(input, other).detach() * other
+    return _binary(Remainder, "remainder", input, other)
+
+
+class Fmod(Op):
+    """C's fmod: ``a - trunc(a / b) * b``, with the sign of ``a``."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        xa, xb = operands(a, b)
+        q = _rounded_quotient("fmod", xa, xb, "trunc")  # (refuses an integer zero divisor)
+        ctx.save_for_backward(q)  # d/db = -q
+        return xp.asarray(xp.fmod(xa, xb))  # exact, unlike a - q * b
+
+    @staticmethod
+    def backward(ctx, g):
+        (q,) = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        return (g if na else None), (-g * q if nb else None)
 
 
 def fmod(input, other):
     """C's fmod: the result has the sign of ``input``."""
-    other = check_operand("fmod", other)
-    xa, xb = operands(input, other)
-    q = xp.trunc(xa / xb) if xp.result_type(xa, xb).kind == "f" else (xa - xp.fmod(xa, xb)) // xb
-    return input - Tensor._make(xp.asarray(q)) * other
+    return _binary(Fmod, "fmod", input, other)
 
 
 def pow(input, exponent):
@@ -871,6 +1028,21 @@ def atan2(input, other):
 arctan2 = atan2
 
 
+def logaddexp(input, other):
+    """``log(exp(input) + exp(other))``, computed without overflow."""
+    return _binary(Logaddexp, "logaddexp", input, other)
+
+
+def logaddexp2(input, other):
+    """``log2(2**input + 2**other)``, computed without overflow."""
+    return _binary(Logaddexp2, "logaddexp2", input, other)
+
+
+def copysign(input, other):
+    """The magnitude of ``input`` with the sign of ``other`` (the sign bit: -0.0 counts as negative)."""
+    return _binary(Copysign, "copysign", input, other)
+
+
 def lerp(input, end, weight):
     return Lerp.apply(input, end, check_operand("lerp", weight))
 
@@ -901,8 +1073,14 @@ def where(condition, input=None, other=None):
         return condition.nonzero(as_tuple=True)
     if not isinstance(condition, Tensor):
         condition = Tensor._make(xp.asarray(condition))
+    if input is None or other is None:
+        raise error(TypeError, "where", "where() takes a condition alone or a condition, input and other "
+                    "(got only one of input and other)", "escribe where(cond, x, y) o where(cond)")
     input = check_operand("where", input)
     other = check_operand("where", other)
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        # two numbers: the result takes their dtype (int64 for ints, the default float for floats)
+        input = Tensor._make(xp.asarray(input, result_dtype(input, other)))
     return Where.apply(condition, input, other)
 
 

@@ -158,6 +158,7 @@ def _check_index(op, input, dim, index, src=None):
         raise error(RuntimeError, op, f"{op}(): Expected dtype int64 for index",
                     "el índice debe ser un tensor de enteros (.long())")
     a, i = input._data, index._data
+    dim = norm_dim(dim, a.ndim, op)  # a negative dim is compared with the dims below
     if i.ndim != a.ndim and not (a.ndim == 0 and i.ndim <= 1):
         raise error(RuntimeError, op, "Index tensor must have the same number of dimensions as input tensor "
                     f"(index shape {tuple(i.shape)}, input shape {tuple(a.shape)})",
@@ -173,7 +174,7 @@ def _check_index(op, input, dim, index, src=None):
     if i.size and (i.max() >= a.shape[dim] or i.min() < -a.shape[dim]):
         raise error(RuntimeError, op, f"index {int(i.max())} is out of bounds for dimension {dim} with size "
                     f"{a.shape[dim]}", "los índices deben estar entre 0 y el tamaño de la dimensión - 1")
-    return norm_dim(dim, a.ndim, op)
+    return dim
 
 
 class Gather(Op):
@@ -245,14 +246,138 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     if src is None:
         src = value
     if reduce is not None:
-        if reduce != "add":
-            raise error(NotImplementedError, "scatter", f"reduce={reduce!r} is not supported; use "
-                        "scatter_add or reduce='add'",
-                        "usa scatter_add(...) para sumar")
-        return scatter_add(input, dim, index, src)
+        # the legacy form: scatter_reduce with include_self=True (differentiable here; PyTorch
+        # records it without a derivative)
+        if reduce not in ("add", "multiply"):
+            raise error(RuntimeError, "scatter", f"reduce argument must be either add or multiply. (got "
+                        f"{reduce!r})", "usa reduce='add' o reduce='multiply', o scatter_reduce para "
+                        "'sum', 'prod', 'mean', 'amax' y 'amin'")
+        src = check_operand("scatter", src)
+        if not isinstance(src, Tensor):  # a number: the same value at every index position
+            src = Tensor._make(xp.full(index._data.shape, src).astype(input._data.dtype))
+        return scatter_reduce(input, dim, index, src.to(input.dtype), "sum" if reduce == "add" else "prod")
     src = check_operand("scatter", src)
     d = _check_index("scatter", input, dim, index, src if isinstance(src, Tensor) else None)
     return Scatter.apply(input, d, index, src.to(input.dtype) if isinstance(src, Tensor) else src)
+
+
+_SCATTER_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+
+
+def _reduction_identity(reduce, dtype):
+    """The value that leaves a reduction unchanged (what include_self=False starts from)."""
+    if reduce in ("sum", "mean"):
+        return 0
+    if reduce == "prod":
+        return 1
+    if dtype.kind == "f":
+        return -xp.inf if reduce == "amax" else xp.inf
+    if dtype.kind == "b":
+        return reduce == "amin"
+    info = xp.iinfo(dtype)
+    return info.min if reduce == "amax" else info.max
+
+
+def _scatter_counts(shape, where, include_self, dtype):
+    """How many values each output position reduces (1 where none, so a mean keeps self)."""
+    n = xp.full(shape, 1 if include_self else 0, dtype)
+    xp.add.at(n, where, 1)
+    n[n == 0] = 1
+    return n
+
+
+class ScatterReduce(Op):
+    """``out = input.clone()``; then every ``src[i][j]`` is reduced into
+    ``out[index[i][j]][j]`` (for dim 0) with sum, prod, mean, amax or amin,
+    together with the original value unless ``include_self=False``.
+    NumPy's unbuffered ``ufunc.at`` handles repeated indices in one vectorized pass."""
+
+    @staticmethod
+    def forward(ctx, x, dim, index, src, reduce, include_self):
+        a = x._data
+        where = _dim_index(index._data, dim, a.ndim)
+        s = _src_part(src, index)
+        out = a.copy()
+        if not include_self:
+            out[where] = _reduction_identity(reduce, a.dtype)
+        ufunc = {"sum": xp.add, "mean": xp.add, "prod": xp.multiply, "amax": xp.maximum, "amin": xp.minimum}
+        ufunc[reduce].at(out, where, s)
+        if reduce == "mean":
+            n = _scatter_counts(a.shape, where, include_self, a.dtype)
+            out = out / n if a.dtype.kind == "f" else out // n  # integers: rounded down, as in PyTorch
+        ctx.dim, ctx.index, ctx.reduce, ctx.include_self = dim, index, reduce, include_self
+        ctx.src_shape = src._data.shape
+        ctx.save_for_backward(x, src, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, src, result = ctx.saved_tensors
+        dim, index, reduce, include_self = ctx.dim, ctx.index, ctx.reduce, ctx.include_self
+        _, _, _, ns, _, _ = ctx.needs_input_grad
+        if src._data.shape != index._data.shape:  # only the leading index-shaped block of src is used
+            src = src[tuple(slice(0, n) for n in index._data.shape)]
+        if reduce == "sum":
+            g_self, g_src = g, (g.gather(dim, index) if ns else None)
+        elif reduce == "mean":
+            where = _dim_index(index._data, dim, x._data.ndim)
+            n = Tensor._make(_scatter_counts(x._data.shape, where, include_self, g._data.dtype))
+            g_self = g / n
+            g_src = g_self.gather(dim, index) if ns else None
+        elif reduce == "prod":
+            # the product of the others, written to stay right where a value is 0 (PyTorch's formula)
+            masked_self = x.masked_fill(x == 0, 1.0)
+            g_self = g * masked_self.scatter_reduce(dim, index, src, "prod", include_self=include_self) / masked_self
+            g_src = None
+            if ns:
+                src_zero = src == 0
+                zeros = Tensor._make(xp.zeros(x._data.shape, g._data.dtype))
+                n_zeros = zeros.scatter_add(dim, index, src_zero.to(g.dtype)).gather(dim, index)
+                single_zero = src_zero & (n_zeros == 1)
+                others = x.scatter_reduce(dim, index, src.masked_fill(single_zero, 1.0), "prod",
+                                          include_self=include_self)
+                g_src = _where(single_zero, (g * others).gather(dim, index),
+                               (g * result).gather(dim, index) / src.masked_fill(src_zero, 1.0))
+        else:  # amax / amin: shared evenly between the values equal to the result
+            self_is = (x == result).to(g.dtype)
+            src_is = (src == result.gather(dim, index)).to(g.dtype)
+            share = g / self_is.scatter_add(dim, index, src_is)
+            g_self = self_is * share
+            g_src = src_is * share.gather(dim, index) if ns else None
+        if not include_self:
+            g_self = g_self.scatter(dim, index, 0.0)
+        if g_src is not None and tuple(g_src.shape) != ctx.src_shape:
+            zeros = Tensor._make(xp.zeros(ctx.src_shape, g._data.dtype))
+            g_src = IndexPut.apply(zeros, tuple(slice(0, n) for n in index._data.shape), g_src, False)
+        return g_self, None, None, g_src, None, None
+
+
+def _where(cond, a, b):
+    from .elementwise import where
+    return where(cond, a, b)
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    """Reduce ``src`` into ``input`` at ``index`` along ``dim`` with ``reduce``
+    ("sum", "prod", "mean", "amax" or "amin"), like ``torch.scatter_reduce``."""
+    reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # aliases PyTorch accepts
+    if reduce not in _SCATTER_REDUCTIONS:
+        raise error(RuntimeError, "scatter_reduce", "reduce argument must be either sum, prod, mean, amax or amin, "
+                    f"got {reduce}", "usa 'sum', 'prod', 'mean', 'amax' o 'amin'")
+    if not isinstance(src, Tensor):
+        raise error(TypeError, "scatter_reduce", f"scatter_reduce(): argument 'src' must be Tensor, not "
+                    f"{type(src).__name__}", "pasa src como tensor con la forma del índice")
+    if src._data.dtype != input._data.dtype:
+        raise error(RuntimeError, "scatter_reduce", "scatter(): Expected self.dtype to be equal to src.dtype "
+                    f"(got {input.dtype} and {src.dtype})", "convierte src con src.to(input.dtype)")
+    if reduce == "mean" and input._data.dtype.kind == "b":
+        raise error(NotImplementedError, "scatter_reduce", "\"scatter_gather_tensor_cpu_reduce_mean\" not "
+                    "implemented for 'Bool'", "convierte a entero o flotante antes")
+    if input._data.ndim == 0:  # a 0-d input is a 1-element vector here
+        return scatter_reduce(input.reshape(1), 0, index.reshape(-1), src.reshape(-1), reduce,
+                              include_self=include_self).reshape(())
+    d = _check_index("scatter_reduce", input, dim, index, src)
+    return ScatterReduce.apply(input, d, index, src, reduce, bool(include_self))
 
 
 def scatter_add(input, dim, index, src):

@@ -12,6 +12,7 @@ rewritten too (``ViewScatter``), as PyTorch's CopySlices does.
 from ..autograd import grad_mode
 from .._dtype import can_cast, scalar_np_dtype
 from ._base import Op, Tensor, check_operand, error, xp
+from .compare import bitwise_left_shift, bitwise_right_shift
 from .elementwise import Where, add, clamp, div, lerp, mul, pow, sub
 from .index import IndexPut, normalize_key
 
@@ -272,12 +273,25 @@ def addcdiv_(self, tensor1, tensor2, value=1):
     return apply_inplace(self, "addcdiv_", lambda s: s + value * tensor1 / tensor2)
 
 
+def bitwise_left_shift_(self, other):
+    return apply_inplace(self, "bitwise_left_shift_", bitwise_left_shift, other)
+
+
+def bitwise_right_shift_(self, other):
+    return apply_inplace(self, "bitwise_right_shift_", bitwise_right_shift, other)
+
+
 def masked_fill_(self, mask, value):
     return apply_inplace(self, "masked_fill_", lambda s: s.masked_fill(mask, value))
 
 
 def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
     return apply_inplace(self, "scatter_", lambda s: s.scatter(dim, index, src, value=value, reduce=reduce))
+
+
+def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
+    return apply_inplace(self, "scatter_reduce_",
+                         lambda s: s.scatter_reduce(dim, index, src, reduce, include_self=include_self))
 
 
 def scatter_add_(self, dim, index, src):

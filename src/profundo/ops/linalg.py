@@ -119,7 +119,26 @@ def dot(input, other):
     return Dot.apply(input, other)
 
 
-inner = dot
+def inner(input, other):
+    """Sum of products over the last dimension of both: for N-D inputs the
+    result has shape ``input.shape[:-1] + other.shape[:-1]`` (a 0-d input scales the other)."""
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        _check_dtypes("inner", input, other)  # raises the TypeError
+    a, b = input._data, other._data
+    if a.ndim == 0 or b.ndim == 0:
+        return input * other
+    if a.dtype != b.dtype:
+        raise error(RuntimeError, "inner", f"both inputs should have same dtype (got {input.dtype} and "
+                    f"{other.dtype})", "convierte uno de los dos: b = b.to(a.dtype)")
+    if a.shape[-1] != b.shape[-1]:
+        raise error(RuntimeError, "inner", f"inner() the last dimension must match on both input tensors but got "
+                    f"shapes {list(a.shape)} and {list(b.shape)}",
+                    "inner contrae la última dimensión de ambos: deben tener el mismo tamaño")
+    if a.ndim == 1 and b.ndim == 1:
+        return Dot.apply(input, other)
+    k = a.shape[-1]
+    flat = matmul(input.reshape(-1, k), other.reshape(-1, k).mT)
+    return flat.reshape(a.shape[:-1] + b.shape[:-1])
 
 
 def outer(input, vec2):

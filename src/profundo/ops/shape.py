@@ -570,17 +570,34 @@ def flipud(input):
     return flip(input, 0)
 
 
+def _int_tuple(v, op, name):
+    """An int, a 0-d tensor or a sequence of them, as a tuple of ints."""
+    items = tuple(v) if isinstance(v, (tuple, list)) else (v,)
+    try:
+        return tuple(int(x.__index__()) if not isinstance(x, Tensor) or x._data.ndim == 0 and
+                     x._data.dtype.kind in "iu" else _not_int() for x in items)
+    except (AttributeError, TypeError):
+        raise error(TypeError, op, f"{op}(): argument '{name}' must be tuple of ints, not {type(v).__name__}",
+                    f"{name} son enteros, p. ej. (1, -1)") from None
+
+
+def _not_int():
+    raise TypeError
+
+
 def roll(input, shifts, dims=None):
-    if dims is None:
-        return Roll.apply(input.flatten(), shifts, 0).view(input._data.shape)
-    if isinstance(shifts, (tuple, list)):
-        shifts = tuple(shifts)
-        dims = tuple(norm_dim(d, input._data.ndim, "roll") for d in dims)
-        if len(shifts) != len(dims):
-            raise error(RuntimeError, "roll", f"shifts and dimensions must align. shifts: {len(shifts)}, dims:"
-                        f"{len(dims)}", "da un desplazamiento por cada dimensión")
-    else:
-        dims = norm_dim(dims if isinstance(dims, int) else dims[0], input._data.ndim, "roll")
+    """Shift elements along ``dims`` (wrapping around); without ``dims`` the
+    tensor is flattened, rolled and restored to its shape."""
+    shifts = _int_tuple(shifts, "roll", "shifts")
+    dims = () if dims is None else _int_tuple(dims, "roll", "dims")
+    if not shifts:
+        raise error(RuntimeError, "roll", "`shifts` required", "da al menos un desplazamiento")
+    if not dims and len(shifts) == 1:
+        return Roll.apply(input.flatten(), shifts[0], 0).view(input._data.shape)
+    if len(shifts) != len(dims):
+        raise error(RuntimeError, "roll", f"shifts and dimensions must align. shifts: {len(shifts)}, dims:"
+                    f"{len(dims)}", "da un desplazamiento por cada dimensión: roll(x, (1, 2), (0, 1))")
+    dims = tuple(norm_dim(d, input._data.ndim, "roll") for d in dims)
     return Roll.apply(input, shifts, dims)
 
 
