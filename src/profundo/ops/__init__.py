@@ -15,7 +15,8 @@ from ._base import check_operand
 FUNCTIONS = {}
 for _mod, _names in [
     (elementwise, "add sub subtract rsub mul multiply div divide true_divide floor_divide remainder fmod pow "
-                  "square neg negative maximum minimum atan2 arctan2 logaddexp logaddexp2 copysign lerp clamp clip clamp_min clamp_max where "
+                  "square neg negative maximum minimum atan2 arctan2 logaddexp logaddexp2 copysign lerp clamp clip "
+                  "clamp_min clamp_max where "
                   "round exp exp2 expm1 log log2 log10 log1p sqrt rsqrt reciprocal abs absolute sin cos tan asin "
                   "arcsin acos arccos atan arctan sinh cosh tanh asinh arcsinh acosh arccosh atanh arctanh "
                   "sigmoid erf relu sign floor ceil trunc fix frac"),
@@ -29,7 +30,8 @@ for _mod, _names in [
             "broadcast_to broadcast_tensors squeeze unsqueeze cat concat concatenate stack hstack vstack narrow "
             "select split chunk unbind flip fliplr flipud roll repeat_interleave tile tril triu clone diagonal "
             "diag_embed diag"),
-    (index, "index_select index_add gather scatter scatter_add scatter_reduce masked_fill masked_select nonzero argwhere take "
+    (index, "index_select index_add gather scatter scatter_add scatter_reduce masked_fill masked_select nonzero "
+            "argwhere take "
             "take_along_dim index_put"),
     (linalg, "matmul mm bmm mv dot inner outer ger trace einsum"),
     (sorting, "sort argsort msort topk kthvalue median nanmedian unique cummax cummin logcumsumexp meshgrid"),
