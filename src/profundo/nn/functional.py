@@ -426,6 +426,13 @@ def _check_broadcasts_to(op, name, w, input):
                     f"{list(shape)}", f"{name} debe poder difundirse (broadcast) a la forma de la entrada")
 
 
+def _check_not_learnt(op, name, w):
+    if w is not None and w.requires_grad and grad_mode.STATE.enabled:
+        raise error(RuntimeError, op, f"The function '{op}' is not differentiable with respect to argument "
+                    f"'{name}'. This input cannot have requires_grad True.",
+                    f"{name} es una constante: pasa {name}.detach()")
+
+
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """BCE on probabilities; each log is clamped at -100, as in PyTorch."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -439,6 +446,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise error(RuntimeError, "binary_cross_entropy", "all elements of input should be between 0 and 1",
                     "pasa probabilidades (aplica sigmoid), o usa binary_cross_entropy_with_logits con las puntuaciones")
     _check_broadcasts_to("binary_cross_entropy", "weight", weight, input)
+    _check_not_learnt("binary_cross_entropy", "weight", weight)
     loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight
@@ -456,6 +464,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                     "da a y la misma forma que la salida")
     _check_broadcasts_to(op, "weight", weight, input)
     _check_broadcasts_to(op, "pos_weight", pos_weight, input)
+    _check_not_learnt(op, "pos_weight", pos_weight)
     softplus_neg = _softplus(-input)  # log(1 + e^{-x})
     if pos_weight is not None:
         loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus_neg
