@@ -210,12 +210,10 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     if tuple(out.shape) != tuple(result.shape):
         raise error(RuntimeError, "normalize", f"out has shape {tuple(out.shape)}, but the result has shape "
                     f"{tuple(result.shape)}", "pasa un out de la misma forma que la entrada, o quita out=")
-    return out.copy_(result) if out.dtype == result.dtype or out.is_floating_point() else _cast_error(out, result)
-
-
-def _cast_error(out, result):
-    raise error(RuntimeError, "normalize", f"result type {_tname(result._data.dtype)} can't be cast to the desired "
-                f"output type {_tname(out._data.dtype)}", "usa un out flotante")
+    if not out.is_floating_point():
+        raise error(RuntimeError, "normalize", f"result type {_tname(result._data.dtype)} can't be cast to the "
+                    f"desired output type {_tname(out._data.dtype)}", "usa un out flotante")
+    return out.copy_(result)
 
 
 def one_hot(tensor, num_classes=-1):
