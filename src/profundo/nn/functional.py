@@ -10,8 +10,10 @@ import warnings
 import numpy as np
 
 from .._errors import error
+from ..autograd import grad_mode
 from ..ops import FUNCTIONS as _F
-from ..ops.nn import Addmm, BinaryCrossEntropy, LeakyRelu, NllLoss
+from ..ops.inplace import _tname, apply_inplace
+from ..ops.nn import Addmm, BinaryCrossEntropy, LeakyRelu, NllLoss, pad  # noqa: F401  (pad is F.pad)
 from ..tensor import Tensor
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -21,6 +23,19 @@ def _check_reduction(reduction, op):
     if reduction not in _REDUCTIONS:
         raise error(ValueError, op, f"{reduction} is not a valid value for reduction",
                     "usa reduction='mean', 'sum' o 'none'")
+
+
+def _legacy_reduction(size_average, reduce, reduction):
+    """PyTorch's mapping of the deprecated ``size_average``/``reduce`` flags to ``reduction``
+    (either one, when given, overrides ``reduction``), with PyTorch's warning."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    ret = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
+                  stacklevel=3)
+    return ret
 
 
 def _reduce(loss, reduction, op):
@@ -36,20 +51,56 @@ def _check_tensor(op, name, x):
                     "convierte los datos con profundo.tensor(...)")
 
 
+def _check_floating(op, input):
+    """Activations with a float formula refuse integer tensors, as PyTorch's kernels."""
+    _check_tensor(op, "input", input)
+    if not input.is_floating_point():
+        raise error(NotImplementedError, op, f'"{op}_cpu" not implemented for \'{_tname(input._data.dtype)}\'',
+                    "convierte la entrada a flotante con .float()")
+
+
+def _maybe_inplace(input, inplace, op, fn):
+    """``fn(input)``, or with ``inplace=True`` written into ``input`` (returned, version bumped):
+    ``apply_inplace`` is what ``x.relu_()`` uses, so a leaf that requires grad is refused and
+    the gradient flows through ``fn`` as if it were out of place."""
+    if not inplace:
+        return fn(input)
+    return apply_inplace(input, op + "_", fn)
+
+
 # ------------------------------------------------------------------- activations
 def relu(input, inplace=False):
     return input.relu_() if inplace else input.relu()
 
 
+def relu_(input):
+    return input.relu_()
+
+
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    return LeakyRelu.apply(input, float(negative_slope))
+    _check_floating("leaky_relu", input)
+    slope = float(negative_slope)
+    return _maybe_inplace(input, inplace, "leaky_relu", lambda x: LeakyRelu.apply(x, slope))
 
 
-def elu(input, alpha=1.0, inplace=False):
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def _elu(x, alpha):
     # relu(x) + alpha (exp(min(x, 0)) - 1): no where() (NumPy's branches per element, ~10x
     # slower on mixed signs), the clamped input never overflows, and NumPy's float32 exp is
     # vectorized where its expm1 is not (5x slower); the two differ by an ulp here and there
-    return input.relu() + alpha * (input.clamp(max=0).exp() - 1)
+    return x.relu() + alpha * (x.clamp(max=0).exp() - 1)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    _check_floating("elu", input)
+    return _maybe_inplace(input, inplace, "elu", lambda x: _elu(x, alpha))
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, inplace=True)
 
 
 def gelu(input, approximate="none"):
@@ -62,7 +113,8 @@ def gelu(input, approximate="none"):
 
 
 def silu(input, inplace=False):
-    return input * input.sigmoid()
+    _check_floating("silu", input)
+    return _maybe_inplace(input, inplace, "silu", lambda x: x * x.sigmoid())
 
 
 def sigmoid(input):
@@ -90,21 +142,21 @@ def softplus(input, beta=1.0, threshold=20.0):
     return _F["where"](z > threshold, input, _softplus(z) / beta)
 
 
-def softmax(input, dim=None, dtype=None):
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
     x = input.to(dtype) if dtype is not None else input
-    return x.softmax(_implicit_dim(x, dim))
+    return x.softmax(_implicit_dim(x, dim, _stacklevel))
 
 
-def log_softmax(input, dim=None, dtype=None):
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     x = input.to(dtype) if dtype is not None else input
-    return x.log_softmax(_implicit_dim(x, dim))
+    return x.log_softmax(_implicit_dim(x, dim, _stacklevel))
 
 
-def _implicit_dim(x, dim):
+def _implicit_dim(x, dim, stacklevel):
     if dim is not None:
         return dim
     warnings.warn("Implicit dimension choice for softmax has been deprecated. Change the call to include dim=X "
-                  "as an argument.", stacklevel=3)
+                  "as an argument.", stacklevel=stacklevel)
     return 0 if x.dim() in (0, 1, 3) else 1
 
 
@@ -115,12 +167,15 @@ def dropout(input, p=0.5, training=True, inplace=False):
                     "p es la probabilidad de apagar cada neurona: un número entre 0 y 1")
     if not training or p == 0:
         return input
+    if not input.is_floating_point():  # the float mask cannot be written into integers
+        raise error(RuntimeError, "dropout", f"result type Float can't be cast to the desired output type "
+                    f"{_tname(input._data.dtype)}", "convierte la entrada a flotante con .float()")
     if p == 1:
-        return input * 0
+        return _maybe_inplace(input, inplace, "dropout", lambda x: x * 0)
     from ..random import _rng
     keep = _rng(None).random(input.shape) >= p
     mask = Tensor._make((keep / (1 - p)).astype(input._data.dtype))
-    return input * mask
+    return _maybe_inplace(input, inplace, "dropout", lambda x: x * mask)
 
 
 def linear(input, weight, bias=None):
@@ -130,6 +185,35 @@ def linear(input, weight, bias=None):
     if input.dim() == 0 or input.shape[-1] != weight.shape[-1]:
         return input @ weight.T + (bias if bias is not None else 0)  # the matmul error explains the shapes
     return Addmm.apply(input, weight, bias)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """``input / max(||input||_p, eps)`` along ``dim``: rows (dim=1) of unit length."""
+    _check_tensor("normalize", "input", input)
+    if not input.is_floating_point():
+        raise error(RuntimeError, "normalize", f"linalg.vector_norm: Expected a floating point or complex tensor as "
+                    f"input. Got {_tname(input._data.dtype)}", "convierte la entrada a flotante con .float()")
+    denom = input.norm(p, dim, keepdim=True)
+    if p in (math.inf, -math.inf) and input.numel() == 0 and denom.numel() != 0:
+        raise error(RuntimeError, "normalize", f"linalg.vector_norm cannot compute the {p} norm on the dimension "
+                    f"{dim} because this dimension is empty and the operation does not have an identity "
+                    f"(input shape {tuple(input.shape)})", "no normalices a lo largo de una dimensión vacía")
+    denom = denom.clamp(min=eps)
+    if out is None:
+        return input / denom
+    _check_tensor("normalize", "out", out)
+    if grad_mode.STATE.enabled and (input.requires_grad or out.requires_grad):
+        raise error(RuntimeError, "normalize", "div(): functions with out=... arguments don't support automatic "
+                    "differentiation, but one of the arguments requires grad.",
+                    "quita out= (usa y = F.normalize(x)) o calcula dentro de `with profundo.no_grad():`")
+    result = input / denom
+    if tuple(out.shape) != tuple(result.shape):
+        raise error(RuntimeError, "normalize", f"out has shape {tuple(out.shape)}, but the result has shape "
+                    f"{tuple(result.shape)}", "pasa un out de la misma forma que la entrada, o quita out=")
+    if not out.is_floating_point():
+        raise error(RuntimeError, "normalize", f"result type {_tname(result._data.dtype)} can't be cast to the "
+                    f"desired output type {_tname(out._data.dtype)}", "usa un out flotante")
+    return out.copy_(result)
 
 
 def one_hot(tensor, num_classes=-1):
@@ -156,27 +240,59 @@ def _check_same_shape(op, input, target):
                       "y.reshape(y_hat.shape)", stacklevel=3)
 
 
+def _check_weight_size(op, weight, input):
+    if weight is not None and tuple(weight.shape) != tuple(input.shape):
+        raise error(ValueError, op, f"Weights and input must have the same size. (weight shape "
+                    f"{tuple(weight.shape)}, input shape {tuple(input.shape)})",
+                    "da a weight la misma forma que la entrada (un peso por elemento)")
+
+
+def _weighted(loss, weight, reduction, op, mean_by_weight):
+    """``loss * weight`` reduced; PyTorch divides the weighted sum by ``weight.sum()`` for mse/l1
+    (``mean_by_weight``) and by the element count for huber."""
+    if weight is None:
+        return _reduce(loss, reduction, op)
+    loss = loss * weight
+    if reduction == "mean" and mean_by_weight:
+        return loss.sum() / weight.sum()
+    return _reduce(loss, reduction, op)
+
+
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "mse_loss")
     _check_same_shape("mse_loss", input, target)
-    loss = (input - target) ** 2
-    return _reduce(loss * weight if weight is not None else loss, reduction, "mse_loss")
+    _check_weight_size("mse_loss", weight, input)
+    return _weighted((input - target) ** 2, weight, reduction, "mse_loss", True)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "l1_loss")
     _check_same_shape("l1_loss", input, target)
-    loss = (input - target).abs()
-    return _reduce(loss * weight if weight is not None else loss, reduction, "l1_loss")
+    _check_weight_size("l1_loss", weight, input)
+    return _weighted((input - target).abs(), weight, reduction, "l1_loss", True)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    _check_reduction(reduction, "huber_loss")
     _check_same_shape("huber_loss", input, target)
+    if not delta > 0:
+        raise error(RuntimeError, "huber_loss", "huber_loss does not support non-positive values for delta.",
+                    "delta es el umbral entre la zona cuadrática y la lineal: un número > 0")
+    _check_weight_size("huber_loss", weight, input)
     d = (input - target).abs()
     loss = _F["where"](d < delta, 0.5 * d ** 2, delta * (d - 0.5 * delta))
-    return _reduce(loss * weight if weight is not None else loss, reduction, "huber_loss")
+    return _weighted(loss, weight, reduction, "huber_loss", False)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "smooth_l1_loss")
     _check_same_shape("smooth_l1_loss", input, target)
+    if beta < 0:
+        raise error(RuntimeError, "smooth_l1_loss", "smooth_l1_loss does not support negative values for beta.",
+                    "beta es el umbral entre la zona cuadrática y la lineal: un número >= 0")
     d = (input - target).abs()
     if beta == 0:
         return _reduce(d, reduction, "smooth_l1_loss")
@@ -206,6 +322,26 @@ def _class_targets(op, input, target, ignore_index):
     return class_dim, n_classes
 
 
+def _check_class_weight(op, weight, input):
+    """``weight``: one float per class, in the scores' dtype, not to be learnt (PyTorch's rules)."""
+    if weight is None:
+        return
+    _check_tensor(op, "weight", weight)
+    n_classes = (input.shape[0] if input.dim() == 1 else input.shape[1]) if input.dim() else 1
+    if weight.dim() != 1 or weight.shape[0] != n_classes:
+        raise error(RuntimeError, op, f"weight tensor should be defined either for all {n_classes} classes or no "
+                    f"classes but got weight tensor of shape: {list(weight.shape)}",
+                    f"weight lleva un peso por clase: forma ({n_classes},)")
+    if weight.dtype != input.dtype:
+        raise error(RuntimeError, op, f"expected scalar type {_tname(input._data.dtype)} but found "
+                    f"{_tname(weight._data.dtype)} (weight of dtype {weight.dtype}, input of dtype {input.dtype})",
+                    "da a weight el dtype de la entrada, p. ej. weight.float()")
+    if weight.requires_grad and grad_mode.STATE.enabled:
+        raise error(RuntimeError, op, "The function 'nll_loss_forward' is not differentiable with respect to "
+                    "argument 'weight'. This input cannot have requires_grad True.",
+                    "los pesos de clase son constantes: pasa weight.detach()")
+
+
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log-likelihood of class ``target`` under log-probabilities ``input``."""
     _check_tensor("nll_loss", "input", input)
@@ -213,6 +349,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if target.is_floating_point():
         raise error(RuntimeError, "nll_loss", f"expected scalar type Long but found {target.dtype}",
                     "las etiquetas deben ser enteros: usa y.long()")
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_class_weight("nll_loss", weight, input)
     class_dim, n_classes = _class_targets("nll_loss", input, target, ignore_index)
     _check_reduction(reduction, "nll_loss")
     # as rows: (N, C, d1, ...) -> (N * d1 * ..., C), the class last
@@ -226,7 +364,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     """Softmax cross-entropy from raw scores (logits), with class-index or probability targets."""
     _check_tensor("cross_entropy", "input", input)
     _check_tensor("cross_entropy", "target", target)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "cross_entropy")
+    _check_class_weight("cross_entropy", weight, input)
     if not 0.0 <= label_smoothing <= 1.0:
         raise error(RuntimeError, "cross_entropy", f"label_smoothing must be between 0.0 and 1.0. Got: "
                     f"{label_smoothing}", "label_smoothing es una fracción entre 0 y 1")
@@ -237,6 +377,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if input.dim():
         wshape[class_dim] = n_classes
     if target.is_floating_point():  # class probabilities
+        if ignore_index != -100:
+            raise error(RuntimeError, "cross_entropy", "ignore_index is not supported for floating point target",
+                        "con probabilidades como objetivo no hay clase a ignorar: quita ignore_index")
         if tuple(target.shape) != tuple(input.shape):
             raise error(RuntimeError, "cross_entropy", f"Expected target size {list(input.shape)}, got "
                         f"{list(target.shape)}", "con probabilidades, el objetivo tiene la misma forma que la entrada")
@@ -266,8 +409,32 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     return (1 - label_smoothing) * nll + smooth * (label_smoothing / n_classes)
 
 
+def _check_broadcasts_to(op, name, w, input):
+    """``w`` (a weight) must broadcast to the input's shape without growing it (PyTorch's rule)."""
+    if w is None:
+        return
+    _check_tensor(op, name, w)
+    shape = tuple(input.shape)
+    try:
+        ok = np.broadcast_shapes(tuple(w.shape), shape) == shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise error(RuntimeError, op, f"{name} of shape {list(w.shape)} does not broadcast to the input's shape "
+                    f"{list(shape)}", f"{name} debe poder difundirse (broadcast) a la forma de la entrada")
+
+
+def _check_not_learnt(op, name, w):
+    if w is not None and w.requires_grad and grad_mode.STATE.enabled:
+        raise error(RuntimeError, op, f"The function '{op}' is not differentiable with respect to argument "
+                    f"'{name}'. This input cannot have requires_grad True.",
+                    f"{name} es una constante: pasa {name}.detach()")
+
+
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """BCE on probabilities; each log is clamped at -100, as in PyTorch."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "binary_cross_entropy")
     if tuple(target.shape) != tuple(input.shape):
         raise error(ValueError, "binary_cross_entropy", f"Using a target size ({target.shape}) that is different "
                     f"to the input size ({input.shape}) is deprecated. Please ensure they have the same size.",
@@ -276,6 +443,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if p.size and (np.any(p < 0) or np.any(p > 1) or np.any(np.isnan(p))):
         raise error(RuntimeError, "binary_cross_entropy", "all elements of input should be between 0 and 1",
                     "pasa probabilidades (aplica sigmoid), o usa binary_cross_entropy_with_logits con las puntuaciones")
+    _check_broadcasts_to("binary_cross_entropy", "weight", weight, input)
+    _check_not_learnt("binary_cross_entropy", "weight", weight)
     loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight
@@ -285,9 +454,15 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction="mean", pos_weight=None):
     """BCE on logits: ``(1 - t) x + w_t (log(1 + e^{-|x|}) + max(-x, 0))``, stable for any x."""
+    op = "binary_cross_entropy_with_logits"
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, op)
     if tuple(target.shape) != tuple(input.shape):
-        raise error(ValueError, "binary_cross_entropy_with_logits", f"Target size ({target.shape}) must be the "
-                    f"same as input size ({input.shape})", "da a y la misma forma que la salida")
+        raise error(ValueError, op, f"Target size ({target.shape}) must be the same as input size ({input.shape})",
+                    "da a y la misma forma que la salida")
+    _check_broadcasts_to(op, "weight", weight, input)
+    _check_broadcasts_to(op, "pos_weight", pos_weight, input)
+    _check_not_learnt(op, "pos_weight", pos_weight)
     softplus_neg = _softplus(-input)  # log(1 + e^{-x})
     if pos_weight is not None:
         loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus_neg

@@ -7,7 +7,7 @@ the elementwise BCE on probabilities; ``LeakyRelu`` is leaky_relu.  Their backwa
 profundo ops, so they are differentiable too (``create_graph=True``).
 """
 from .._backend import zeros_like_readonly
-from ._base import Op, Tensor, xp
+from ._base import Op, Tensor, error, xp
 
 
 class Addmm(Op):
@@ -129,3 +129,201 @@ class LeakyReluGrad(Op):
     def backward(ctx, gg):
         (x,) = ctx.saved_tensors
         return LeakyReluGrad.apply(gg, x, ctx.negative_slope), None, None
+
+
+# ------------------------------------------------------------------ padding
+# F.pad(x, pad, mode): ``pad`` lists (left, right) amounts from the LAST dim backwards:
+# (left_W, right_W, left_H, right_H, ...).  A negative amount crops.
+#
+# constant:  a frame of ``value``; the input is copied into the middle (slices).
+# reflect / replicate / circular: each output position along a padded dim copies one
+#   input position; ``_source_index`` gives that position for every output position,
+#   so the forward is ``take`` along each padded dim and the backward adds each output
+#   gradient back to the position it was copied from (``np.add.at``: mirrored and edge
+#   positions receive several contributions).
+PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def _source_index(n, left, right, mode):
+    """For each output position along a dim of size ``n``: the input position it copies."""
+    if mode == "circular":  # crop first (negative pads), then wrap around what is left
+        lo = max(-left, 0)
+        kept = n - lo - max(-right, 0)
+        j = xp.arange(-max(left, 0), kept + max(right, 0))
+        return lo + (j % kept if kept else j)
+    j = xp.arange(-left, n + right)  # output position j shows input position j (when inside)
+    if mode == "reflect":  # -j left of 0, 2(n-1) - j right of n-1 (the edge is not repeated)
+        return (n - 1) - xp.abs((n - 1) - xp.abs(j))
+    return xp.clip(j, 0, n - 1)  # replicate: the edge value
+
+
+def _constant_slices(shape, plan):
+    """The region of the input kept (cropped by negative pads) and where it lands in the output."""
+    src, dst = [slice(None)] * len(shape), [slice(None)] * len(shape)
+    for d, left, right in plan:
+        start, stop = max(-left, 0), shape[d] - max(-right, 0)
+        src[d] = slice(start, stop)
+        dst[d] = slice(max(left, 0), max(left, 0) + stop - start)
+    return tuple(src), tuple(dst)
+
+
+def _padded_shape(shape, plan):
+    out = list(shape)
+    for d, left, right in plan:
+        out[d] = shape[d] + left + right
+    return tuple(out)
+
+
+def _untake(g, index, n, axis):
+    """The adjoint of ``take(a, index, axis)``: each ``g`` slice added back at ``index`` (repeats add up)."""
+    moved = xp.moveaxis(g, axis, 0)
+    out = xp.zeros((n,) + moved.shape[1:], g.dtype)
+    xp.add.at(out, index, moved)
+    return xp.moveaxis(out, 0, axis)
+
+
+class Pad(Op):
+    """``F.pad``; ``plan`` is a tuple of (dim, left, right), already checked."""
+
+    node_name = "PadBackward0"
+
+    @staticmethod
+    def forward(ctx, x, plan, mode, value):
+        a = x._data
+        ctx.plan, ctx.mode, ctx.in_shape = plan, mode, a.shape
+        if mode == "constant":
+            out = xp.full(_padded_shape(a.shape, plan), value, a.dtype)
+            src, dst = _constant_slices(a.shape, plan)
+            out[dst] = a[src]
+            return out
+        for d, left, right in plan:
+            a = xp.take(a, _source_index(a.shape[d], left, right, mode), axis=d)
+        return a
+
+    @staticmethod
+    def backward(ctx, g):
+        return PadGrad.apply(g, ctx.plan, ctx.mode, ctx.in_shape), None, None, None
+
+
+class PadGrad(Op):
+    """Pad's backward (linear in ``g``): the output gradient summed back onto the input
+    positions each output position copied; itself differentiable (its adjoint is Pad again)."""
+
+    node_name = "PadBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, plan, mode, in_shape):
+        ga = g._data
+        ctx.plan, ctx.mode = plan, mode
+        if mode == "constant":  # the frame got no input: only the copied region has a gradient
+            out = xp.zeros(in_shape, ga.dtype)
+            src, dst = _constant_slices(in_shape, plan)
+            out[src] = ga[dst]
+            return out
+        for d, left, right in reversed(plan):
+            ga = _untake(ga, _source_index(in_shape[d], left, right, mode), in_shape[d], d)
+        return ga
+
+    @staticmethod
+    def backward(ctx, gg):
+        return Pad.apply(gg, ctx.plan, ctx.mode, 0), None, None, None
+
+
+def _pad_amounts(pad):
+    """``pad`` as a tuple of Python ints (PyTorch accepts a tuple, list or Size of ints)."""
+    if isinstance(pad, Tensor) or not isinstance(pad, (tuple, list)):
+        raise error(TypeError, "pad", f"argument 'pad' must be tuple of ints, not {type(pad).__name__}",
+                    "pad es una tupla (izq, der) por dimensión, empezando por la última: p. ej. (1, 1, 2, 2)")
+    out = []
+    for i, p in enumerate(pad):
+        if isinstance(p, bool) or not hasattr(p, "__index__"):
+            raise error(TypeError, "pad", f"argument 'pad' must be tuple of ints, but found element of type "
+                        f"{type(p).__name__} at pos {i}", "los márgenes son enteros, p. ej. (1, 1)")
+        out.append(int(p.__index__()))
+    return tuple(out)
+
+
+def _pad_value(value, x):
+    """The fill value of constant padding, as PyTorch converts it to the input's dtype."""
+    if value is None:
+        return 0
+    if isinstance(value, Tensor) or not isinstance(value, (int, float, bool)) and not hasattr(value, "__float__"):
+        raise error(TypeError, "pad", f"argument 'value' must be float, not {type(value).__name__}",
+                    "value es un número, p. ej. value=0.0")
+    dt = x._data.dtype
+    if dt.kind in "iu":
+        info = xp.iinfo(dt)
+        if not (xp.isfinite(value) and info.min <= value <= info.max):
+            raise error(RuntimeError, "pad", f"value cannot be converted to type {dt.name} without overflow "
+                        f"(value {value})", f"elige un valor que quepa en {dt.name}")
+        return int(value)  # truncated toward zero, as PyTorch
+    return value
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pad (or crop, with negative amounts) the last ``len(pad) // 2`` dims of ``input``."""
+    if mode not in PAD_MODES:
+        raise error(NotImplementedError, "pad", f"Unrecognised padding mode {mode}",
+                    "los modos son 'constant', 'reflect', 'replicate' y 'circular'")
+    amounts = _pad_amounts(pad)
+    ndim, shape = input._data.ndim, tuple(input._data.shape)
+    if len(amounts) % 2:
+        raise error(RuntimeError, "pad", "Padding length must be divisible by 2",
+                    "da un par (izquierda, derecha) por dimensión")
+    k = len(amounts) // 2
+    if k > ndim:
+        raise error(RuntimeError, "pad", f"Padding length should be less than or equal to two times the input "
+                    f"dimension but got padding length {len(amounts)} and input of dimension {ndim}",
+                    "hay más pares (izq, der) que dimensiones en la entrada")
+    # pair i pads dim -1 - i
+    plan = tuple((ndim - 1 - i, amounts[2 * i], amounts[2 * i + 1]) for i in range(k))
+    if mode == "constant":
+        for d, left, right in plan:
+            if shape[d] - max(-left, 0) - max(-right, 0) < 0:  # PyTorch crops each side in turn
+                raise error(RuntimeError, "pad", f"narrow(): length must be non-negative. (padding "
+                            f"({left}, {right}) of dim {d} of size {shape[d]} in input {list(shape)})",
+                            "los márgenes negativos recortan: no se puede recortar más de lo que hay")
+        return Pad.apply(input, plan, mode, _pad_value(value, input))
+    _check_nonconstant(mode, value, plan, shape, input)
+    return Pad.apply(input, plan, mode, None)
+
+
+def _check_nonconstant(mode, value, plan, shape, input):
+    """PyTorch's rules for reflect/replicate/circular: the last 1-3 dims, with 1 or 2 leading dims."""
+    ndim, k = len(shape), len(plan)
+    if value is not None and value != 0:
+        raise error(RuntimeError, "pad", f'Padding mode "{mode}" doesn\'t take in value argument',
+                    "value solo sirve con mode='constant'")
+    if not 1 <= k <= 3 or ndim not in (k + 1, k + 2):
+        raise error(NotImplementedError, "pad", f"Padding size {2 * k} is not supported for {ndim}D input tensor.",
+                    f"con mode='{mode}' se rellenan 1, 2 o 3 dimensiones finales de una entrada con 1 o 2 "
+                    "dimensiones delante (p. ej. (N, C, H, W) con pad de 4 números)")
+    if mode in ("reflect", "replicate"):
+        kind = "reflection" if mode == "reflect" else "replication"
+        if input._data.dtype.kind == "b":
+            raise error(NotImplementedError, "pad", f'"{kind}_pad{k}d" not implemented for \'Bool\'',
+                        "convierte la entrada con .float() o usa mode='constant'")
+        if 0 in shape[ndim - k - 1:]:  # only a leading batch dim may be empty
+            raise error(RuntimeError, "pad", f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 "
+                        f"batch size and other non-zero dimensions for input, but got: {list(shape)}",
+                        "solo la dimensión del lote puede estar vacía")
+    for i, (d, left, right) in enumerate(plan):
+        n = shape[d]
+        if mode == "reflect" and (left >= n or right >= n):
+            raise error(RuntimeError, "pad", f"Argument #{4 + 2 * i}: Padding size should be less than the "
+                        f"corresponding input dimension, but got: padding ({left}, {right}) at dimension {d} of "
+                        f"input {list(shape)}", "con reflect, cada margen debe ser menor que el tamaño de la dimensión")
+        if mode == "circular":
+            kept = n - max(-left, 0) - max(-right, 0)
+            if kept < 0:
+                raise error(RuntimeError, "pad", f"Negative padding value is resulting in an empty dimension "
+                            f"(padding ({left}, {right}) of dimension {d} of size {n})",
+                            "los márgenes negativos recortan: no se puede recortar más de lo que hay")
+            if left > kept or right > kept:
+                raise error(RuntimeError, "pad", f"Padding value causes wrapping around more than once. (padding "
+                            f"({left}, {right}) at dimension {d}, which keeps {kept} of its {n} elements)",
+                            "con circular, cada margen debe ser como mucho el tamaño de la dimensión")
+    sizes = [shape[d] + left + right for d, left, right in plan]
+    if mode != "circular" and (min(sizes) < 0 or max(sizes) < 1):  # some padded dim must stay non-empty
+        raise error(RuntimeError, "pad", f"input {list(shape)} is too small. Calculated output sizes of the padded "
+                    f"dims: {sizes[::-1]}", "los márgenes negativos dejan la salida vacía")

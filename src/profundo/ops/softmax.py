@@ -3,14 +3,21 @@ from .._backend import reduce_sum
 from ._base import Op, error, expand_reduced, float_arr, keepdim_shape, norm_dim, norm_dims, reduced_shape, xp
 
 
-def _shift(a, axis):
+def _shift(a, axis, nan_on_posinf=False):
     """The max along ``axis`` (kept), with infinities replaced by 0 so that
-    ``a - m`` never computes ``inf - inf``."""
+    ``a - m`` never computes ``inf - inf``.
+
+    With ``nan_on_posinf`` (softmax, log_softmax) a ``+inf`` max is kept: the
+    row's ``a - m`` then holds ``inf - inf = nan``, and the whole row comes out
+    NaN, as PyTorch's.  The test costs nothing in the common case: it looks at
+    the row maxima only, never at the data again.
+    """
     if not a.size:
         return xp.zeros(keepdim_shape(a.shape, axis), a.dtype)
     m = xp.maximum.reduce(a, axis=axis, keepdims=True)
     if not xp.isfinite(m).all():
-        m = xp.where(xp.isfinite(m), m, 0)
+        replace = (m == -xp.inf) if nan_on_posinf else ~xp.isfinite(m)
+        m = xp.where(replace, 0, m)
     return m
 
 
@@ -18,7 +25,7 @@ class Softmax(Op):
     @staticmethod
     def forward(ctx, x, dim):
         a = float_arr(x)
-        e = a - _shift(a, (dim,))
+        e = a - _shift(a, (dim,), nan_on_posinf=True)
         xp.exp(e, out=e)
         e /= reduce_sum(e, dim, True)
         ctx.save_for_backward(e)
@@ -61,7 +68,7 @@ class LogSoftmax(Op):
     @staticmethod
     def forward(ctx, x, dim):
         a = float_arr(x)
-        shifted = a - _shift(a, (dim,))
+        shifted = a - _shift(a, (dim,), nan_on_posinf=True)
         p = xp.exp(shifted)
         s = reduce_sum(p, dim, True)
         shifted -= xp.log(s)

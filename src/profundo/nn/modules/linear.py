@@ -3,6 +3,7 @@ import math
 
 from ..._errors import error
 from ...creation import empty
+from ...tensor import device as _device
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter, UninitializedParameter
@@ -22,10 +23,13 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
+        if device is not None:
+            _device(device)  # profundo computes on the CPU: any other device is refused
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(empty((out_features, in_features), dtype=dtype))
-        self.bias = Parameter(empty(out_features, dtype=dtype)) if bias else None
-        if bias is False:
+        if bias:
+            self.bias = Parameter(empty(out_features, dtype=dtype))
+        else:
             self.register_parameter("bias", None)
         self.reset_parameters()
 
@@ -53,6 +57,8 @@ class LazyLinear(Linear):
 
     def __init__(self, out_features, bias=True, device=None, dtype=None):
         Module.__init__(self)
+        if device is not None:
+            _device(device)
         self.in_features, self.out_features = 0, out_features
         self._dtype = dtype
         self.weight = UninitializedParameter(empty(0, dtype=dtype))

@@ -14,6 +14,7 @@ from ..._errors import error
 from ...autograd import function as _function
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
+from ...tensor import device as _device
 from ..parameter import Buffer, Parameter, UninitializedParameter, zero_grads
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -256,11 +257,27 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
-        """``to(dtype)`` converts floating parameters and buffers; ``to("cpu")`` is accepted."""
+        """``to(dtype)`` converts floating parameters and buffers; ``to("cpu")`` is accepted and any
+        other device refused (profundo computes on the CPU); ``to(tensor)`` takes the tensor's dtype."""
+        unknown = set(kwargs) - {"device", "dtype", "non_blocking", "memory_format"}
+        if unknown or len(args) > 3:
+            raise error(TypeError, "Module.to", f"to() received an invalid combination of arguments: {args} "
+                        f"{kwargs}", "usa model.to(dtype), model.to('cpu') o model.to(tensor)")
         dt = kwargs.get("dtype")
+        if kwargs.get("device") is not None:
+            _device(kwargs["device"])
         for a in args:
             if isinstance(a, _dtype):
                 dt = a
+            elif isinstance(a, Tensor):
+                dt = a.dtype
+            elif isinstance(a, bool):  # non_blocking: no effect on the CPU
+                continue
+            elif isinstance(a, (str, _device, int)):  # an int is an accelerator's index
+                _device(a)
+            else:
+                raise error(TypeError, "Module.to", f"to() received an invalid argument {a!r}",
+                            "usa model.to(dtype), model.to('cpu') o model.to(tensor)")
         if dt is None:
             return self
         if not dt.is_floating_point:
@@ -302,7 +319,7 @@ class Module:
                 m.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
         return destination
 
-    def _load_from_state_dict(self, state_dict, prefix, strict, missing, unexpected, errors):
+    def _load_from_state_dict(self, state_dict, prefix, strict, missing, unexpected, errors, assign=False):
         for name, p in list(self._parameters.items()) + [
                 (n, b) for n, b in self._buffers.items() if n not in self._non_persistent_buffers]:
             if p is None:
@@ -326,6 +343,16 @@ class Module:
                 errors.append(f"size mismatch for {key}: copying a param with shape {value.shape} from checkpoint, "
                               f"the shape in current model is {p.shape}.")
                 continue
+            if assign:  # the checkpoint's tensor itself becomes the parameter/buffer (PyTorch's assign=True)
+                if name in self._parameters:
+                    if not isinstance(value, Parameter):
+                        value = Parameter(value, requires_grad=p.requires_grad)
+                    else:
+                        value.requires_grad_(p.requires_grad)
+                    self._parameters[name] = value
+                else:
+                    self._buffers[name] = value
+                continue
             with no_grad():
                 p.copy_(value)
         for key in state_dict:
@@ -345,7 +372,7 @@ class Module:
         missing, unexpected, errors = [], [], []
         for prefix, m in self.named_modules():
             m._load_from_state_dict(state_dict, prefix + "." if prefix else "", strict, missing, unexpected,
-                                    errors)
+                                    errors, assign)
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
