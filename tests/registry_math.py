@@ -162,4 +162,8 @@ OPS = [
                       Sample((make((3,)), make((4, 3)))), Sample((make((2, 3)), make((3,)))),
                       Sample((make((2, 3)), make(()))), Sample((make((3,)), make((3,))))],
         errors=lambda make: [Sample((make((2, 3)), make((4, 2)))), Sample((make((3,)), make((4,))))]),
+    # p-norms with zero entries: the gradient at a zero is 0 (it was 0 * inf = NaN for p < 2)
+    _op("norm_p_zeros", lambda T, a, **kw: T.norm(a, **kw),
+        lambda make: [Sample((np.array([[0.0, 1.5, -2.0], [0.0, 0.0, 0.0]], np.float32),), dict(p=p, dim=d))
+                      for p in (1.5, 3.0) for d in (None, 1)], gradgrad=False),
 ]

@@ -444,6 +444,7 @@ def test_zero_pad_is_a_constant_pad():
 # ------------------------------------------------------------ F.normalize
 @needs_torch
 @pytest.mark.parametrize("kw", [{}, dict(dim=0), dict(dim=-1, p=1), dict(p=float("inf")), dict(p=3.0),
+                                dict(p=0.5), dict(p=1.5),  # zero entries: norm's gradient there is 0, not NaN
                                 dict(eps=0.5), dict(dim=(0, 1))])
 @pytest.mark.parametrize("rows", [[[3.0, 4.0, 0.0], [0.0, 0.0, 0.0]], [[1.0, -2.0, 0.5], [1e-13, 0.0, 0.0]]])
 def test_normalize_like_torch(kw, rows):

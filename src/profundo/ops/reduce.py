@@ -371,8 +371,12 @@ class Norm(Op):
             w = mask / mask.sum(dim=ctx.dims, keepdim=True)
             gx = g * x.sign() * w
         else:
+            # sign(x) |x|^(p-1), not x |x|^(p-2): the latter is 0 * inf = NaN at x == 0 when p < 2 (PyTorch's rule)
+            scaled = x.sign() * x.abs() ** (p - 1)
+            if p < 1:  # |x|^(p-1) is infinite at 0; the gradient there is 0, as in PyTorch
+                scaled = scaled.masked_fill(x == 0, 0.0)
             zero = y == 0
-            gx = x * x.abs() ** (p - 2) * (g / y.masked_fill(zero, 1.0) ** (p - 1)).masked_fill(zero, 0.0)
+            gx = scaled * (g / y.masked_fill(zero, 1.0) ** (p - 1)).masked_fill(zero, 0.0)
         return gx, None, None, None
 
 
