@@ -564,3 +564,11 @@ def test_gather_and_scatter_reduce_with_a_negative_dim_accept_a_longer_index_alo
     src = profundo.ones(3, 6)
     assert profundo.scatter_reduce(a, -1, idx, src, "sum").tolist() == \
         profundo.scatter_reduce(a, 1, idx, src, "sum").tolist()
+
+
+@pytest.mark.parametrize("name", ["zeros", "ones", "empty"])
+def test_factory_out_is_refused_not_ignored(name):
+    out = profundo.full((2,), 7.0)
+    with pytest.raises(NotImplementedError, match=f"{name}.*out="):
+        getattr(profundo, name)(2, out=out)
+    assert out.tolist() == [7.0, 7.0]

@@ -148,6 +148,9 @@ def _sized(fill, op):
     def make(*sizes, size=None, dtype=None, device=None, requires_grad=False, out=None):
         if device is not None:
             _device(device)
+        if out is not None:  # accepted by PyTorch's signature, so refused here rather than silently ignored
+            raise error(NotImplementedError, op, f"{op}(..., out=...) is not supported yet",
+                        f"asigna el resultado: x = profundo.{op}(...)")
         shape = as_shape(sizes if size is None else (size,), op)
         dt = _np_dtype(dtype, op) or get_default_dtype().np
         check_new_shape(op, shape, dt)
