@@ -35,6 +35,14 @@ class _NoBar:
         pass
 
 
+def tqdm_available():
+    try:
+        import tqdm  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def progress_bar(iterable, enabled, **kwargs):
     if not enabled:
         return _NoBar(iterable)

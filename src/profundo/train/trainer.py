@@ -22,6 +22,15 @@ from . import display
 from .metrics import resolve
 
 CHECKPOINT = "checkpoint.safetensors"
+CURVES = "curves.png"
+
+
+def _check_not_empty(count, method, name):
+    # an empty loader would report a loss of 0.0 (and fit would save a checkpoint of nothing): refuse it
+    if count == 0:
+        raise error(ValueError, f"Trainer.{method}", f"{name} gave no examples: its data set is empty, or it has "
+                    "fewer examples than batch_size and drop_last=True",
+                    f"revisa {name}: len(dataset) debe ser > 0 (y, con drop_last=True, al menos batch_size)")
 
 
 class EarlyStopping:
@@ -65,6 +74,7 @@ class Trainer:
         self.history = {"epoch": [], "lr": [], "time": []}
         self.epoch = 0
         self.step_count = 0
+        self.curves_path = None  # where fit() last wrote the curves (None: not written)
 
     # ------------------------------------------------------------------- one epoch
     def _batches(self, loader):
@@ -100,9 +110,10 @@ class Trainer:
                     totals[k] += fn(y_hat.detach(), y) * n
             bar.set_postfix(loss=f"{totals['loss'] / count:.4f}", refresh=False)
         bar.close()
-        return {k: v / max(count, 1) for k, v in totals.items()}
+        _check_not_empty(count, "fit", "train_loader")
+        return {k: v / count for k, v in totals.items()}
 
-    def evaluate(self, loader):
+    def evaluate(self, loader, name="loader"):
         """Mean loss and metrics over ``loader``, in eval mode and without recording gradients."""
         was_training = self.model.training
         self.model.eval()
@@ -116,7 +127,8 @@ class Trainer:
                 for k, fn in self.metrics.items():
                     totals[k] += fn(y_hat, y) * n
         self.model.train(was_training)
-        return {k: v / max(count, 1) for k, v in totals.items()}
+        _check_not_empty(count, "evaluate", name)
+        return {k: v / count for k, v in totals.items()}
 
     def predict(self, data):
         """Model outputs for a tensor, or for every batch of a loader (concatenated)."""
@@ -141,7 +153,7 @@ class Trainer:
             start = time.perf_counter()
             row = {f"train_{k}": v for k, v in self.train_epoch(train_loader).items()}
             if val_loader is not None:
-                row.update({f"val_{k}": v for k, v in self.evaluate(val_loader).items()})
+                row.update({f"val_{k}": v for k, v in self.evaluate(val_loader, "val_loader").items()})
             self.epoch += 1
             self.history["epoch"].append(self.epoch)
             self.history["lr"].append(self.optimizer.param_groups[0]["lr"])
@@ -172,7 +184,9 @@ class Trainer:
                     self.model.load_state_dict(self.early_stopping.best_state)
                 break
         if self.out_dir is not None and self.history["epoch"]:
-            display.plot_history(self.history, path=self.out_dir / "curves.png")
+            # None when matplotlib is missing: the caller can say so instead of pointing at a file that is not there
+            written = display.plot_history(self.history, path=self.out_dir / CURVES)
+            self.curves_path = self.out_dir / CURVES if written is not None else None
         return self.history
 
     # ---------------------------------------------------------------- checkpoints
