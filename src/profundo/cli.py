@@ -106,6 +106,7 @@ def _parse_values(items):
                         f"got {literal!r} ({e})", "p. ej. x=2.0 o y=[1,2,3]") from None
         bad = _non_real(data)
         if bad is not None:
+            bad = bad[0]
             # a complex number (x=1+2j), a string or a bool would be dropped or coerced silently: refuse them
             raise error(ValueError, "profundo graph", f"value of {name!r} must hold real numbers only, got "
                         f"{bad!r} ({type(bad).__name__}) in {literal!r}",
@@ -115,14 +116,14 @@ def _parse_values(items):
 
 
 def _non_real(data):
-    """The first item of a (nested) literal that is not an int or a float, or None when all are."""
+    """``(item,)`` for the first item of a (nested) literal that is not an int or a float, or None when all are."""
     stack = [data]
     while stack:
         item = stack.pop()
         if isinstance(item, (list, tuple)):
-            stack.extend(item)
+            stack.extend(reversed(item))
         elif isinstance(item, bool) or not isinstance(item, (int, float)):
-            return item
+            return (item,)
     return None
 
 
@@ -182,7 +183,7 @@ def main(argv=None):
                                    "number of epochs (or a larger --epochs); its other options cannot change.")
     d = run.DEFAULTS
     # defaults are None so that --resume can tell an option given on purpose from one left out
-    t.add_argument("model", nargs="?", help=f"mlp (default) or softmax")
+    t.add_argument("model", nargs="?", help="mlp (default) or softmax")
     t.add_argument("--data", help="digits (default, no download), mnist or fashion-mnist")
     t.add_argument("--epochs", type=run.arg_type("epochs"), help=f"epochs in total (default {d['epochs']})")
     t.add_argument("--batch-size", type=run.arg_type("batch_size"), help=f"default {d['batch_size']}")
