@@ -223,7 +223,7 @@ DAMAGED = [
     ({**GOOD, "batch_size": True}, "batch_size must be"), ({**GOOD, "model": "cnn"}, "model must be"),
     ({**GOOD, "in_features": None}, "in_features must be"), ({**GOOD, "num_classes": 1}, "num_classes must be"),
     ("NAN", "not valid JSON"), (json.dumps(GOOD).replace('"lr": 0.05', '"lr": NaN'), "lr must be"),
-    ({**GOOD, "hidden": [32]}, "does not match the model of"),  # edited: the weights are 16 wide
+    ({**GOOD, "hidden": [32]}, "edited"),  # the weights are 16 wide
 ]
 
 
@@ -238,6 +238,24 @@ def test_damaged_or_edited_config_is_refused_by_evaluate_and_resume(content, nee
     (out / "config.json").write_bytes(content if isinstance(content, bytes) else content.encode())
     refused(["evaluate", str(out)], capsys, 2, needle, "config.json")
     refused(["train", "--resume", "--out", str(out), "--epochs", "2", "--quiet"], capsys, 2, needle, "config.json")
+
+
+@needs_sklearn
+def test_resume_refuses_a_config_edited_away_from_its_checkpoint(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert cli(["train", "--out", str(out), "--epochs", "1", "--hidden", "16", "--quiet"]) == 0
+    for key, value, needle in [("optimizer", "adam", "optimizer adam (the checkpoint was trained with sgd)"),
+                               ("batch_size", 32, "batch_size 32 (the checkpoint was trained with 64)"),
+                               ("dropout", 0.5, "dropout 0.5 (the checkpoint was trained with 0.2)")]:
+        (out / "config.json").write_text(json.dumps({**GOOD, key: value}))
+        refused(["train", "--resume", "--out", str(out), "--epochs", "2", "--quiet"], capsys, 2, needle, "edited")
+    # epochs is the plan, not how the weights were trained: editing it extends the run
+    (out / "config.json").write_text(json.dumps({**GOOD, "epochs": 2}))
+    assert cli(["train", "--resume", "--out", str(out), "--quiet"]) == 0
+    assert "(2 epochs" in capsys.readouterr().out
+    (out / "checkpoint.safetensors").unlink()  # killed before its first epoch ended
+    refused(["train", "--resume", "--out", str(out), "--epochs", "3", "--quiet"], capsys, 2,
+            "no checkpoint.safetensors")
 
 
 def test_evaluate_of_a_missing_run_is_refused(tmp_path, capsys):

@@ -178,6 +178,25 @@ def _plan(args):
     return out, config, extend
 
 
+def _resume(trainer, out, config):
+    """Load the run's checkpoint into ``trainer``, refusing one that config.json no longer describes."""
+    import profundo
+    from .trainer import CHECKPOINT
+    op, path = "profundo train --resume", out / CHECKPOINT
+    if not path.is_file():
+        raise error(FileNotFoundError, op, f"{out} has no {CHECKPOINT}: the run stopped before its first epoch ended",
+                    "entrena de nuevo sin --resume")
+    state = profundo.load(path)
+    trained = (state.get("run_info") or {}).get("config") if isinstance(state, dict) else None
+    if isinstance(trained, dict):
+        edited = sorted(k for k in config if k != "epochs" and trained.get(k) != config[k])
+        if edited:
+            raise error(ValueError, op, f"{out / 'config.json'} was edited: " + ", ".join(
+                f"{k} {_show(config[k])} (the checkpoint was trained with {_show(trained.get(k))})" for k in edited),
+                "deja config.json como lo escribió profundo train, o entrena de nuevo en otra carpeta con --out")
+    _matching(path, out, op, lambda: trainer.load_state_dict(state))
+
+
 def _matching(weights, folder, op, load):
     """Run ``load``; a state that does not fit the model built from config.json names both files."""
     from .._errors import is_checked
@@ -219,8 +238,9 @@ def train(args):
     opt = opt_cls(model.parameters(), lr=config["lr"], **({"momentum": 0.9} if config["optimizer"] == "sgd" else {}))
     progress = not args.quiet
     trainer = Trainer(model, CrossEntropyLoss(), opt, progress=progress, out_dir=out)
+    trainer.run_info = {"config": config}
     if args.resume:
-        _matching(out / CHECKPOINT, out, "profundo train --resume", trainer.load_checkpoint)
+        _resume(trainer, out, config)
         if trainer.epoch > config["epochs"]:
             raise error(ValueError, "profundo train --resume", f"the run in {out} has already trained "
                         f"{trainer.epoch} epochs; --epochs {config['epochs']} is fewer",

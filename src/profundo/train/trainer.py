@@ -75,6 +75,9 @@ class Trainer:
         self.epoch = 0
         self.step_count = 0
         self.curves_path = None  # where fit() last wrote the curves (None: not written)
+        # plain values (str, numbers, lists, dicts) kept in the checkpoint: `profundo train` keeps its config here
+        # so that --resume can tell when config.json was edited
+        self.run_info = {}
 
     # ------------------------------------------------------------------- one epoch
     def _batches(self, loader):
@@ -195,7 +198,7 @@ class Trainer:
         return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
                 "epoch": self.epoch, "step": self.step_count, "history": self.history,
-                "rng_state": get_rng_state()}
+                "rng_state": get_rng_state(), "run_info": self.run_info}
 
     def load_state_dict(self, state):
         from ..random import set_rng_state
@@ -205,6 +208,7 @@ class Trainer:
             self.scheduler.load_state_dict(state["scheduler"])
         self.epoch, self.step_count = state["epoch"], state["step"]
         self.history = {k: list(v) for k, v in state["history"].items()}
+        self.run_info = dict(state.get("run_info") or {})
         set_rng_state(state["rng_state"])
 
     def save_checkpoint(self, path=None):
