@@ -191,6 +191,8 @@ def test_resume_of_a_finished_run_trains_nothing_and_writes_nothing(tmp_path, ca
     assert cli(["train", "--resume", "--out", str(out), "--epochs", "3", "--quiet"]) == 0
     assert "(3 epochs" in capsys.readouterr().out
     assert json.loads((out / "config.json").read_text())["epochs"] == 3
+    assert profundo.load(out / "checkpoint.safetensors")["run_info"]["config"] == json.loads(
+        (out / "config.json").read_text())
 
 
 @needs_sklearn

@@ -238,13 +238,13 @@ def train(args):
     opt = opt_cls(model.parameters(), lr=config["lr"], **({"momentum": 0.9} if config["optimizer"] == "sgd" else {}))
     progress = not args.quiet
     trainer = Trainer(model, CrossEntropyLoss(), opt, progress=progress, out_dir=out)
-    trainer.run_info = {"config": config}
     if args.resume:
         _resume(trainer, out, config)
         if trainer.epoch > config["epochs"]:
             raise error(ValueError, "profundo train --resume", f"the run in {out} has already trained "
                         f"{trainer.epoch} epochs; --epochs {config['epochs']} is fewer",
                         f"--epochs es el total de épocas: pon al menos {trainer.epoch}, o quítalo")
+    trainer.run_info = {"config": config}  # saved in each checkpoint: the plan as it is now (--epochs included)
     out.mkdir(parents=True, exist_ok=True)
     if write_config:
         _write_config(out / "config.json", config)
