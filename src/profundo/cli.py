@@ -101,17 +101,39 @@ def _parse_values(items):
                         "p. ej. --values x=2.0 y=[1,2,3]")
         try:
             data = ast.literal_eval(literal.strip())
-            values[name] = profundo.tensor(data, dtype=profundo.float32, requires_grad=True)
-        except (ValueError, SyntaxError, TypeError) as e:
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as e:
             raise error(ValueError, "profundo graph", f"value of {name!r} must be a number or a list of numbers, "
                         f"got {literal!r} ({e})", "p. ej. x=2.0 o y=[1,2,3]") from None
+        bad = _non_real(data)
+        if bad is not None:
+            bad = bad[0]
+            # a complex number (x=1+2j), a string or a bool would be dropped or coerced silently: refuse them
+            raise error(ValueError, "profundo graph", f"value of {name!r} must hold real numbers only, got "
+                        f"{bad!r} ({type(bad).__name__}) in {literal!r}",
+                        "los gráficos usan números reales, p. ej. x=2.0 o y=[1,2,3] (sin complejos como 1+2j)")
+        values[name] = profundo.tensor(data, dtype=profundo.float32, requires_grad=True)
     return values
+
+
+def _non_real(data):
+    """``(item,)`` for the first item of a (nested) literal that is not an int or a float, or None when all are."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(reversed(item))
+        elif isinstance(item, bool) or not isinstance(item, (int, float)):
+            return (item,)
+    return None
 
 
 def graph(args):
     """Parse an expression safely, evaluate it on tensors, backpropagate and draw the graph."""
     from profundo._errors import error
-    from profundo.viz import draw, expr
+    from profundo.viz import draw, expr, render
+    # refuse an unwritable output or a missing dot program before any work is done
+    if render.check_output(args.output) not in ("dot", "gv") and args.engine == "dot":
+        render.require_dot()
     tree, names = expr.parse(args.expression)
     values = _parse_values(args.values or [])
     if not names:
@@ -153,18 +175,24 @@ def main(argv=None):
     g.add_argument("--rankdir", default="LR", choices=["LR", "TB"], help="left-to-right or top-to-bottom")
     g.add_argument("--engine", choices=["dot", "matplotlib"], help="default: dot if installed, else matplotlib")
     g.add_argument("--no-values", action="store_true", help="do not print values and gradients in the boxes")
+    from profundo.train import run
     t = sub.add_parser("train", help="train a model (the main job): profundo train mlp",
                        description="Train a model on a data set, print its test accuracy, save the weights, "
-                                   "the training checkpoint and the loss curves.")
-    t.add_argument("model", nargs="?", default="mlp", help="mlp (default) or softmax")
-    t.add_argument("--data", default="digits", help="digits (default, no download), mnist or fashion-mnist")
-    t.add_argument("--epochs", type=int, default=20)
-    t.add_argument("--batch-size", type=int, default=64)
-    t.add_argument("--lr", type=float, default=0.05)
-    t.add_argument("--optimizer", default="sgd", help="sgd (with momentum 0.9), adam, adamw, rmsprop, adagrad")
-    t.add_argument("--hidden", type=int, nargs="+", default=[256], help="hidden layer sizes, e.g. 256 128")
-    t.add_argument("--dropout", type=float, default=0.2)
-    t.add_argument("--seed", type=int, default=0)
+                                   "the training checkpoint and the loss curves (train and validation: the test "
+                                   "split, as in d2l). With --resume, continue the run in --out up to its own "
+                                   "number of epochs (or a larger --epochs); its other options cannot change.")
+    d = run.DEFAULTS
+    # defaults are None so that --resume can tell an option given on purpose from one left out
+    t.add_argument("model", nargs="?", help="mlp (default) or softmax")
+    t.add_argument("--data", help="digits (default, no download), mnist or fashion-mnist")
+    t.add_argument("--epochs", type=run.arg_type("epochs"), help=f"epochs in total (default {d['epochs']})")
+    t.add_argument("--batch-size", type=run.arg_type("batch_size"), help=f"default {d['batch_size']}")
+    t.add_argument("--lr", type=run.arg_type("lr"), help=f"learning rate (default {d['lr']})")
+    t.add_argument("--optimizer", help="sgd (default, with momentum 0.9), adam, adamw, rmsprop, adagrad")
+    t.add_argument("--hidden", type=run.arg_type("hidden"), nargs="+",
+                   help=f"hidden layer sizes, e.g. 256 128 (default {' '.join(map(str, d['hidden']))})")
+    t.add_argument("--dropout", type=run.arg_type("dropout"), help=f"in [0, 1) (default {d['dropout']})")
+    t.add_argument("--seed", type=run.arg_type("seed"), help=f"default {d['seed']}")
     t.add_argument("--out", help="run folder (default runs/MODEL-DATA)")
     t.add_argument("--root", help="data folder for mnist / fashion-mnist (default: the cache)")
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
@@ -176,18 +204,22 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 0
-    from profundo._errors import is_checked
+    from profundo._errors import is_checked, msg
     try:
         if args.command in ("train", "evaluate"):
-            from profundo.train import run
             getattr(run, args.command)(args)
             return 0
         return {"demo": demo, "info": info, "graph": graph}[args.command](args)
     except Exception as e:
-        if not is_checked(e):
-            raise
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        if is_checked(e):
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        if isinstance(e, OSError):  # the file system said no (permissions, full disk, ...): no traceback
+            print("error: " + msg(f"profundo {args.command}", f"{e.strerror or e}" +
+                                  (f": {e.filename}" if e.filename else ""),
+                                  "revisa la ruta, los permisos y el espacio libre"), file=sys.stderr)
+            return 1
+        raise
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ Random draws come from profundo's generator, so ``profundo.manual_seed``
 repeats them (the numbers differ from PyTorch's, the distributions are the same).
 """
 import math
+import warnings
 
 import numpy as np
 
@@ -94,23 +95,41 @@ def eye_(tensor):
     return _fill(tensor, np.eye(*tensor.shape))
 
 
-def xavier_uniform_(tensor, gain=1.0, generator=None):
+def _xavier_std(tensor, gain, op):
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    bound = gain * math.sqrt(6.0 / float(fan_in + fan_out))
+    if fan_in + fan_out == 0:  # PyTorch divides by zero here (ZeroDivisionError): same type, clearer text
+        raise error(ZeroDivisionError, op, f"fan_in + fan_out is 0 for a tensor of shape {tuple(tensor.shape)}",
+                    "la matriz de pesos no tiene filas ni columnas: revisa sus dimensiones")
+    return gain * math.sqrt(2.0 / float(fan_in + fan_out))
+
+
+def xavier_uniform_(tensor, gain=1.0, generator=None):
+    bound = math.sqrt(3.0) * _xavier_std(tensor, gain, "xavier_uniform_")
     return uniform_(tensor, -bound, bound, generator)
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None):
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
+    return normal_(tensor, 0.0, _xavier_std(tensor, gain, "xavier_normal_"), generator)
+
+
+def _zero_elements(tensor):
+    # As in PyTorch: a weight with a 0 dimension (nn.Linear(0, 3)) has nothing to fill, and its fan may be 0
+    if 0 in tuple(tensor.shape):
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return True
+    return False
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    if _zero_elements(tensor):
+        return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     bound = math.sqrt(3.0) * std
     return uniform_(tensor, -bound, bound, generator)
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    if _zero_elements(tensor):
+        return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return normal_(tensor, 0.0, std, generator)

@@ -35,6 +35,14 @@ class _NoBar:
         pass
 
 
+def tqdm_available():
+    try:
+        import tqdm  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def progress_bar(iterable, enabled, **kwargs):
     if not enabled:
         return _NoBar(iterable)
@@ -52,6 +60,7 @@ def plot_history(history, path=None, live=None):
     """
     try:
         from matplotlib.figure import Figure
+        from matplotlib.ticker import MaxNLocator
     except ImportError:
         return None
     import io
@@ -64,6 +73,7 @@ def plot_history(history, path=None, live=None):
         if history.get(f"val_{k}"):
             ax.plot(epochs, history[f"val_{k}"], "s--", label=f"val {k}")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.set_title(k)
         ax.grid(alpha=0.3)
         ax.legend()

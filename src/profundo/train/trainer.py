@@ -22,6 +22,15 @@ from . import display
 from .metrics import resolve
 
 CHECKPOINT = "checkpoint.safetensors"
+CURVES = "curves.png"
+
+
+def _check_not_empty(count, method, name):
+    # an empty loader would report a loss of 0.0 (and fit would save a checkpoint of nothing): refuse it
+    if count == 0:
+        raise error(ValueError, f"Trainer.{method}", f"{name} gave no examples: its data set is empty, or it has "
+                    "fewer examples than batch_size and drop_last=True",
+                    f"revisa {name}: len(dataset) debe ser > 0 (y, con drop_last=True, al menos batch_size)")
 
 
 class EarlyStopping:
@@ -65,6 +74,10 @@ class Trainer:
         self.history = {"epoch": [], "lr": [], "time": []}
         self.epoch = 0
         self.step_count = 0
+        self.curves_path = None  # where fit() last wrote the curves (None: not written)
+        # plain values (str, numbers, lists, dicts) kept in the checkpoint: `profundo train` keeps its config here
+        # so that --resume can tell when config.json was edited
+        self.run_info = {}
 
     # ------------------------------------------------------------------- one epoch
     def _batches(self, loader):
@@ -100,9 +113,10 @@ class Trainer:
                     totals[k] += fn(y_hat.detach(), y) * n
             bar.set_postfix(loss=f"{totals['loss'] / count:.4f}", refresh=False)
         bar.close()
-        return {k: v / max(count, 1) for k, v in totals.items()}
+        _check_not_empty(count, "fit", "train_loader")
+        return {k: v / count for k, v in totals.items()}
 
-    def evaluate(self, loader):
+    def evaluate(self, loader, name="loader"):
         """Mean loss and metrics over ``loader``, in eval mode and without recording gradients."""
         was_training = self.model.training
         self.model.eval()
@@ -116,7 +130,8 @@ class Trainer:
                 for k, fn in self.metrics.items():
                     totals[k] += fn(y_hat, y) * n
         self.model.train(was_training)
-        return {k: v / max(count, 1) for k, v in totals.items()}
+        _check_not_empty(count, "evaluate", name)
+        return {k: v / count for k, v in totals.items()}
 
     def predict(self, data):
         """Model outputs for a tensor, or for every batch of a loader (concatenated)."""
@@ -141,7 +156,7 @@ class Trainer:
             start = time.perf_counter()
             row = {f"train_{k}": v for k, v in self.train_epoch(train_loader).items()}
             if val_loader is not None:
-                row.update({f"val_{k}": v for k, v in self.evaluate(val_loader).items()})
+                row.update({f"val_{k}": v for k, v in self.evaluate(val_loader, "val_loader").items()})
             self.epoch += 1
             self.history["epoch"].append(self.epoch)
             self.history["lr"].append(self.optimizer.param_groups[0]["lr"])
@@ -172,7 +187,9 @@ class Trainer:
                     self.model.load_state_dict(self.early_stopping.best_state)
                 break
         if self.out_dir is not None and self.history["epoch"]:
-            display.plot_history(self.history, path=self.out_dir / "curves.png")
+            # None when matplotlib is missing: the caller can say so instead of pointing at a file that is not there
+            written = display.plot_history(self.history, path=self.out_dir / CURVES)
+            self.curves_path = self.out_dir / CURVES if written is not None else None
         return self.history
 
     # ---------------------------------------------------------------- checkpoints
@@ -181,7 +198,7 @@ class Trainer:
         return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
                 "epoch": self.epoch, "step": self.step_count, "history": self.history,
-                "rng_state": get_rng_state()}
+                "rng_state": get_rng_state(), "run_info": self.run_info}
 
     def load_state_dict(self, state):
         from ..random import set_rng_state
@@ -191,6 +208,7 @@ class Trainer:
             self.scheduler.load_state_dict(state["scheduler"])
         self.epoch, self.step_count = state["epoch"], state["step"]
         self.history = {k: list(v) for k, v in state["history"].items()}
+        self.run_info = dict(state.get("run_info") or {})
         set_rng_state(state["rng_state"])
 
     def save_checkpoint(self, path=None):

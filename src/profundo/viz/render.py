@@ -19,6 +19,14 @@ def dot_available():
     return shutil.which("dot") is not None
 
 
+def require_dot():
+    """Refuse clearly, before any work, when ``dot`` is asked for but not installed."""
+    if not dot_available():
+        raise error(RuntimeError, "viz", "engine='dot' needs Graphviz's dot program, which is not on the PATH",
+                    "instala Graphviz (apt-get install graphviz, brew install graphviz, conda install graphviz) "
+                    "o usa engine='matplotlib' (--engine matplotlib)")
+
+
 def _show_hint_once():
     global _hint_shown
     if not _hint_shown:
@@ -27,16 +35,27 @@ def _show_hint_once():
 
 
 def pipe_dot(source, fmt):
-    """Run ``dot`` on DOT text: the ``graphviz`` package when installed, else the program directly."""
+    """Run Graphviz's ``dot`` program on DOT text (the program directly: the ``graphviz`` package only wraps it)."""
+    require_dot()
     try:
-        import graphviz
-        return graphviz.Source(source).pipe(format=fmt)
-    except ImportError:
         done = subprocess.run(["dot", f"-T{fmt}"], input=source.encode(), capture_output=True, timeout=60)
-        if done.returncode:
-            raise error(RuntimeError, "viz", f"dot failed: {done.stderr.decode(errors='replace')}",
-                        "revisa la instalación de Graphviz") from None
-        return done.stdout
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise error(RuntimeError, "viz", f"could not run dot: {e}", "revisa la instalación de Graphviz") from None
+    if done.returncode:
+        raise error(RuntimeError, "viz", f"dot failed: {done.stderr.decode(errors='replace')}",
+                    "revisa la instalación de Graphviz") from None
+    return done.stdout
+
+
+ENGINES = ("dot", "matplotlib")
+
+
+def check_engine(engine):
+    """``engine`` is None (dot when installed, else matplotlib), "dot" or "matplotlib"; a typo is refused."""
+    if engine is not None and engine not in ENGINES:
+        raise error(ValueError, "viz", f"unknown engine {engine!r}; choose None, 'dot' or 'matplotlib'",
+                    "engine='dot' usa Graphviz; engine='matplotlib' no necesita nada más")
+    return engine
 
 
 # ---------------------------------------------------------------- matplotlib
@@ -121,7 +140,7 @@ def fig_bytes(fig, fmt):
 
 def picture(model, fmt, highlight=None, engine=None):
     """SVG or PNG bytes of the model: ``dot`` if available (or ``engine="dot"``), else matplotlib."""
-    use_dot = dot_available() if engine is None else engine == "dot"
+    use_dot = dot_available() if check_engine(engine) is None else engine == "dot"
     if use_dot:
         return pipe_dot(to_dot(model, highlight), fmt)
     try:
@@ -134,14 +153,28 @@ def picture(model, fmt, highlight=None, engine=None):
     return fig_bytes(draw_matplotlib(model, highlight), fmt)
 
 
-def save(model, path, highlight=None, engine=None):
+def check_output(path):
+    """The format of a picture file (from its suffix), refusing what cannot be written before any work is done."""
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
+    if fmt not in ("svg", "png", "pdf", "dot", "gv"):
+        raise error(ValueError, "viz", f"unknown picture format {path.suffix!r} for {path}",
+                    "usa un nombre que termine en .svg, .png, .pdf o .dot")
+    if path.is_dir():
+        raise error(IsADirectoryError, "viz", f"{path} is a folder, not a file name",
+                    f"p. ej. {path / ('grafo.' + fmt)}")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise error(FileNotFoundError, "viz", f"cannot write {path}: the folder {parent} does not exist",
+                    f"créala primero (mkdir -p {parent}) o elige otra ruta")
+    return fmt
+
+
+def save(model, path, highlight=None, engine=None):
+    path = Path(path)
+    fmt = check_output(path)
     if fmt in ("dot", "gv"):
         path.write_text(to_dot(model, highlight))
         return path
-    if fmt not in ("svg", "png", "pdf"):
-        raise error(ValueError, "viz", f"unknown picture format {path.suffix!r} for {path}",
-                    "usa un nombre que termine en .svg, .png, .pdf o .dot")
     path.write_bytes(picture(model, fmt, highlight, engine))
     return path
