@@ -74,6 +74,21 @@ def test_linear_with_a_zero_size_matches_torch(shape):
         np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
 
 
+@needs_torch
+@pytest.mark.parametrize("in_f, out_f, lead", [(0, 3, (4,)), (3, 0, (4,)), (0, 0, (2, 5)), (3, 2, (0,)), (0, 3, (2, 0))])
+def test_linear_backward_with_a_zero_size_matches_torch(in_f, out_f, lead):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs, ours = torch.nn.Linear(in_f, out_f).double(), nn.Linear(in_f, out_f).double()
+    ours.load_state_dict({k: profundo.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    x = np.random.default_rng(0).random(lead + (in_f,))
+    tx, px = torch.tensor(x, requires_grad=True), profundo.tensor(x, requires_grad=True)
+    theirs(tx).sum().backward()
+    ours(px).sum().backward()  # it raised: reshape(-1, 0) is ambiguous
+    for a, b in [(px.grad, tx.grad), (ours.weight.grad, theirs.weight.grad), (ours.bias.grad, theirs.bias.grad)]:
+        np.testing.assert_allclose(a.numpy(), b.numpy())
+
+
 @pytest.mark.parametrize("fn", ["kaiming_uniform_", "kaiming_normal_"])
 @pytest.mark.parametrize("shape", [(3, 0), (0, 3), (0,), (2, 3, 0)])
 def test_kaiming_on_zero_element_tensors_is_a_no_op_with_a_warning(fn, shape):

@@ -6,6 +6,8 @@ class weights, ``ignore_index`` and the reduction; ``BinaryCrossEntropy`` is
 the elementwise BCE on probabilities; ``LeakyRelu`` is leaky_relu.  Their backwards are written with
 profundo ops, so they are differentiable too (``create_graph=True``).
 """
+import math
+
 from .._backend import zeros_like_readonly
 from ._base import Op, Tensor, error, xp
 
@@ -26,8 +28,9 @@ class Addmm(Op):
         x, weight = ctx.saved_tensors
         nx, nw, nb = ctx.needs_input_grad
         gx = g @ weight if nx else None
-        g2 = g.reshape(-1, g.shape[-1])
-        gw = g2.mT @ x.reshape(-1, x.shape[-1]) if nw else None
+        rows = math.prod(g.shape[:-1])  # not reshape(-1, 0): -1 is ambiguous when a feature count is 0
+        g2 = g.reshape(rows, g.shape[-1])
+        gw = g2.mT @ x.reshape(rows, x.shape[-1]) if nw else None
         gb = g2.sum(0) if nb else None
         return gx, gw, gb
 
