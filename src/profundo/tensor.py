@@ -127,6 +127,7 @@ class Tensor:
 
     @property
     def device(self):
+        """Where the tensor lives: ``device(type='cpu')`` (profundo's one backend today)."""
         return CPU
 
     @property

@@ -1,7 +1,7 @@
 """dtype conversions: ``x.to(...)``, ``x.float()``, ``x.long()``, ..."""
 from .._device import parse_to
 from .._dtype import bool_, float16, float32, float64, int8, int16, int32, int64, uint8
-from ._base import Op, Tensor
+from ._base import Op
 
 
 class ToCopy(Op):
