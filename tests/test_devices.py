@@ -170,6 +170,9 @@ TO_CALLS = {
     "cuda(0)": lambda T, x: x.cuda(0),
     "cuda('cpu')": lambda T, x: x.cuda("cpu"),
     "cpu()": lambda T, x: x.cpu(),
+    "pin_memory()": lambda T, x: x.pin_memory(),
+    "is_pinned()": lambda T, x: x.is_pinned(),
+    "tensor pin_memory": lambda T, x: T.tensor([1.0], pin_memory=True),
 }
 
 
@@ -185,6 +188,9 @@ def test_to_in_every_form_like_torch(name):
         assert is_checked(ours) and "Pista" in str(ours), ours
         return
     assert not isinstance(ours, Exception), ours
+    if isinstance(theirs, bool):
+        assert ours is theirs
+        return
     assert ours.dtype.name == str(theirs.dtype).split(".")[-1]
     assert _describe(ours.device) == _describe(theirs.device)
     assert (ours is ours_x) == (theirs is theirs_x)  # a copy exactly when PyTorch makes one

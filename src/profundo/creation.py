@@ -111,6 +111,10 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     """A new tensor with a copy of ``data`` (nested lists, numbers, NumPy arrays, DataFrames)."""
     if device is not None:
         check_device(device, "tensor")
+    if pin_memory:
+        raise error(RuntimeError, "tensor", "pin_memory=True requires a CUDA or other accelerator backend; no "
+                    "pinned memory allocator is available on this system",
+                    "quita pin_memory=True: sirve para copiar rápido a una GPU, y profundo calcula en la CPU")
     arr = _to_array(data, dtype, "tensor", copy=True)
     if isinstance(data, Tensor) or not arr.flags.owndata:
         arr = arr.copy()

@@ -20,7 +20,7 @@ import weakref
 from ._backend import xp
 from ._dims import norm_dim
 from ._dtype import _FROM_NP, get_default_dtype
-from ._device import CPU, check_device, device  # noqa: F401
+from ._device import CPU, check_device, device, no_accelerator  # noqa: F401
 from ._errors import error
 
 _ENGINE = None  # profundo.autograd.engine, which imports this module: loaded on first backward()
@@ -450,6 +450,12 @@ class Tensor:
     def cpu(self, memory_format=None):
         """This tensor on the CPU: itself, since profundo's tensors live there."""
         return self
+
+    def is_pinned(self, device=None):
+        return False  # pinned (page-locked) memory only speeds up copies to a GPU
+
+    def pin_memory(self, device=None):
+        raise no_accelerator("pin_memory")
 
     def cuda(self, device=None, non_blocking=False, memory_format=None):
         """Refused with PyTorch's error on a machine without CUDA (profundo has no GPU backend yet)."""
