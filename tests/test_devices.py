@@ -390,6 +390,8 @@ IDIOMS = {
     else "cpu",
     "accelerator line": lambda T: str(T.accelerator.current_accelerator().type if T.accelerator.is_available()
                                       else "cpu"),
+    "d2l try_gpu": lambda T: T.device("cuda:0") if T.cuda.device_count() >= 1 else T.device("cpu"),
+    "d2l try_all_gpus": lambda T: [T.device(f"cuda:{i}") for i in range(T.cuda.device_count())] or [T.device("cpu")],
     "get_default_device": lambda T: str(T.get_default_device()),
     "set cpu": lambda T: (T.set_default_device("cpu"), str(T.get_default_device()), str(T.ones(1).device)),
     "set cpu:0": lambda T: (T.set_default_device("cpu:0"), repr(T.get_default_device()), str(T.ones(1).device)),
@@ -404,7 +406,7 @@ IDIOMS = {
 @needs_torch
 @pytest.mark.parametrize("name", list(IDIOMS))
 def test_device_selection_idioms_like_torch(name):
-    assert_same_outcome(IDIOMS[name], convert=lambda v: repr(v) if isinstance(v, (torch.device, profundo.device))
+    assert_same_outcome(IDIOMS[name], convert=lambda v: repr(v) if isinstance(v, (torch.device, profundo.device, list))
                         else v)
 
 
