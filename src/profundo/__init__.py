@@ -9,6 +9,7 @@
 # import order matters: autograd before tensor (tensor.py imports grad_mode)
 from . import autograd  # noqa: F401,I001
 from .tensor import Size, Tensor, device  # noqa: F401
+from ._device import get_default_device, set_default_device  # noqa: F401
 from ._dtype import (bool_ as bool, dtype, float16, float32, float64, get_default_dtype, int8, int16,  # noqa: F401
                      int32, int64, promote_types, set_default_dtype, uint8)
 from . import ops as _ops  # noqa: F401  (attaches the Tensor methods)
@@ -19,6 +20,7 @@ from .random import (Generator, bernoulli, default_generator, get_rng_state, ini
                      multinomial, normal, rand, rand_like, randint, randint_like, randn, randn_like, randperm,
                      seed, set_rng_state)
 from . import linalg, random, utils  # noqa: F401
+from . import accelerator, backends, cuda  # noqa: F401  (device selection answers for a CPU-only machine)
 from . import nn, optim  # noqa: F401,E402
 from .serialization import load, save  # noqa: F401,E402
 

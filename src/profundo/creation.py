@@ -7,7 +7,8 @@ from ._backend import xp
 from ._dtype import from_numpy_dtype, get_default_dtype, to_dtype
 from ._errors import check_alloc, check_new_shape, error, memory_error
 from .ops._base import as_shape
-from .tensor import Tensor, device as _device
+from ._device import check_device
+from .tensor import Tensor
 
 _PY = (list, tuple, int, float, bool)
 
@@ -109,7 +110,11 @@ def _finish(arr, requires_grad, op="tensor"):
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor with a copy of ``data`` (nested lists, numbers, NumPy arrays, DataFrames)."""
     if device is not None:
-        _device(device)
+        check_device(device, "tensor")
+    if pin_memory:
+        raise error(RuntimeError, "tensor", "pin_memory=True requires a CUDA or other accelerator backend; no "
+                    "pinned memory allocator is available on this system",
+                    "quita pin_memory=True: sirve para copiar rápido a una GPU, y profundo calcula en la CPU")
     arr = _to_array(data, dtype, "tensor", copy=True)
     if isinstance(data, Tensor) or not arr.flags.owndata:
         arr = arr.copy()
@@ -119,7 +124,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 def as_tensor(data, dtype=None, device=None):
     """Like ``tensor`` but shares memory with ``data`` when it can."""
     if device is not None:
-        _device(device)
+        check_device(device, "as_tensor")
     if isinstance(data, Tensor):
         return data if dtype is None or data.dtype is to_dtype(dtype) else data.to(dtype)
     return _finish(_to_array(data, dtype, "as_tensor", copy=False), False)
@@ -147,7 +152,7 @@ def from_dlpack(ext_tensor):
 def _sized(fill, op):
     def make(*sizes, size=None, dtype=None, device=None, requires_grad=False, out=None):
         if device is not None:
-            _device(device)
+            check_device(device, op)
         if out is not None:  # accepted by PyTorch's signature, so refused here rather than silently ignored
             raise error(NotImplementedError, op, f"{op}(..., out=...) is not supported yet",
                         f"asigna el resultado: x = profundo.{op}(...)")
@@ -175,6 +180,8 @@ empty = _sized(xp.empty, "empty")
 
 def _like(maker):
     def make(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+        if device is not None:
+            check_device(device, make.__name__)
         return maker(input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
     make.__name__ = maker.__name__ + "_like"
     return make
@@ -194,6 +201,8 @@ def _fill_dtype(fill_value):
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    if device is not None:
+        check_device(device, "full")
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     _check_real(fill_value, "full")
@@ -204,11 +213,15 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    if device is not None:
+        check_device(device, "full_like")
     return full(input._data.shape, fill_value, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
 def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
     """Values from ``start`` to ``end`` (excluded) every ``step``."""
+    if device is not None:
+        check_device(device, "arange")
     if end is None:
         start, end = 0, start
     start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
@@ -235,6 +248,8 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+    if device is not None:
+        check_device(device, "linspace")
     dt = _np_dtype(dtype, "linspace") or get_default_dtype().np
     if steps < 0:
         raise error(RuntimeError, "linspace", "number of steps must be non-negative",
@@ -244,6 +259,8 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    if device is not None:
+        check_device(device, "logspace")
     dt = _np_dtype(dtype, "logspace") or get_default_dtype().np
     if steps < 0:
         raise error(RuntimeError, "logspace", "number of steps must be non-negative",
@@ -253,6 +270,8 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+    if device is not None:
+        check_device(device, "eye")
     dt = _np_dtype(dtype, "eye") or get_default_dtype().np
     for name, v in (("n", n), ("m", m)):
         if v is not None and v < 0:
@@ -264,5 +283,7 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
 
 
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
+    if device is not None:
+        check_device(device, "scalar_tensor")
     dt = _np_dtype(dtype, "scalar_tensor") or get_default_dtype().np
     return _finish(xp.asarray(s, dtype=dt), requires_grad)

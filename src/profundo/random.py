@@ -10,6 +10,7 @@ import numpy as np
 
 from ._dtype import get_default_dtype, to_dtype
 from ._errors import check_new_shape, error, memory_error
+from ._device import check_device
 from .tensor import Tensor
 
 _DEFAULT_SEED = 67280421310721
@@ -19,6 +20,7 @@ class Generator:
     """A source of random numbers, like ``torch.Generator``."""
 
     def __init__(self, device="cpu"):
+        check_device(device, "Generator")  # profundo's generators all draw on the CPU
         self._seed = _DEFAULT_SEED
         self._rng = np.random.Generator(np.random.PCG64(self._seed))
 
@@ -149,6 +151,8 @@ def _finish(arr, requires_grad):
 
 def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples in [0, 1).  ``rand(2, 3)``, ``rand((2, 3))`` or ``rand(size=(2, 3))``."""
+    if device is not None:
+        check_device(device, "rand")
     dt = _float_np(dtype)
     shape = _shape(sizes if size is None else (size,), "rand", dt)
     return _finish(_draw("rand", lambda: uniform_array(shape, 0.0, 1.0, dt, generator), shape, dt), requires_grad)
@@ -156,6 +160,8 @@ def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_gr
 
 def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples.  ``randn(2, 3)``, ``randn((2, 3))`` or ``randn(size=(2, 3))``."""
+    if device is not None:
+        check_device(device, "randn")
     dt = _float_np(dtype)
     shape = _shape(sizes if size is None else (size,), "randn", dt)
     return _finish(_draw("randn", lambda: normal_array(shape, 0.0, 1.0, dt, generator), shape, dt), requires_grad)
@@ -164,6 +170,8 @@ def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_g
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
     """Integers in [low, high): ``randint(high, size)``, ``randint(low, high, size)``
     (or with keywords: ``randint(10, size=(3,))``, ``randint(low=2, high=9, size=(3,))``)."""
+    if device is not None:
+        check_device(device, "randint")
     if size is None and isinstance(high, (tuple, list)):
         low, high, size = 0, low, high  # randint(high, size)
     elif size is None and high is not None:
@@ -209,21 +217,29 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
                    requires_grad)
 
 
-def rand_like(input, *, dtype=None, requires_grad=False, generator=None):
+def rand_like(input, *, dtype=None, device=None, requires_grad=False, generator=None):
+    if device is not None:
+        check_device(device, "rand_like")
     return rand(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad, generator=generator)
 
 
-def randn_like(input, *, dtype=None, requires_grad=False, generator=None):
+def randn_like(input, *, dtype=None, device=None, requires_grad=False, generator=None):
+    if device is not None:
+        check_device(device, "randn_like")
     return randn(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad, generator=generator)
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, generator=None):
+def randint_like(input, low=0, high=None, *, dtype=None, device=None, generator=None):
+    if device is not None:
+        check_device(device, "randint_like")
     if high is None:
         low, high = 0, low
     return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, generator=generator)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    if device is not None:
+        check_device(device, "randperm")
     dt = to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
     n = int(n)
     shape = _shape((n,), "randperm", np.int64)
@@ -234,9 +250,11 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     return _finish(perm.astype(dt), requires_grad)
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires_grad=False):
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
     """Normal samples: ``normal(mean, std, size)`` with numbers, or elementwise
     with tensor ``mean``/``std`` (then the result has their broadcast shape)."""
+    if device is not None:
+        check_device(device, "normal")
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         m = mean._data if isinstance(mean, Tensor) else mean
         s = std._data if isinstance(std, Tensor) else std

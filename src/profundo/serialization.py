@@ -43,6 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._device import check_device
 from ._errors import error
 from .tensor import Tensor, device
 
@@ -384,7 +385,7 @@ def _check_entries(path, header, data_size):
 
 def _check_map_location(map_location):
     if map_location is None or isinstance(map_location, (str, device)):
-        device(map_location or "cpu")  # refuses "cuda" and friends with profundo's error
+        check_device(map_location, "load")  # refuses "cuda" and friends with profundo's error
         return
     raise error(TypeError, "load", f"map_location={type(map_location).__name__} is not supported: profundo runs on "
                 "the CPU, so only None, 'cpu' or profundo.device('cpu') make sense",

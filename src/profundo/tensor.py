@@ -20,6 +20,7 @@ import weakref
 from ._backend import xp
 from ._dims import norm_dim
 from ._dtype import _FROM_NP, get_default_dtype
+from ._device import CPU, check_device, device, no_accelerator  # noqa: F401
 from ._errors import error
 
 _ENGINE = None  # profundo.autograd.engine, which imports this module: loaded on first backward()
@@ -52,40 +53,7 @@ class Size(tuple):
         return Size(r) if isinstance(item, slice) else r
 
 
-class device:
-    """Where a tensor lives.  profundo computes on the CPU (NumPy)."""
-
-    __slots__ = ("type", "index")
-
-    def __init__(self, type="cpu", index=None):
-        if isinstance(type, device):
-            type, index = type.type, type.index
-        type = str(type)
-        if ":" in type:
-            type, idx = type.split(":", 1)
-            index = int(idx)
-        if type != "cpu":
-            raise error(RuntimeError, "device",
-                        f"device type {type!r} is not available: profundo runs on the CPU",
-                        "usa device='cpu' (el backend de GPU con CuPy aún no existe)")
-        self.type, self.index = type, index
-
-    def __repr__(self):
-        return f"device(type='{self.type}')"
-
-    def __str__(self):
-        return self.type
-
-    def __eq__(self, other):
-        if isinstance(other, str):
-            other = device(other)
-        return isinstance(other, device) and other.type == self.type
-
-    def __hash__(self):
-        return hash(self.type)
-
-
-CPU = device("cpu")
+# devices live in _device.py; imported here so ``from .tensor import device`` keeps working
 
 
 class _HookHandle:
@@ -159,11 +127,28 @@ class Tensor:
 
     @property
     def device(self):
+        """Where the tensor lives: ``device(type='cpu')`` (profundo's one backend today)."""
         return CPU
 
     @property
     def is_cuda(self):
         return False
+
+    @property
+    def is_cpu(self):
+        return True
+
+    @property
+    def is_mps(self):
+        return False
+
+    @property
+    def is_meta(self):
+        return False
+
+    def get_device(self):
+        """The index of the device (-1 for the CPU, as in PyTorch)."""
+        return -1
 
     @property
     def ndim(self):
@@ -462,12 +447,23 @@ class Tensor:
                 setattr(new, k, _copy.deepcopy(v, memo))
         return new
 
-    def cpu(self):
+    def cpu(self, memory_format=None):
+        """This tensor on the CPU: itself, since profundo's tensors live there."""
         return self
 
-    def cuda(self, device=None, non_blocking=False):
-        raise error(RuntimeError, "cuda", "Torch not compiled with CUDA enabled: profundo runs on the CPU",
-                    "quita .cuda() / .to('cuda'); profundo calcula en la CPU")
+    def is_pinned(self, device=None):
+        return False  # pinned (page-locked) memory only speeds up copies to a GPU
+
+    def pin_memory(self, device=None):
+        raise no_accelerator("pin_memory")
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        """Refused with PyTorch's error on a machine without CUDA (profundo has no GPU backend yet)."""
+        if isinstance(device, int) and not isinstance(device, bool):
+            device = f"cuda:{device}"
+        target = check_device(device if device is not None else "cuda", "cuda")  # raises for every CUDA device
+        raise error(RuntimeError, "cuda", f"Invalid device, must be cuda device (got {target})",
+                    "para la CPU usa x.cpu()")
 
 
 _INTERNAL = frozenset({"_data", "_requires_grad", "grad_fn", "_output_nr", "_grad", "_vc", "_base",

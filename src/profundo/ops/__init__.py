@@ -164,18 +164,18 @@ _METHODS.update(
 def _new(maker):
     def method(self, *size, dtype=None, device=None, requires_grad=False):
         from .. import creation
-        return getattr(creation, maker)(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return getattr(creation, maker)(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
     return method
 
 
 def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
     from .. import creation
-    return creation.full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    return creation.full(size, fill_value, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
 
 def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
     from .. import creation
-    return creation.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    return creation.tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
 
 _METHODS.update(new_zeros=_new("zeros"), new_ones=_new("ones"), new_empty=_new("empty"), new_full=_new_full,

@@ -1,8 +1,7 @@
 """dtype conversions: ``x.to(...)``, ``x.float()``, ``x.long()``, ..."""
-from .._dtype import bool_, float16, float32, float64, int8, int16, int32, int64, to_dtype, uint8
-from .._errors import error
-from ..tensor import device as _device
-from ._base import Op, Tensor
+from .._device import parse_to
+from .._dtype import bool_, float16, float32, float64, int8, int16, int32, int64, uint8
+from ._base import Op
 
 
 class ToCopy(Op):
@@ -25,25 +24,15 @@ def _cast(input, dt, copy=False):
     return ToCopy.apply(input, dt.np)
 
 
-def to(input, *args, dtype=None, device=None, copy=False, non_blocking=False, memory_format=None):
-    """``x.to(dtype)``, ``x.to('cpu')``, ``x.to('cpu', dtype)``, ``x.to(other_tensor)``."""
-    for a in args:
-        if isinstance(a, Tensor):
-            dtype = a.dtype
-        elif isinstance(a, (str, _device)):
-            device = a
-        elif a is not None:
-            try:
-                dtype = to_dtype(a, "to")
-            except TypeError:
-                raise error(TypeError, "to", f"to() received an invalid combination of arguments: {a!r}",
-                            "usa x.to(profundo.float32) o x.to('cpu')") from None
-    if device is not None:
-        _device(device)  # raises a clear error for 'cuda' & co.
+def to(input, *args, **kwargs):
+    """``x.to(device)``, ``x.to(dtype)``, ``x.to(device, dtype)``, ``x.to(other_tensor)``, and the keywords
+    ``device``, ``dtype``, ``non_blocking``, ``copy``, ``memory_format``, as in PyTorch.  Only the CPU
+    holds tensors, so a device changes nothing (and any other device is refused by ``parse_to``)."""
+    device, dtype, _, copy = parse_to("to", args, kwargs)
+    if device is not None and device.index is not None:
+        copy = True  # like torch: device('cpu', 0) is not x.device, so the result is a new tensor
     if dtype is None:
         return input.clone() if copy else input
-    if not hasattr(dtype, "np"):
-        dtype = to_dtype(dtype, "to")
     return _cast(input, dtype, copy)
 
 

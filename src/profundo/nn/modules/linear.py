@@ -1,9 +1,9 @@
 """``Identity``, ``Linear`` and ``LazyLinear`` (d2l builds most models from lazy layers)."""
 import math
 
+from ..._device import check_device
 from ..._errors import error
 from ...creation import empty
-from ...tensor import device as _device
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter, UninitializedParameter
@@ -24,7 +24,7 @@ class Linear(Module):
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
         if device is not None:
-            _device(device)  # profundo computes on the CPU: any other device is refused
+            check_device(device, "Linear")  # profundo computes on the CPU: any other device is refused
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(empty((out_features, in_features), dtype=dtype))
         if bias:
@@ -58,7 +58,7 @@ class LazyLinear(Linear):
     def __init__(self, out_features, bias=True, device=None, dtype=None):
         Module.__init__(self)
         if device is not None:
-            _device(device)
+            check_device(device, "LazyLinear")
         self.in_features, self.out_features = 0, out_features
         self._dtype = dtype
         self.weight = UninitializedParameter(empty(0, dtype=dtype))

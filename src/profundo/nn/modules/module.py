@@ -8,13 +8,12 @@ or collapse a module's ops.
 """
 from collections import OrderedDict, namedtuple
 
-from ..._dtype import dtype as _dtype
+from ..._device import check_device, parse_to
 from ..._dtype import float16, float32, float64
 from ..._errors import error
 from ...autograd import function as _function
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
-from ...tensor import device as _device
 from ..parameter import Buffer, Parameter, UninitializedParameter, zero_grads
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -257,32 +256,19 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
-        """``to(dtype)`` converts floating parameters and buffers; ``to("cpu")`` is accepted and any
-        other device refused (profundo computes on the CPU); ``to(tensor)`` takes the tensor's dtype."""
-        unknown = set(kwargs) - {"device", "dtype", "non_blocking", "memory_format"}
-        if unknown or len(args) > 3:
-            raise error(TypeError, "Module.to", f"to() received an invalid combination of arguments: {args} "
-                        f"{kwargs}", "usa model.to(dtype), model.to('cpu') o model.to(tensor)")
-        dt = kwargs.get("dtype")
-        if kwargs.get("device") is not None:
-            _device(kwargs["device"])
-        for a in args:
-            if isinstance(a, _dtype):
-                dt = a
-            elif isinstance(a, Tensor):
-                dt = a.dtype
-            elif isinstance(a, bool):  # non_blocking: no effect on the CPU
-                continue
-            elif isinstance(a, (str, _device, int)):  # an int is an accelerator's index
-                _device(a)
-            else:
-                raise error(TypeError, "Module.to", f"to() received an invalid argument {a!r}",
-                            "usa model.to(dtype), model.to('cpu') o model.to(tensor)")
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)`` (and the keywords ``device``,
+        ``dtype``, ``non_blocking``, ``memory_format``), as in PyTorch: a dtype converts the floating
+        parameters and buffers; ``"cpu"`` changes nothing (profundo computes on the CPU) and any other
+        device is refused with PyTorch's error."""
+        if "copy" in kwargs:
+            raise error(RuntimeError, "Module.to", ".to() does not accept copy argument",
+                        "un módulo se convierte en su sitio: quita copy=")
+        _, dt, _, _ = parse_to("Module.to", args, kwargs)
         if dt is None:
             return self
         if not dt.is_floating_point:
-            raise error(TypeError, "Module.to", f"nn.Module.to only accepts floating point dtypes, but got desired "
-                        f"dtype={dt}", "usa float32 o float64")
+            raise error(TypeError, "Module.to", f"nn.Module.to only accepts floating point or complex dtypes, but "
+                        f"got desired dtype={dt}", "usa float32 o float64")
         return self._apply_to_tensors(lambda t: t.to(dt) if t.is_floating_point() else t)
 
     def float(self):
@@ -296,6 +282,14 @@ class Module:
 
     def cpu(self):
         return self
+
+    def cuda(self, device=None):
+        """Refused with PyTorch's error on a machine without CUDA (profundo has no GPU backend yet)."""
+        if isinstance(device, int) and not isinstance(device, bool):
+            device = f"cuda:{device}"
+        check_device(device if device is not None else "cuda", "Module.cuda")
+        raise error(RuntimeError, "Module.cuda", f"Invalid device, must be cuda device (got {device})",
+                    "para la CPU usa model.cpu()")
 
     def type(self, dst_type):
         return self.to(dst_type)
