@@ -351,3 +351,10 @@ def test_viz_draw_leaves_module_and_class_namespaces_intact():
 
     x, y = uses_locals()
     assert y.tolist() == [2.0]
+
+
+def test_pin_memory_warns_like_torch_without_an_accelerator():
+    loader = DataLoader(TensorDataset(profundo.arange(4.0)), batch_size=2, pin_memory=True)
+    with pytest.warns(UserWarning, match="'pin_memory' argument is set as true but no accelerator is found"):
+        batches = list(loader)
+    assert [b[0].tolist() for b in batches] == [[0.0, 1.0], [2.0, 3.0]]

@@ -12,6 +12,7 @@ import numbers
 import pickle
 import queue
 import time
+import warnings
 
 from ..._errors import error
 from ._fetch import _IterableFetcher, _MapFetcher
@@ -97,7 +98,7 @@ class DataLoader:
         self.batch_sampler = batch_sampler
         self.num_workers = num_workers
         self.collate_fn = collate_fn or (default_collate if batch_sampler is not None else default_convert)
-        self.pin_memory = pin_memory  # accepted for compatibility: CPU tensors need no pinning
+        self.pin_memory = pin_memory  # CPU tensors need no pinning: __iter__ warns, as PyTorch does without a GPU
         self.pin_memory_device = pin_memory_device
         self.timeout = timeout
         self.worker_init_fn = worker_init_fn
@@ -133,6 +134,9 @@ class DataLoader:
 
     # ---------------------------------------------------------------- protocol
     def __iter__(self):
+        if self.pin_memory:  # PyTorch's warning on a machine with no accelerator: there is nothing to pin for
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device pinned "
+                          "memory won't be used.", UserWarning, stacklevel=2)
         if self.num_workers == 0:
             return _SingleProcessIter(self)
         if self.persistent_workers:
