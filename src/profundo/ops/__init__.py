@@ -183,3 +183,12 @@ _METHODS.update(new_zeros=_new("zeros"), new_ones=_new("ones"), new_empty=_new("
 
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
+
+# ---------------------------------------------------------------- out= (issue 16)
+# The functions that take out= in PyTorch get it here, after the Tensor methods were set
+# above: methods never take out=, as in PyTorch.  The mechanism and the list: ops/out.py.
+from .out import OUT_SPECS, with_out  # noqa: E402
+
+for _name, (_torch_name, _rule, _differentiable) in OUT_SPECS.items():
+    FUNCTIONS[_name] = with_out(FUNCTIONS[_name], _torch_name, _rule, _differentiable)
+# ---------------------------------------------------------------- end of out=
