@@ -33,6 +33,9 @@ them inside their base's storage (and may grow the storage), which NumPy
 views cannot do, so profundo refuses them with an explanation.
 """
 import functools
+import inspect
+import os
+import sys
 import warnings
 
 from .._dtype import can_cast, to_dtype
@@ -42,6 +45,7 @@ from ..tensor import Tensor
 from ._base import xp
 
 _GRAD = grad_mode.STATE
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # the C names PyTorch prints in "Expected out tensor to have dtype float, but got double instead"
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
@@ -56,28 +60,74 @@ def with_out(fn, name, rule="cast", differentiable=True):
     PyTorch's messages (``"sub"`` for ``subtract``); ``rule`` is the dtype
     rule above; a non-differentiable op (``argmax``, ``eq``) never refuses
     inputs that require grad."""
-    @functools.wraps(fn)
-    def wrapper(*args, out=None, **kwargs):
-        if out is None:
-            return fn(*args, **kwargs)
+    def call_with_out(args, kwargs, out):
         return _call_with_out(fn, name, rule, differentiable, args, kwargs, out)
+
+    wrapper = _forwarder(fn, call_with_out)
+    functools.update_wrapper(wrapper, fn)
     wrapper._out_rule = rule  # (tests list the wrapped functions by this mark)
     return wrapper
+
+
+def _forwarder(fn, call_with_out):
+    """``def f(<fn's parameters>, *, out=None)`` that calls ``fn`` when ``out``
+    is None and ``call_with_out(args, kwargs, out)`` otherwise.
+
+    Written out with fn's own parameter list (like ``dataclasses`` writes
+    ``__init__``) because the no-out call is every model's hot path: a
+    ``(*args, out=None, **kwargs)`` wrapper costs ~250 ns a call, this one
+    ~50 ns.  A function that already takes ``**kwargs`` (the NumPy-alias
+    wrappers of the reductions) gets the generic wrapper."""
+    sig = inspect.signature(fn, follow_wrapped=False)
+    params = list(sig.parameters.values())
+    if any(p.kind is p.VAR_KEYWORD for p in params) or "out" in sig.parameters:
+        def generic(*args, out=None, **kwargs):
+            if out is None:
+                return fn(*args, **kwargs)
+            return call_with_out(args, kwargs, out)
+        return generic
+    defaults = {f"_d{i}": p.default for i, p in enumerate(params) if p.default is not p.empty}
+    header, positional, keywords, star = [], [], [], False
+    for i, p in enumerate(params):
+        default = f"=_d{i}" if p.default is not p.empty else ""
+        if p.kind is p.VAR_POSITIONAL:
+            header.append(f"*{p.name}")
+            positional.append(f"*{p.name}")
+            star = True
+        elif p.kind is p.KEYWORD_ONLY:
+            if not star:
+                header.append("*")
+                star = True
+            header.append(p.name + default)
+            keywords.append(p.name)
+        else:  # positional (or keyword): forwarded by position, which also keeps positional-only ones working
+            header.append(p.name + default)
+            positional.append(p.name)
+    if not star:
+        header.append("*")
+    header.append("out=None")
+    call = ", ".join(positional + [f"{k}={k}" for k in keywords])
+    args_tuple = "(" + "".join(f"{a}, " for a in positional) + ")"
+    kwargs_dict = "{" + ", ".join(f"{k!r}: {k}" for k in keywords) + "}"
+    source = (f"def {fn.__name__}({', '.join(header)}):\n"
+              f"    if out is None:\n"
+              f"        return fn({call})\n"
+              f"    return call_with_out({args_tuple}, {kwargs_dict}, out)\n")
+    namespace = dict(defaults, fn=fn, call_with_out=call_with_out)
+    exec(source, namespace)  # noqa: S102  (source built above from fn's own signature)
+    return namespace[fn.__name__]
 
 
 def factory_out(fn, name):
     """``zeros``/``ones``/``empty``/``full``/``arange``/``rand``/``randn`` with
     ``out=``: the values are made in ``out``'s dtype (``dtype=``, if given,
     must be the same) and stored into it; ``requires_grad=True`` marks it."""
-    @functools.wraps(fn)
-    def wrapper(*args, out=None, **kwargs):
-        if out is None:
-            return fn(*args, **kwargs)
+    def call_with_out(args, kwargs, out):
         _check_out_type(name, out)
         dtype = kwargs.get("dtype")
         if dtype is not None and to_dtype(dtype, name).np != out._data.dtype:
-            raise error(RuntimeError, name, f"dtype {_scalar_name(to_dtype(dtype, name).np)} does not match dtype of out "
-                        f"parameter ({_scalar_name(out._data.dtype)})",
+            raise error(RuntimeError, name, f"dtype {_scalar_name(to_dtype(dtype, name).np)} does not match dtype "
+                        f"of out parameter ({_scalar_name(out._data.dtype)})",
                         "quita dtype=: el tensor out ya decide el tipo")
         kwargs["dtype"] = out.dtype
         requires_grad = kwargs.pop("requires_grad", False)
@@ -85,6 +135,9 @@ def factory_out(fn, name):
         if requires_grad:
             out.requires_grad_(True)
         return out
+
+    wrapper = _forwarder(fn, call_with_out)
+    functools.update_wrapper(wrapper, fn)
     return wrapper
 
 
@@ -133,7 +186,7 @@ def store(out, values, op):
                           f"which does not match the required output shape {list(values.shape)}. This behavior is "
                           "deprecated, and in a future PyTorch release outputs will not be resized unless they "
                           "have zero elements. You can explicitly reuse an out tensor t by resizing it, inplace, to "
-                          "zero elements with t.resize_(0).", UserWarning, stacklevel=4)
+                          "zero elements with t.resize_(0).", UserWarning, stacklevel=_caller_level())
         # a new array for the same tensor object (its old views keep the old memory, as in PyTorch)
         out._data = dst = xp.empty(values.shape, dst.dtype)
     elif not dst.flags.writeable:
@@ -142,6 +195,16 @@ def store(out, values, op):
                     "operation.", "out= viene de expand(): usa .clone() o un tensor nuevo")
     xp.copyto(dst, values, casting="unsafe")
     out._bump_version()
+
+
+def _caller_level():
+    """The ``stacklevel`` that makes a warning point at the user's line (the first
+    frame outside profundo and its generated wrappers)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and (frame.f_code.co_filename.startswith(_PACKAGE_DIR)
+                                 or frame.f_code.co_filename == "<string>"):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _check_out_type(name, out):
