@@ -277,8 +277,8 @@ OUT_SPECS = {
                      "cat concat=cat concatenate=cat stack hstack vstack"),
     **_table("cast", "floor_divide eq ne lt le gt ge not_equal=ne less=lt less_equal=le greater=gt "
                      "greater_equal=ge logical_and logical_or logical_xor logical_not", differentiable=False),
-    **_table("exact", "abs absolute=abs neg negative=neg round sign floor ceil trunc fix=trunc frac clamp clip=clamp clamp_min "
-                      "clamp_max where matmul mm bmm mv dot amax amin max min norm=linalg_vector_norm "
+    **_table("exact", "abs absolute=abs neg negative=neg round sign floor ceil trunc fix=trunc frac "
+                      "clamp clip=clamp clamp_min clamp_max where matmul mm bmm mv dot amax amin max min norm=linalg_vector_norm "
                       "sort topk kthvalue median cummax cummin logcumsumexp msort"),
     **_table("exact", "argmax argmin all any", differentiable=False),
     **_table("accumulate", "sum nansum prod cumsum cumprod"),
