@@ -30,7 +30,8 @@ function names its rule:
 
 Views of another shape are the one deliberate difference: PyTorch re-strides
 them inside their base's storage (and may grow the storage), which NumPy
-views cannot do, so profundo refuses them with an explanation.
+views cannot do, so profundo refuses a view with elements and the wrong shape
+with an explanation (PyTorch warns that resizing it is deprecated anyway).
 """
 import functools
 import inspect
@@ -46,6 +47,7 @@ from ._base import xp
 
 _GRAD = grad_mode.STATE
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_GENERATED = "<profundo out= wrapper>"  # the file name of the wrappers' generated code (in tracebacks)
 
 # the C names PyTorch prints in "Expected out tensor to have dtype float, but got double instead"
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
@@ -63,8 +65,7 @@ def with_out(fn, name, rule="cast", differentiable=True):
     def call_with_out(args, kwargs, out):
         return _call_with_out(fn, name, rule, differentiable, args, kwargs, out)
 
-    wrapper = _forwarder(fn, call_with_out)
-    functools.update_wrapper(wrapper, fn)
+    wrapper = _finish(_forwarder(fn, call_with_out), fn)
     wrapper._out_rule = rule  # (tests list the wrapped functions by this mark)
     return wrapper
 
@@ -86,10 +87,10 @@ def _forwarder(fn, call_with_out):
                 return fn(*args, **kwargs)
             return call_with_out(args, kwargs, out)
         return generic
-    defaults = {f"_d{i}": p.default for i, p in enumerate(params) if p.default is not p.empty}
+    defaults = {f"_out_d{i}": p.default for i, p in enumerate(params) if p.default is not p.empty}
     header, positional, keywords, star = [], [], [], False
     for i, p in enumerate(params):
-        default = f"=_d{i}" if p.default is not p.empty else ""
+        default = f"=_out_d{i}" if p.default is not p.empty else ""
         if p.kind is p.VAR_POSITIONAL:
             header.append(f"*{p.name}")
             positional.append(f"*{p.name}")
@@ -111,11 +112,22 @@ def _forwarder(fn, call_with_out):
     kwargs_dict = "{" + ", ".join(f"{k!r}: {k}" for k in keywords) + "}"
     source = (f"def {fn.__name__}({', '.join(header)}):\n"
               f"    if out is None:\n"
-              f"        return fn({call})\n"
-              f"    return call_with_out({args_tuple}, {kwargs_dict}, out)\n")
-    namespace = dict(defaults, fn=fn, call_with_out=call_with_out)
-    exec(source, namespace)  # noqa: S102  (source built above from fn's own signature)
+              f"        return _out_fn({call})\n"
+              f"    return _out_call({args_tuple}, {kwargs_dict}, out)\n")
+    namespace = dict(defaults, _out_fn=fn, _out_call=call_with_out)
+    exec(compile(source, _GENERATED, "exec"), namespace)  # noqa: S102  (built above from fn's own signature)
     return namespace[fn.__name__]
+
+
+def _finish(wrapper, fn):
+    """Name and document ``wrapper`` as ``fn``, with ``out`` in its signature (``help()`` shows it)."""
+    functools.update_wrapper(wrapper, fn)
+    sig = inspect.signature(fn)
+    params = list(sig.parameters.values())
+    at = next((i for i, p in enumerate(params) if p.kind is p.VAR_KEYWORD), len(params))
+    params.insert(at, inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None))
+    wrapper.__signature__ = sig.replace(parameters=params)
+    return wrapper
 
 
 def factory_out(fn, name):
@@ -136,9 +148,7 @@ def factory_out(fn, name):
             out.requires_grad_(True)
         return out
 
-    wrapper = _forwarder(fn, call_with_out)
-    functools.update_wrapper(wrapper, fn)
-    return wrapper
+    return _finish(_forwarder(fn, call_with_out), fn)
 
 
 def _call_with_out(fn, name, rule, differentiable, args, kwargs, out):
@@ -176,7 +186,7 @@ def store(out, values, op):
     resize ``out`` if its shape differs, cast to its dtype, bump its version."""
     dst = out._data
     if dst.shape != values.shape:
-        if out._base is not None:
+        if dst.size and (out._base is not None or dst.base is not None):  # a view (of a tensor or an array)
             raise error(RuntimeError, op, f"out= is a view with shape {list(dst.shape)}, but the result has shape "
                         f"{list(values.shape)}; profundo cannot resize a view in place (PyTorch re-strides it "
                         "inside its base's storage)", "pasa una vista de la forma del resultado, o un tensor "
@@ -202,7 +212,7 @@ def _caller_level():
     frame outside profundo and its generated wrappers)."""
     frame, level = sys._getframe(1), 1
     while frame is not None and (frame.f_code.co_filename.startswith(_PACKAGE_DIR)
-                                 or frame.f_code.co_filename == "<string>"):
+                                 or frame.f_code.co_filename == _GENERATED):
         frame, level = frame.f_back, level + 1
     return level
 
@@ -278,8 +288,8 @@ OUT_SPECS = {
     **_table("cast", "floor_divide eq ne lt le gt ge not_equal=ne less=lt less_equal=le greater=gt "
                      "greater_equal=ge logical_and logical_or logical_xor logical_not", differentiable=False),
     **_table("exact", "abs absolute=abs neg negative=neg round sign floor ceil trunc fix=trunc frac "
-                      "clamp clip=clamp clamp_min clamp_max where matmul mm bmm mv dot amax amin max min norm=linalg_vector_norm "
-                      "sort topk kthvalue median cummax cummin logcumsumexp msort"),
+                      "clamp clip=clamp clamp_min clamp_max where matmul mm bmm mv dot amax amin max min "
+                      "norm=linalg_vector_norm sort topk kthvalue median cummax cummin logcumsumexp msort"),
     **_table("exact", "argmax argmin all any", differentiable=False),
     **_table("accumulate", "sum nansum prod cumsum cumprod"),
 }
