@@ -327,6 +327,9 @@ def test_max_with_dim_writes_a_values_indices_pair(torch):
             T.max(a, 1, out=(T.empty(0), T.empty(0)))
         with pytest.raises(TypeError):  # two results need two tensors
             T.max(a, 1, out=T.empty(0))
+        with pytest.raises(RuntimeError):  # a wrong second out: nothing is written into the first
+            T.max(a, 1, out=(values, T.empty(0)))
+        assert values._version == 1
 
 
 def test_sort_and_topk_write_pairs(torch):

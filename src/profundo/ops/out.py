@@ -171,9 +171,10 @@ def _call_with_out(fn, name, rule, differentiable, args, kwargs, out):
         what = "a Tensor" if isinstance(result, Tensor) else f"a tuple of {len(results)} Tensors"
         raise error(TypeError, name, f"argument 'out' must be {what} here, got {_describe(out)}",
                     "out= recibe un tensor por cada resultado: max(x, 1, out=(valores, indices))")
-    if rule != "accumulate":  # (an accumulated result is in out's dtype, or bool's sum in int64: cast back)
-        for r, o in zip(results, outs):
+    for r, o in zip(results, outs):  # every check before the first write
+        if rule != "accumulate":  # (an accumulated result is in out's dtype, or bool's sum in int64: cast back)
             _check_dtype(name, rule, r._data.dtype, o._data.dtype)
+        _check_target(o, r._data.shape, name)
     for r, o in zip(results, outs):
         store(o, r._data, name)
     if isinstance(out, Tensor):
@@ -184,13 +185,9 @@ def _call_with_out(fn, name, rule, differentiable, args, kwargs, out):
 def store(out, values, op):
     """Copy the array ``values`` into the tensor ``out`` (PyTorch's out= write):
     resize ``out`` if its shape differs, cast to its dtype, bump its version."""
+    _check_target(out, values.shape, op)
     dst = out._data
     if dst.shape != values.shape:
-        if dst.size and (out._base is not None or dst.base is not None):  # a view (of a tensor or an array)
-            raise error(RuntimeError, op, f"out= is a view with shape {list(dst.shape)}, but the result has shape "
-                        f"{list(values.shape)}; profundo cannot resize a view in place (PyTorch re-strides it "
-                        "inside its base's storage)", "pasa una vista de la forma del resultado, o un tensor "
-                        "nuevo: out=profundo.empty(0)")
         if dst.size:
             warnings.warn(f"An output with one or more elements was resized since it had shape {list(dst.shape)}, "
                           f"which does not match the required output shape {list(values.shape)}. This behavior is "
@@ -199,12 +196,23 @@ def store(out, values, op):
                           "zero elements with t.resize_(0).", UserWarning, stacklevel=_caller_level())
         # a new array for the same tensor object (its old views keep the old memory, as in PyTorch)
         out._data = dst = xp.empty(values.shape, dst.dtype)
+    xp.copyto(dst, values, casting="unsafe")
+    out._bump_version()
+
+
+def _check_target(out, shape, op):
+    """Refuse (before anything is written) an out that cannot take a result of this shape."""
+    dst = out._data
+    if dst.shape != shape:
+        if dst.size and (out._base is not None or dst.base is not None):  # a view (of a tensor or an array)
+            raise error(RuntimeError, op, f"out= is a view with shape {list(dst.shape)}, but the result has shape "
+                        f"{list(shape)}; profundo cannot resize a view in place (PyTorch re-strides it inside "
+                        "its base's storage)", "pasa una vista de la forma del resultado, o un tensor nuevo: "
+                        "out=profundo.empty(0)")
     elif not dst.flags.writeable:
         raise error(RuntimeError, op, "unsupported operation: more than one element of the written-to tensor "
                     "refers to a single memory location. Please clone() the tensor before performing the "
                     "operation.", "out= viene de expand(): usa .clone() o un tensor nuevo")
-    xp.copyto(dst, values, casting="unsafe")
-    out._bump_version()
 
 
 def _caller_level():
