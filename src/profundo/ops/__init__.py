@@ -189,6 +189,11 @@ for _name, _fn in _METHODS.items():
 # above: methods never take out=, as in PyTorch.  The mechanism and the list: ops/out.py.
 from .out import OUT_SPECS, with_out  # noqa: E402
 
+_ALIASES_CODE = _numpy_aliases(len).__code__
 for _name, (_torch_name, _rule, _differentiable) in OUT_SPECS.items():
-    FUNCTIONS[_name] = with_out(FUNCTIONS[_name], _torch_name, _rule, _differentiable)
+    _fn = FUNCTIONS[_name]
+    if _fn.__code__ is _ALIASES_CODE:  # out= inside the axis=/keepdims= wrapper: one (*args, **kwargs) layer, not two
+        FUNCTIONS[_name] = _numpy_aliases(with_out(_fn.__wrapped__, _torch_name, _rule, _differentiable))
+    else:
+        FUNCTIONS[_name] = with_out(_fn, _torch_name, _rule, _differentiable)
 # ---------------------------------------------------------------- end of out=
