@@ -407,3 +407,13 @@ def test_random_factories_into_out_draw_what_they_would_return():
     out = profundo.empty(0)
     profundo.randn(2, 3, out=out)
     np.testing.assert_array_equal(out.numpy(), expected.numpy())
+
+
+def test_writing_into_a_tensor_saved_for_backward_makes_that_backward_refuse(torch):
+    for T in (profundo, torch):
+        x = T.tensor(A, requires_grad=True)
+        y = x.exp()  # exp saves its output for the backward
+        with T.no_grad():
+            T.add(y, 1.0, out=y)  # allowed out of grad mode, and it bumps y's version
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
