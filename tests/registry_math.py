@@ -167,3 +167,127 @@ OPS = [
         lambda make: [Sample((np.array([[0.0, 1.5, -2.0], [0.0, 0.0, 0.0]], np.float32),), dict(p=p, dim=d))
                       for p in (1.5, 3.0) for d in (None, 1)], gradgrad=False),
 ]
+
+
+# ---------------------------------------------------------------- out= (issue 16)
+# ``T.f(..., out=o)`` writes into ``o`` and returns it.  Each entry returns the out tensor(s) and their
+# version counters, so the registry compares the written values, dtypes, shapes and versions with torch;
+# its error samples check the autograd refusal (an input that requires grad) and the dtype refusal.
+def _out_op(name, call, samples, out_dtype=None, pair=False, differentiable=True, errors=True, casts_in=False):
+    """``call(T, *args, out=...)``; ``out_dtype`` None: the first tensor's dtype; ``pair``: (values, indices);
+    ``casts_in``: the op computes in out's dtype (sum, prod, cumsum), so an integer out is no error."""
+    def fn(T, *args, requires_grad=False, bad_dtype=None, **kw):
+        first = next(a for a in args if isinstance(a, T.Tensor) or isinstance(a, (list, tuple)))
+        first = first[0] if isinstance(first, (list, tuple)) else first
+        if requires_grad:
+            first.requires_grad_()
+        dt = getattr(T, bad_dtype or out_dtype or str(first.dtype).split(".")[-1])
+        out = (T.empty(0, dtype=dt), T.empty(0, dtype=T.int64)) if pair else T.empty(0, dtype=dt)
+        result = call(T, *args, out=out, **kw)
+        for r, o in zip(result if pair else (result,), out if pair else (out,)):
+            assert r is o, f"{name}(out=...) must return the out tensor itself"
+        outs = out if pair else (out,)
+        return (*outs, T.tensor([o._version for o in outs]))
+
+    def error_samples(make):
+        s = samples(make)[0]
+        bad = []
+        if differentiable:  # (only floating inputs can require grad)
+            bad.append(Sample(s.args, dict(s.kwargs, requires_grad=True)))
+        if out_dtype is None and not casts_in:  # a float result into an integer out: "can't be cast", "Expected"
+            bad.append(Sample(s.args, dict(s.kwargs, bad_dtype="int64")))
+        return bad
+
+    return _op(f"{name}_out", fn, samples, grad=False, errors=error_samples if errors else None)
+
+
+def _pos_unary(make):
+    return unary(0.5, 2.0)(make)
+
+
+def _mats(*shapes):
+    return lambda make: [Sample(tuple(make(s) for s in pair)) for pair in shapes]
+
+
+def _reduce(*kwargs):
+    return lambda make: [Sample((make((2, 3, 4)),), dict(kw)) for kw in kwargs] + \
+        [Sample((make((3, 4), noncontig=True),), dict(kwargs[0]))]
+
+
+OPS += [
+    # arithmetic (broadcasting, 0-d, empty, non-contiguous, scalars)
+    _out_op("add", lambda T, a, b, **kw: T.add(a, b, **kw), binary()),
+    _out_op("add_alpha", lambda T, a, b, **kw: T.add(a, b, alpha=2.5, **kw), binary(scalar=None)),
+    _out_op("add_ints_into_float", lambda T, a, b, **kw: T.add(a, b, **kw),
+            lambda make: [Sample((make.ints((2, 3), -5, 5), make.ints((3,), -5, 5)))], out_dtype="float32",
+            errors=False),
+    _out_op("sub", lambda T, a, b, **kw: T.sub(a, b, **kw), binary()),
+    _out_op("subtract", lambda T, a, b, **kw: T.subtract(a, b, **kw), binary(scalar=None)),
+    _out_op("mul", lambda T, a, b, **kw: T.mul(a, b, **kw), binary()),
+    _out_op("div", lambda T, a, b, **kw: T.div(a, b, **kw), binary(lo2=0.5, hi2=2.0)),
+    _out_op("div_floor", lambda T, a, b, **kw: T.div(a, b, rounding_mode="floor", **kw), binary(lo2=0.5, hi2=2.0)),
+    _out_op("div_trunc", lambda T, a, b, **kw: T.div(a, b, rounding_mode="trunc", **kw), binary(lo2=0.5, hi2=2.0)),
+    _out_op("pow", lambda T, a, b, **kw: T.pow(a, b, **kw), binary(0.5, 2.0, -1.5, 1.5)),
+    _out_op("remainder", lambda T, a, b, **kw: T.remainder(a, b, **kw), binary(lo2=0.5, hi2=2.0)),
+    _out_op("maximum", lambda T, a, b, **kw: T.maximum(a, b, **kw), binary(scalar=None)),
+    _out_op("atan2", lambda T, a, b, **kw: T.atan2(a, b, **kw), binary(scalar=None)),
+    # unary math
+    _out_op("exp", lambda T, a, **kw: T.exp(a, **kw), unary()),
+    _out_op("log", lambda T, a, **kw: T.log(a, **kw), _pos_unary),
+    _out_op("sqrt", lambda T, a, **kw: T.sqrt(a, **kw), _pos_unary),
+    _out_op("sin", lambda T, a, **kw: T.sin(a, **kw), unary()),
+    _out_op("tanh", lambda T, a, **kw: T.tanh(a, **kw), unary()),
+    _out_op("sigmoid", lambda T, a, **kw: T.sigmoid(a, **kw), unary()),
+    _out_op("abs", lambda T, a, **kw: T.abs(a, **kw), unary()),
+    _out_op("neg", lambda T, a, **kw: T.neg(a, **kw), unary()),
+    _out_op("floor", lambda T, a, **kw: T.floor(a, **kw), unary()),
+    _out_op("clamp", lambda T, a, **kw: T.clamp(a, -0.5, 0.5, **kw), unary()),
+    _out_op("exp_of_ints", lambda T, a, **kw: T.exp(a, **kw),
+            lambda make: [Sample((make.ints((2, 3), -3, 3),))], out_dtype="float32", errors=False),
+    # products
+    _out_op("matmul", lambda T, a, b, **kw: T.matmul(a, b, **kw),
+            _mats(((2, 3), (3, 4)), ((2, 2, 3), (3, 4)), ((3,), (3,)), ((2, 1, 2, 3), (2, 3, 2)), ((2, 3), (3,)))),
+    # (vector @ matrix is left to test_out.py: torch's kernel bumps out's version twice there)
+    _out_op("mm", lambda T, a, b, **kw: T.mm(a, b, **kw), _mats(((2, 3), (3, 4)), ((0, 3), (3, 2)))),
+    _out_op("bmm", lambda T, a, b, **kw: T.bmm(a, b, **kw), _mats(((2, 2, 3), (2, 3, 4)))),
+    _out_op("mv", lambda T, a, b, **kw: T.mv(a, b, **kw), _mats(((2, 3), (3,)))),
+    _out_op("dot", lambda T, a, b, **kw: T.dot(a, b, **kw), _mats(((3,), (3,)))),
+    _out_op("outer", lambda T, a, b, **kw: T.outer(a, b, **kw), _mats(((3,), (4,)))),
+    # reductions
+    _out_op("sum", lambda T, a, **kw: T.sum(a, **kw), _reduce({"dim": 1}, {"dim": (0, 2), "keepdim": True}),
+            casts_in=True),
+    _out_op("sum_into_long", lambda T, a, **kw: T.sum(a, **kw), _reduce({"dim": 1}), out_dtype="int64",
+            errors=False),  # torch sums the values cast to out's dtype (a = [0.6, 0.6] gives 0)
+    _out_op("mean", lambda T, a, **kw: T.mean(a, **kw), _reduce({"dim": 1}, {"dim": -1, "keepdim": True})),
+    _out_op("prod", lambda T, a, **kw: T.prod(a, **kw), _reduce({"dim": 1}), casts_in=True),
+    _out_op("amax", lambda T, a, **kw: T.amax(a, **kw), _reduce({"dim": 1}, {"dim": (0, 2)})),
+    _out_op("amin", lambda T, a, **kw: T.amin(a, **kw), _reduce({"dim": 1}, {"dim": (0, 2)})),
+    _out_op("max_dim", lambda T, a, **kw: T.max(a, **kw), _reduce({"dim": 1}, {"dim": 0, "keepdim": True}),
+            pair=True),
+    _out_op("min_dim", lambda T, a, **kw: T.min(a, **kw), _reduce({"dim": 1}), pair=True),
+    _out_op("argmax", lambda T, a, **kw: T.argmax(a, **kw), _reduce({"dim": 1}, {"dim": 2, "keepdim": True}),
+            out_dtype="int64", differentiable=False),
+    _out_op("cumsum", lambda T, a, **kw: T.cumsum(a, **kw), _reduce({"dim": 1}, {"dim": -1}), casts_in=True),
+    _out_op("logsumexp", lambda T, a, **kw: T.logsumexp(a, **kw), _reduce({"dim": 1}, {"dim": (0, 2)})),
+    _out_op("var", lambda T, a, **kw: T.var(a, **kw), _reduce({"dim": 1}, {"dim": 0, "correction": 0})),
+    _out_op("std", lambda T, a, **kw: T.std(a, **kw), _reduce({"dim": 1})),
+    _out_op("norm", lambda T, a, **kw: T.norm(a, **kw), _reduce({"dim": 1}, {"p": 1, "dim": 0})),
+    # joining, selecting, sorting
+    _out_op("cat", lambda T, a, b, **kw: T.cat([a, b], **kw), _mats(((2, 3), (4, 3)), ((0, 3), (2, 3)))),
+    _out_op("cat_dim1", lambda T, a, b, **kw: T.cat([a, b], dim=1, **kw), _mats(((2, 3), (2, 1)))),
+    _out_op("stack", lambda T, a, b, **kw: T.stack([a, b], **kw), _mats(((2, 3), (2, 3)))),
+    _out_op("where", lambda T, a, b, **kw: T.where(a > 0, a, b, **kw), binary(scalar=None)),
+    _out_op("sort", lambda T, a, **kw: T.sort(a, **kw), _reduce({"dim": 1}, {"dim": 0, "descending": True}),
+            pair=True),
+    _out_op("topk", lambda T, a, **kw: T.topk(a, 2, **kw), _reduce({"dim": 1}, {"dim": 0, "largest": False}),
+            pair=True),
+    _out_op("eq", lambda T, a, b, **kw: T.eq(a, b, **kw), binary(scalar=None), out_dtype="bool",
+            differentiable=False, errors=False),
+    # factories: out= gives the dtype (and the shape)
+    _out_op("zeros", lambda T, a, **kw: T.zeros(2, 3, **kw), lambda make: [Sample((make((3,)),))], errors=False),
+    _out_op("ones", lambda T, a, **kw: T.ones((4,), **kw), lambda make: [Sample((make(()),))], errors=False),
+    _out_op("full", lambda T, a, **kw: T.full((2, 2), 1.5, **kw), lambda make: [Sample((make((3,)),))],
+            errors=False),
+    _out_op("arange", lambda T, a, **kw: T.arange(0, 2, 0.25, **kw), lambda make: [Sample((make((3,)),))],
+            errors=False),
+]

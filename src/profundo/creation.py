@@ -8,6 +8,7 @@ from ._dtype import from_numpy_dtype, get_default_dtype, to_dtype
 from ._errors import check_alloc, check_new_shape, error, memory_error
 from .ops._base import as_shape
 from ._device import check_device
+from .ops.out import factory_out
 from .tensor import Tensor
 
 _PY = (list, tuple, int, float, bool)
@@ -150,12 +151,9 @@ def from_dlpack(ext_tensor):
 
 
 def _sized(fill, op):
-    def make(*sizes, size=None, dtype=None, device=None, requires_grad=False, out=None):
+    def make(*sizes, size=None, dtype=None, device=None, requires_grad=False):
         if device is not None:
             check_device(device, op)
-        if out is not None:  # accepted by PyTorch's signature, so refused here rather than silently ignored
-            raise error(NotImplementedError, op, f"{op}(..., out=...) is not supported yet",
-                        f"asigna el resultado: x = profundo.{op}(...)")
         shape = as_shape(sizes if size is None else (size,), op)
         dt = _np_dtype(dtype, op) or get_default_dtype().np
         check_new_shape(op, shape, dt)
@@ -173,9 +171,9 @@ def allocate(op, fill, shape, dt, *args):
         raise memory_error(op, shape, dt.itemsize, str(dt)) from None
 
 
-zeros = _sized(xp.zeros, "zeros")
-ones = _sized(xp.ones, "ones")
-empty = _sized(xp.empty, "empty")
+zeros = factory_out(_sized(xp.zeros, "zeros"), "zeros")  # (out=: ops/out.py)
+ones = factory_out(_sized(xp.ones, "ones"), "ones")
+empty = factory_out(_sized(xp.empty, "empty"), "empty")
 
 
 def _like(maker):
@@ -287,3 +285,7 @@ def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
         check_device(device, "scalar_tensor")
     dt = _np_dtype(dtype, "scalar_tensor") or get_default_dtype().np
     return _finish(xp.asarray(s, dtype=dt), requires_grad)
+
+
+full = factory_out(full, "full")  # out=: the values written into a tensor you have (ops/out.py)
+arange = factory_out(arange, "arange")

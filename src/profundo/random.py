@@ -11,6 +11,7 @@ import numpy as np
 from ._dtype import get_default_dtype, to_dtype
 from ._errors import check_new_shape, error, memory_error
 from ._device import check_device
+from .ops.out import factory_out
 from .tensor import Tensor
 
 _DEFAULT_SEED = 67280421310721
@@ -312,3 +313,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         out = np.stack([rng.choice(rows.shape[1], size=num_samples, replace=False, p=r / s)
                         for r, s in zip(rows, sums)])
     return Tensor._make(out.reshape(p.shape[:-1] + (num_samples,)).astype(np.int64))
+
+
+rand = factory_out(rand, "rand")  # out=: the samples written into a tensor you have (ops/out.py)
+randn = factory_out(randn, "randn")

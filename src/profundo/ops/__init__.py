@@ -183,3 +183,17 @@ _METHODS.update(new_zeros=_new("zeros"), new_ones=_new("ones"), new_empty=_new("
 
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
+
+# ---------------------------------------------------------------- out= (issue 16)
+# The functions that take out= in PyTorch get it here, after the Tensor methods were set
+# above: methods never take out=, as in PyTorch.  The mechanism and the list: ops/out.py.
+from .out import OUT_SPECS, with_out  # noqa: E402
+
+_ALIASES_CODE = _numpy_aliases(len).__code__
+for _name, (_torch_name, _rule, _differentiable) in OUT_SPECS.items():
+    _fn = FUNCTIONS[_name]
+    if _fn.__code__ is _ALIASES_CODE:  # out= inside the axis=/keepdims= wrapper: one (*args, **kwargs) layer, not two
+        FUNCTIONS[_name] = _numpy_aliases(with_out(_fn.__wrapped__, _torch_name, _rule, _differentiable))
+    else:
+        FUNCTIONS[_name] = with_out(_fn, _torch_name, _rule, _differentiable)
+# ---------------------------------------------------------------- end of out=
