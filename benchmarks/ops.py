@@ -13,6 +13,7 @@ from _common import interleaved, load_torch, table
 import numpy as np
 
 import profundo
+from profundo import _special
 
 torch = load_torch()
 
@@ -102,6 +103,69 @@ def _floor_var(x, g):
     return v, g * c * (2.0 / (x.shape[0] - 1))
 
 
+def _floor_leaky_relu(x, g, zeros, slope=0.01):
+    y = np.minimum(x, zeros)
+    y *= slope
+    y += np.maximum(x, zeros)
+    w = (x > 0).astype(x.dtype)  # 1 where x > 0, else the slope
+    gx = 1.0 - w
+    gx *= slope
+    gx += w
+    gx *= g
+    return y, gx
+
+
+def _floor_elu(x, g, zeros, alpha=1.0):
+    e = np.minimum(x, zeros)
+    np.exp(e, out=e)  # exp(min(x, 0)): never overflows
+    y = e - 1.0
+    y *= alpha
+    y += np.maximum(x, zeros)
+    w = (x > 0).astype(x.dtype)
+    gx = 1.0 - w
+    gx *= e
+    gx *= alpha  # alpha e^x where x <= 0
+    gx += w
+    gx *= g
+    return y, gx
+
+
+def _floor_silu(x, g):
+    s = np.negative(x)
+    np.exp(s, out=s)
+    s += 1.0
+    np.reciprocal(s, out=s)
+    y = x * s
+    gx = 1.0 - s  # s (1 + x (1 - s))
+    gx *= x
+    gx += 1.0
+    gx *= s
+    gx *= g
+    return y, gx
+
+
+def _floor_tanh(x, g):
+    y = np.tanh(x)
+    gx = y * y
+    np.subtract(1.0, gx, out=gx)
+    gx *= g
+    return y, gx
+
+
+def _floor_gelu(x, g):  # profundo's own kernels: the fewest NumPy passes found for this math
+    y, cdf = _special.gelu(x)
+    return y, _special.gelu_backward(g, x, cdf)
+
+
+def _floor_gelu_tanh(x, g):
+    y, th = _special.gelu_tanh(x)
+    return y, _special.gelu_tanh_backward(g, x, th)
+
+
+def _floor_softplus(x, g):
+    return _special.softplus(x), _special.softplus_backward(g, x)
+
+
 _ZEROS = np.zeros((256, 784), np.float32)
 
 # name: (profundo/torch expression, hand-written NumPy forward + backward: the floor)
@@ -117,17 +181,28 @@ LARGE = {
     "var(dim=0) 256x784": (lambda T, x, W: x.var(dim=0), lambda x, W, g: _floor_var(x, g)),
     "relu 256x784": (lambda T, x, W: x.relu(), lambda x, W, g: _floor_relu(x, g, _ZEROS)),
     "sigmoid 256x784": (lambda T, x, W: x.sigmoid(), lambda x, W, g: _floor_sigmoid(x, g)),
+    "leaky_relu 256x784": (lambda T, x, W: T.nn.functional.leaky_relu(x),
+                           lambda x, W, g: _floor_leaky_relu(x, g, _ZEROS)),
+    "elu 256x784": (lambda T, x, W: T.nn.functional.elu(x), lambda x, W, g: _floor_elu(x, g, _ZEROS)),
+    "gelu 256x784": (lambda T, x, W: T.nn.functional.gelu(x), lambda x, W, g: _floor_gelu(x, g)),
+    "gelu(approximate='tanh') 256x784": (lambda T, x, W: T.nn.functional.gelu(x, approximate="tanh"),
+                                         lambda x, W, g: _floor_gelu_tanh(x, g)),
+    "silu 256x784": (lambda T, x, W: T.nn.functional.silu(x), lambda x, W, g: _floor_silu(x, g)),
+    "tanh 256x784": (lambda T, x, W: x.tanh(), lambda x, W, g: _floor_tanh(x, g)),
+    "softplus 256x784": (lambda T, x, W: T.nn.functional.softplus(x), lambda x, W, g: _floor_softplus(x, g)),
     "x * x + exp(x) 256x784": (lambda T, x, W: x * x + x.exp(), lambda x, W, g: (x * x + np.exp(x),
                                                                                   g * 2 * x + g * np.exp(x))),
 }
 
 
-def large_rows():
+def large_rows(only=()):
     rng = np.random.default_rng(0)
     a = rng.standard_normal((256, 784)).astype(np.float32)
     w = rng.standard_normal((784, 256)).astype(np.float32) * 0.05
-    rows, floors = [], []
+    rows, floors, vs_floor = [], [], []
     for name, (f, floor) in LARGE.items():
+        if only and not any(name.startswith(o) for o in only):
+            continue
         runs = []
         up_np = None
         for T in [profundo] + ([torch] if torch else []):
@@ -148,7 +223,8 @@ def large_rows():
         times = interleaved(runs, rounds=3)
         rows.append((name + " fwd+bwd", times[0], times[1] if torch else None))
         floors.append((name + " (NumPy floor vs torch)", times[-1], times[1] if torch else None))
-    return rows, floors
+        vs_floor.append((name + " (profundo vs floor)", times[0], times[-1]))
+    return rows, floors, vs_floor
 
 
 def kernel_rows():
@@ -165,9 +241,13 @@ def kernel_rows():
 
 
 if __name__ == "__main__":
-    table("Per-op overhead: 100-op elementwise chain (lower is better)",
-          overhead_rows(16) + overhead_rows(1024))
-    rows, floors = large_rows()
+    import sys
+    only = tuple(sys.argv[1:])  # names of large ops to run (their first words), e.g. gelu softplus
+    if not only:
+        table("Per-op overhead: 100-op elementwise chain (lower is better)",
+              overhead_rows(16) + overhead_rows(1024))
+    rows, floors, vs_floor = large_rows(only)
     table("Large ops, forward + backward", rows)
     table("The same math hand-written in NumPy (the floor for any NumPy framework)", floors)
+    table("profundo against that floor (its own overhead; the goal is <= 1.1x)", vs_floor, ref="floor")
     table("One kernel: exp, which softmax and log_softmax need once per element", kernel_rows())
