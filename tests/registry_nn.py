@@ -176,7 +176,7 @@ OPS = [
                       Sample((make((3,), -4, 4),), dict(beta=0.5, threshold=-1.0))]),
     _op("erf_wide", lambda T, a: T.erf(a), unary(-7, 7)),
     _op("silu", lambda T, a: F(T).silu(a), unary(-6, 6)),
-    _op("elu", lambda T, a: F(T).elu(a, 0.7), unary(-3, 3), gradgrad=False),
+    _op("elu", lambda T, a: F(T).elu(a, 0.7), unary(-3, 3)),
     # ---------------------------------------------------------- inplace=True (on a non-leaf: gradients flow)
     _op("leaky_relu_inplace", lambda T, a: F(T).leaky_relu(a * 1, 0.2, inplace=True), unary(), gradgrad=False,
         errors=lambda make: [Sample((make.ints((3,), -2, 2),))]),

@@ -13,7 +13,7 @@ from .._errors import error
 from ..autograd import grad_mode
 from ..ops import FUNCTIONS as _F
 from ..ops.inplace import _tname, apply_inplace
-from ..ops.activation import Gelu, GeluTanh, Softplus
+from ..ops.activation import Elu, Gelu, GeluTanh, Silu, Softplus
 from ..ops.nn import Addmm, BinaryCrossEntropy, LeakyRelu, NllLoss, pad  # noqa: F401  (pad is F.pad)
 from ..tensor import Tensor
 
@@ -88,16 +88,9 @@ def leaky_relu_(input, negative_slope=0.01):
     return leaky_relu(input, negative_slope, inplace=True)
 
 
-def _elu(x, alpha):
-    # relu(x) + alpha (exp(min(x, 0)) - 1): no where() (NumPy's branches per element, ~10x
-    # slower on mixed signs), the clamped input never overflows, and NumPy's float32 exp is
-    # vectorized where its expm1 is not (5x slower); the two differ by an ulp here and there
-    return x.relu() + alpha * (x.clamp(max=0).exp() - 1)
-
-
 def elu(input, alpha=1.0, inplace=False):
     _check_floating("elu", input)
-    return _maybe_inplace(input, inplace, "elu", lambda x: _elu(x, alpha))
+    return _maybe_inplace(input, inplace, "elu", lambda x: Elu.apply(x, float(alpha)))
 
 
 def elu_(input, alpha=1.0):
@@ -115,7 +108,7 @@ def gelu(input, approximate="none"):
 
 def silu(input, inplace=False):
     _check_floating("silu", input)
-    return _maybe_inplace(input, inplace, "silu", lambda x: x * x.sigmoid())
+    return _maybe_inplace(input, inplace, "silu", Silu.apply)
 
 
 def sigmoid(input):

@@ -1,5 +1,5 @@
-"""GELU (exact and tanh forms) and softplus, one graph node each, as PyTorch's
-``GeluBackward0`` and ``SoftplusBackward0``.
+"""GELU (exact and tanh forms), softplus, ELU and SiLU, one graph node each, as
+PyTorch's ``GeluBackward0``, ``SoftplusBackward0``, ``EluBackward0``, ``SiluBackward0``.
 
 The array formulas are in ``profundo._special`` (forward and backward kernels);
 the backward of each op is itself one op (``...Grad``, linear in the incoming
@@ -127,3 +127,76 @@ class SoftplusGrad(Op):
         # d/dx sigmoid(beta x) = beta s (1 - s); 0 above the threshold, where the output is x
         below = (z <= threshold).to(x.dtype)
         return SoftplusGrad.apply(gg, x, beta, threshold), gg * g * beta * s * (1 - s) * below, None, None
+
+
+class Elu(Op):
+    """``x`` where x > 0, else ``alpha (exp(x) - 1)``; d/dx = 1, or ``alpha exp(x)``."""
+
+    @staticmethod
+    def forward(ctx, x, alpha):
+        y, ctx.e = _special.elu(x._data, alpha)
+        ctx.save_for_backward(x)
+        ctx.alpha = alpha
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return EluGrad.apply(g, x, ctx.alpha, ctx.e), None
+
+
+class EluGrad(Op):
+    """``g`` where x > 0, else ``g alpha exp(x)``: ELU's backward, linear in ``g``."""
+
+    node_name = "EluBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, x, alpha, e=None):
+        ctx.save_for_backward(g, x)
+        if e is None:
+            _, e = _special.elu(x._data, alpha)
+        ctx.alpha, ctx.e = alpha, e
+        return _special.elu_backward(g._data, x._data, e, alpha)
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, x = ctx.saved_tensors
+        # d/dx of the slope: alpha exp(x) where x <= 0, else 0
+        second = ctx.alpha * x.clamp(max=0).exp() * (x <= 0).to(x.dtype)
+        return EluGrad.apply(gg, x, ctx.alpha, ctx.e), gg * g * second, None, None
+
+
+class Silu(Op):
+    """``x sigmoid(x)``; d/dx = ``s (1 + x (1 - s))``, s = sigmoid(x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y, ctx.s = _special.silu(x._data)
+        ctx.save_for_backward(x)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return SiluGrad.apply(g, x, ctx.s)
+
+
+class SiluGrad(Op):
+    """``g s (1 + x (1 - s))``: SiLU's backward, linear in ``g``."""
+
+    node_name = "SiluBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, x, s=None):
+        ctx.save_for_backward(g, x)
+        if s is None:
+            _, s = _special.silu(x._data)
+        ctx.s = s
+        return _special.silu_backward(g._data, x._data, s)
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, x = ctx.saved_tensors
+        s = x.sigmoid()
+        second = s * (1 - s) * (2 + x * (1 - 2 * s))  # d/dx [s (1 + x (1 - s))]
+        return SiluGrad.apply(gg, x, ctx.s), gg * g * second, None
