@@ -104,9 +104,8 @@ def _floor_var(x, g):
 
 
 def _floor_leaky_relu(x, g, zeros, slope=0.01):
-    y = np.minimum(x, zeros)
-    y *= slope
-    y += np.maximum(x, zeros)
+    y = x * np.float32(slope)
+    np.maximum(x, y, out=y)  # max(x, slope x) for a slope <= 1
     w = (x > 0).astype(x.dtype)  # 1 where x > 0, else the slope
     gx = 1.0 - w
     gx *= slope
