@@ -7,7 +7,11 @@
 3. One kernel, exp, alone: NumPy's against PyTorch's.
 
 Run: python benchmarks/ops.py   (ratio < 1 means profundo is faster)
+     python benchmarks/ops.py gelu softplus       (only those large ops)
+     python benchmarks/ops.py --ratios [names]    (per-round ratios: steadier on a busy machine)
 """
+import sys
+
 from _common import interleaved, load_torch, table
 
 import numpy as np
@@ -239,9 +243,66 @@ def kernel_rows():
     return [("np.exp vs torch.exp 256x784 float32", times[0], times[1] if torch else None)]
 
 
+def ratio_rows(only=(), rounds=25):
+    """On a busy machine best-of times swing 2x between runs; the ratio measured
+    within each round (profundo, torch and the floor run back to back, in
+    alternating order) is steadier.  Prints the median ratio and its quartiles."""
+    import time
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((256, 784)).astype(np.float32)
+    w = rng.standard_normal((784, 256)).astype(np.float32) * 0.05
+
+    def once(fn, n=3):
+        best = float("inf")
+        for _ in range(n):
+            t0 = time.perf_counter()
+            fn()
+            best = min(best, time.perf_counter() - t0)
+        return best
+
+    print(f"\nMedian of {rounds} interleaved rounds [quartiles]: profundo/torch and profundo/floor")
+    for name, (f, floor) in LARGE.items():
+        if only and not any(name.startswith(o) for o in only):
+            continue
+        runs, up_np = [], None
+        for T in [profundo] + ([torch] if torch else []):
+            x = T.tensor(a, requires_grad=True)
+            W = T.tensor(w, requires_grad=True)
+            if up_np is None:
+                up_np = rng.standard_normal(tuple(f(T, x, W).shape)).astype(np.float32)
+            up = T.tensor(up_np)
+
+            def run(T=T, x=x, W=W, up=up, f=f):
+                x.grad = None
+                W.grad = None
+                f(T, x, W).backward(up)
+
+            runs.append(run)
+        runs.append(lambda floor=floor, up_np=up_np: floor(a, w, up_np))
+        for r in runs:
+            r()
+        times = []
+        for i in range(rounds):
+            t = [0.0] * len(runs)
+            for j in (range(len(runs)) if i % 2 else reversed(range(len(runs)))):
+                t[j] = once(runs[j])
+            times.append(t)
+        times = np.array(times)
+        vs_floor = np.percentile(times[:, 0] / times[:, -1], [25, 50, 75])
+        text = f"{name:<36} {np.median(times[:, 0]) * 1e6:7.0f}us"
+        if torch:
+            vs_torch = np.percentile(times[:, 0] / times[:, 1], [25, 50, 75])
+            text += f"  vs torch {vs_torch[1]:5.2f}x [{vs_torch[0]:.2f}-{vs_torch[2]:.2f}]"
+        print(text + f"  vs floor {vs_floor[1]:5.2f}x [{vs_floor[0]:.2f}-{vs_floor[2]:.2f}]")
+        sys.stdout.flush()
+
+
 if __name__ == "__main__":
-    import sys
-    only = tuple(sys.argv[1:])  # names of large ops to run (their first words), e.g. gelu softplus
+    args = sys.argv[1:]
+    if args[:1] == ["--ratios"]:  # python benchmarks/ops.py --ratios [gelu softplus ...]
+        ratio_rows(tuple(args[1:]))
+        sys.exit()
+    only = tuple(args)  # names of large ops to run (their first words), e.g. gelu softplus
     if not only:
         table("Per-op overhead: 100-op elementwise chain (lower is better)",
               overhead_rows(16) + overhead_rows(1024))
