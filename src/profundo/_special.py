@@ -146,6 +146,25 @@ def _tanh_form(x, c, z_max):
     return np.tanh(u, out=u)
 
 
+@_any_shape
+def erf(x):
+    """The error function of a floating-point array, elementwise, in its dtype.
+
+    float64: Cody's rational approximations (float64 round-off, a few ulp at most);
+    float32: one branch-free float32 formula (about 3 ulp); other float dtypes go
+    through float64.  erf(+-0) = +-0, erf(+-inf) = +-1, erf(nan) = nan.
+    """
+    if x.dtype == np.float32:
+        return _erf_float32(x)
+    if x.dtype == np.float64:
+        return _erf_float64(x)
+    return _erf_float64(x.astype(np.float64)).astype(x.dtype)
+
+
+# ---------------------------------------------------------------------- GELU
+_SQRT1_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
 # The normal CDF for GELU in float32: Phi(x) = (1 + erf(x / sqrt 2)) / 2 = (1 + tanh(x h(x^2))) / 2.
 # GELU needs Phi to an absolute error near float32's spacing at 1 (PyTorch's 1 + erf has no
 # more), not erf's relative accuracy near 0: a degree-6 polynomial h does it (fit as above on
@@ -165,37 +184,6 @@ def _normal_cdf(x):
     cdf *= t(0.5)
     cdf += t(0.5)
     return cdf
-
-
-@_any_shape
-def erf(x):
-    """The error function of a floating-point array, elementwise, in its dtype.
-
-    float64: Cody's rational approximations (float64 round-off, a few ulp at most);
-    float32: one branch-free float32 formula (about 3 ulp); other float dtypes go
-    through float64.  erf(+-0) = +-0, erf(+-inf) = +-1, erf(nan) = nan.
-    """
-    if x.dtype == np.float32:
-        return _erf_float32(x)
-    if x.dtype == np.float64:
-        return _erf_float64(x)
-    return _erf_float64(x.astype(np.float64)).astype(x.dtype)
-
-
-@_any_shape
-def erf_backward(g, x):
-    """``g * 2/sqrt(pi) * exp(-x^2)``: the gradient of erf."""
-    d = np.square(x)
-    np.negative(d, out=d)
-    np.exp(d, out=d)
-    d *= d.dtype.type(2.0 / math.sqrt(math.pi))
-    d *= g
-    return d
-
-
-# ---------------------------------------------------------------------- GELU
-_SQRT1_2 = 1.0 / math.sqrt(2.0)
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 @_any_shape
