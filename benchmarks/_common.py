@@ -50,10 +50,10 @@ def interleaved(fns, rounds=5):
     return best
 
 
-def table(title, rows, unit="us", scale=1e6):
-    """rows: (name, profundo seconds, torch seconds or None)."""
+def table(title, rows, unit="us", scale=1e6, ref="torch"):
+    """rows: (name, profundo seconds, reference (torch) seconds or None)."""
     print(f"\n{title}")
-    print(f"{'case':<44} {'profundo':>12} {'torch':>12} {'ratio':>7}")
+    print(f"{'case':<44} {'profundo':>12} {ref:>12} {'ratio':>7}")
     for name, ours, ref in rows:
         r = f"{ours / ref:6.2f}x" if ref else "   n/a"
         t = f"{ref * scale:10.1f}{unit}" if ref else f"{'-':>12}"

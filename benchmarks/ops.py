@@ -7,12 +7,17 @@
 3. One kernel, exp, alone: NumPy's against PyTorch's.
 
 Run: python benchmarks/ops.py   (ratio < 1 means profundo is faster)
+     python benchmarks/ops.py gelu softplus       (only those large ops)
+     python benchmarks/ops.py --ratios [names]    (per-round ratios: steadier on a busy machine)
 """
+import sys
+
 from _common import interleaved, load_torch, table
 
 import numpy as np
 
 import profundo
+from profundo import _special
 
 torch = load_torch()
 
@@ -102,6 +107,68 @@ def _floor_var(x, g):
     return v, g * c * (2.0 / (x.shape[0] - 1))
 
 
+def _floor_leaky_relu(x, g, zeros, slope=0.01):
+    y = x * np.float32(slope)
+    np.maximum(x, y, out=y)  # max(x, slope x) for a slope <= 1
+    w = (x > 0).astype(x.dtype)  # 1 where x > 0, else the slope
+    gx = 1.0 - w
+    gx *= slope
+    gx += w
+    gx *= g
+    return y, gx
+
+
+def _floor_elu(x, g, zeros, alpha=1.0):
+    e = np.minimum(x, zeros)
+    np.exp(e, out=e)  # exp(min(x, 0)): never overflows
+    y = e - 1.0
+    y *= alpha
+    y += np.maximum(x, zeros)
+    w = (x > 0).astype(x.dtype)
+    gx = 1.0 - w
+    gx *= e
+    gx *= alpha  # alpha e^x where x <= 0
+    gx += w
+    gx *= g
+    return y, gx
+
+
+def _floor_silu(x, g):
+    s = np.negative(x)
+    np.exp(s, out=s)
+    s += 1.0
+    np.reciprocal(s, out=s)
+    y = x * s
+    gx = 1.0 - s  # s (1 + x (1 - s))
+    gx *= x
+    gx += 1.0
+    gx *= s
+    gx *= g
+    return y, gx
+
+
+def _floor_tanh(x, g):
+    y = np.tanh(x)
+    gx = y * y
+    np.subtract(1.0, gx, out=gx)
+    gx *= g
+    return y, gx
+
+
+def _floor_gelu(x, g):  # profundo's own kernels: the fewest NumPy passes found for this math
+    y, cdf = _special.gelu(x)
+    return y, _special.gelu_backward(g, x, cdf)
+
+
+def _floor_gelu_tanh(x, g):
+    y, th = _special.gelu_tanh(x)
+    return y, _special.gelu_tanh_backward(g, x, th)
+
+
+def _floor_softplus(x, g):
+    return _special.softplus(x), _special.softplus_backward(g, x)
+
+
 _ZEROS = np.zeros((256, 784), np.float32)
 
 # name: (profundo/torch expression, hand-written NumPy forward + backward: the floor)
@@ -117,17 +184,28 @@ LARGE = {
     "var(dim=0) 256x784": (lambda T, x, W: x.var(dim=0), lambda x, W, g: _floor_var(x, g)),
     "relu 256x784": (lambda T, x, W: x.relu(), lambda x, W, g: _floor_relu(x, g, _ZEROS)),
     "sigmoid 256x784": (lambda T, x, W: x.sigmoid(), lambda x, W, g: _floor_sigmoid(x, g)),
+    "leaky_relu 256x784": (lambda T, x, W: T.nn.functional.leaky_relu(x),
+                           lambda x, W, g: _floor_leaky_relu(x, g, _ZEROS)),
+    "elu 256x784": (lambda T, x, W: T.nn.functional.elu(x), lambda x, W, g: _floor_elu(x, g, _ZEROS)),
+    "gelu 256x784": (lambda T, x, W: T.nn.functional.gelu(x), lambda x, W, g: _floor_gelu(x, g)),
+    "gelu(approximate='tanh') 256x784": (lambda T, x, W: T.nn.functional.gelu(x, approximate="tanh"),
+                                         lambda x, W, g: _floor_gelu_tanh(x, g)),
+    "silu 256x784": (lambda T, x, W: T.nn.functional.silu(x), lambda x, W, g: _floor_silu(x, g)),
+    "tanh 256x784": (lambda T, x, W: x.tanh(), lambda x, W, g: _floor_tanh(x, g)),
+    "softplus 256x784": (lambda T, x, W: T.nn.functional.softplus(x), lambda x, W, g: _floor_softplus(x, g)),
     "x * x + exp(x) 256x784": (lambda T, x, W: x * x + x.exp(), lambda x, W, g: (x * x + np.exp(x),
                                                                                   g * 2 * x + g * np.exp(x))),
 }
 
 
-def large_rows():
+def large_rows(only=()):
     rng = np.random.default_rng(0)
     a = rng.standard_normal((256, 784)).astype(np.float32)
     w = rng.standard_normal((784, 256)).astype(np.float32) * 0.05
-    rows, floors = [], []
+    rows, floors, vs_floor = [], [], []
     for name, (f, floor) in LARGE.items():
+        if only and not any(name.startswith(o) for o in only):
+            continue
         runs = []
         up_np = None
         for T in [profundo] + ([torch] if torch else []):
@@ -148,7 +226,8 @@ def large_rows():
         times = interleaved(runs, rounds=3)
         rows.append((name + " fwd+bwd", times[0], times[1] if torch else None))
         floors.append((name + " (NumPy floor vs torch)", times[-1], times[1] if torch else None))
-    return rows, floors
+        vs_floor.append((name + " (profundo vs floor)", times[0], times[-1]))
+    return rows, floors, vs_floor
 
 
 def kernel_rows():
@@ -164,10 +243,71 @@ def kernel_rows():
     return [("np.exp vs torch.exp 256x784 float32", times[0], times[1] if torch else None)]
 
 
+def ratio_rows(only=(), rounds=25):
+    """On a busy machine best-of times swing 2x between runs; the ratio measured
+    within each round (profundo, torch and the floor run back to back, in
+    alternating order) is steadier.  Prints the median ratio and its quartiles."""
+    import time
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((256, 784)).astype(np.float32)
+    w = rng.standard_normal((784, 256)).astype(np.float32) * 0.05
+
+    def once(fn, n=3):
+        best = float("inf")
+        for _ in range(n):
+            t0 = time.perf_counter()
+            fn()
+            best = min(best, time.perf_counter() - t0)
+        return best
+
+    print(f"\nMedian of {rounds} interleaved rounds [quartiles]: profundo/torch and profundo/floor")
+    for name, (f, floor) in LARGE.items():
+        if only and not any(name.startswith(o) for o in only):
+            continue
+        runs, up_np = [], None
+        for T in [profundo] + ([torch] if torch else []):
+            x = T.tensor(a, requires_grad=True)
+            W = T.tensor(w, requires_grad=True)
+            if up_np is None:
+                up_np = rng.standard_normal(tuple(f(T, x, W).shape)).astype(np.float32)
+            up = T.tensor(up_np)
+
+            def run(T=T, x=x, W=W, up=up, f=f):
+                x.grad = None
+                W.grad = None
+                f(T, x, W).backward(up)
+
+            runs.append(run)
+        runs.append(lambda floor=floor, up_np=up_np: floor(a, w, up_np))
+        for r in runs:
+            r()
+        times = []
+        for i in range(rounds):
+            t = [0.0] * len(runs)
+            for j in (range(len(runs)) if i % 2 else reversed(range(len(runs)))):
+                t[j] = once(runs[j])
+            times.append(t)
+        times = np.array(times)
+        vs_floor = np.percentile(times[:, 0] / times[:, -1], [25, 50, 75])
+        text = f"{name:<36} {np.median(times[:, 0]) * 1e6:7.0f}us"
+        if torch:
+            vs_torch = np.percentile(times[:, 0] / times[:, 1], [25, 50, 75])
+            text += f"  vs torch {vs_torch[1]:5.2f}x [{vs_torch[0]:.2f}-{vs_torch[2]:.2f}]"
+        print(text + f"  vs floor {vs_floor[1]:5.2f}x [{vs_floor[0]:.2f}-{vs_floor[2]:.2f}]")
+        sys.stdout.flush()
+
+
 if __name__ == "__main__":
-    table("Per-op overhead: 100-op elementwise chain (lower is better)",
-          overhead_rows(16) + overhead_rows(1024))
-    rows, floors = large_rows()
+    args = sys.argv[1:]
+    if args[:1] == ["--ratios"]:  # python benchmarks/ops.py --ratios [gelu softplus ...]
+        ratio_rows(tuple(args[1:]))
+        sys.exit()
+    only = tuple(args)  # names of large ops to run (their first words), e.g. gelu softplus
+    if not only:
+        table("Per-op overhead: 100-op elementwise chain (lower is better)",
+              overhead_rows(16) + overhead_rows(1024))
+    rows, floors, vs_floor = large_rows(only)
     table("Large ops, forward + backward", rows)
     table("The same math hand-written in NumPy (the floor for any NumPy framework)", floors)
+    table("profundo against that floor (its own overhead; the goal is <= 1.1x)", vs_floor, ref="floor")
     table("One kernel: exp, which softmax and log_softmax need once per element", kernel_rows())

@@ -165,6 +165,18 @@ OPS = [
                       Sample((make((3, 4)), make((3, 4), 0, 1), make((3, 1), 0.5, 3).tolist()))],
         errors=lambda make: [Sample((make((3, 4)), make((3, 4), 0, 1), make((3,)).tolist())),
                              Sample((make((3, 4)), make((3, 4), 0, 1), make((5, 3, 4)).tolist()))]),
+    # ---------------------------------------------------------- smooth activations (issue 11: one node each)
+    _op("gelu", lambda T, a: F(T).gelu(a), unary(-4, 4), errors=lambda make: [Sample((make.ints((3,), -2, 2),))]),
+    _op("gelu_tanh", lambda T, a: F(T).gelu(a, approximate="tanh"), unary(-4, 4),
+        errors=lambda make: [Sample((make.ints((3,), -2, 2),))]),
+    _op("softplus", lambda T, a: F(T).softplus(a), unary(-25, 25),
+        errors=lambda make: [Sample((make.ints((3,), -2, 2),))]),
+    _op("softplus_beta_threshold", lambda T, a, beta=2.0, threshold=3.0: F(T).softplus(a, beta, threshold),
+        lambda make: [Sample((make((2, 5), -4, 4),)), Sample((make((2, 5), -4, 4),), dict(beta=-1.5)),
+                      Sample((make((3,), -4, 4),), dict(beta=0.5, threshold=-1.0))]),
+    _op("erf_wide", lambda T, a: T.erf(a), unary(-7, 7)),
+    _op("silu", lambda T, a: F(T).silu(a), unary(-6, 6)),
+    _op("elu", lambda T, a: F(T).elu(a, 0.7), unary(-3, 3)),
     # ---------------------------------------------------------- inplace=True (on a non-leaf: gradients flow)
     _op("leaky_relu_inplace", lambda T, a: F(T).leaky_relu(a * 1, 0.2, inplace=True), unary(), gradgrad=False,
         errors=lambda make: [Sample((make.ints((3,), -2, 2),))]),

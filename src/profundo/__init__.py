@@ -13,7 +13,8 @@ from ._device import get_default_device, set_default_device  # noqa: F401
 from ._dtype import (bool_ as bool, dtype, float16, float32, float64, get_default_dtype, int8, int16,  # noqa: F401
                      int32, int64, promote_types, set_default_dtype, uint8)
 from . import ops as _ops  # noqa: F401  (attaches the Tensor methods)
-from .autograd import (enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled)  # noqa: F401
+from .autograd import (enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled,  # noqa: F401
+                       is_inference_mode_enabled, is_anomaly_enabled)
 from .creation import (arange, as_tensor, asarray, empty, empty_like, eye, from_dlpack, from_numpy, full,  # noqa: F401
                        full_like, linspace, logspace, ones, ones_like, scalar_tensor, tensor, zeros, zeros_like)
 from .random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed, manual_seed,  # noqa: F401

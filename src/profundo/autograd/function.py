@@ -25,6 +25,7 @@ the shape of its input, so a backward may return the broadcast shape.
 """
 import inspect
 import itertools
+import threading
 import weakref
 
 from .._backend import xp
@@ -33,9 +34,32 @@ from ..tensor import Tensor
 from . import anomaly, grad_mode
 
 _sequence = itertools.count()
-# names of the modules (or viz.scope blocks) being run, outermost first; each
-# recorded node remembers them so a drawing can group or collapse a module
-SCOPE = []
+class _Scope(threading.local):
+    """The names of the modules (or viz.scope blocks) being run by this thread,
+    outermost first, in ``.stack``; each recorded node remembers them so a drawing
+    can group or collapse a module.  Per thread: two threads running models at once
+    do not tag each other's ops.  Used as a list (append, pop, [-1], bool)."""
+
+    def __init__(self):
+        self.stack = []
+
+    def append(self, name):
+        self.stack.append(name)
+
+    def pop(self):
+        return self.stack.pop()
+
+    def __getitem__(self, i):
+        return self.stack[i]
+
+    def __len__(self):
+        return len(self.stack)
+
+    def __iter__(self):
+        return iter(self.stack)
+
+
+SCOPE = _Scope()
 _GRAD = grad_mode.STATE
 _ANOMALY = anomaly.STATE
 _new = object.__new__
@@ -300,8 +324,8 @@ def _apply_recorded(cls, args):
                 edges.append(None)
         ctx._edges = tuple(edges)
     ctx._seq = next(_sequence)
-    if SCOPE:
-        ctx._scope = tuple(SCOPE)
+    if SCOPE.stack:
+        ctx._scope = tuple(SCOPE.stack)
     if type(out) is tuple:
         return _record_outputs(cls, ctx, args, out)
     # one output: the common case, written out

@@ -4,10 +4,17 @@
 still works, exactly like PyTorch (d2l's Trainer relies on it).
 """
 import functools
+import threading
 
 
-class _GradState:
+class _GradState(threading.local):
+    """Per thread, as PyTorch's: a thread that enters ``no_grad`` leaves the others
+    recording, and a new thread starts with grad enabled (the class default).
+    ``inference_mode`` is the same flag here.  (Anomaly mode, like PyTorch's, is global.)
+    Reading ``STATE.enabled`` stays one attribute read on the hot path."""
+
     enabled = True
+    inference = False  # inside inference_mode (which also turns grad off)
 
 
 STATE = _GradState()
@@ -15,6 +22,10 @@ STATE = _GradState()
 
 def is_grad_enabled():
     return STATE.enabled
+
+
+def is_inference_mode_enabled():
+    return STATE.inference
 
 
 class _GradModeContext:
@@ -96,6 +107,15 @@ class inference_mode(_GradModeContext):
 
     def __init__(self, mode=True):
         pass
+
+    def __enter__(self):
+        self._prev_inference = STATE.inference
+        STATE.inference = not self._mode
+        super().__enter__()
+
+    def __exit__(self, *exc):
+        STATE.inference = self._prev_inference
+        return super().__exit__(*exc)
 
     @staticmethod
     def _fresh(ctx):

@@ -13,6 +13,7 @@ from .._errors import error
 from ..autograd import grad_mode
 from ..ops import FUNCTIONS as _F
 from ..ops.inplace import _tname, apply_inplace
+from ..ops.activation import Elu, Gelu, GeluTanh, Silu, Softplus
 from ..ops.nn import Addmm, BinaryCrossEntropy, LeakyRelu, NllLoss, pad  # noqa: F401  (pad is F.pad)
 from ..tensor import Tensor
 
@@ -87,16 +88,9 @@ def leaky_relu_(input, negative_slope=0.01):
     return leaky_relu(input, negative_slope, inplace=True)
 
 
-def _elu(x, alpha):
-    # relu(x) + alpha (exp(min(x, 0)) - 1): no where() (NumPy's branches per element, ~10x
-    # slower on mixed signs), the clamped input never overflows, and NumPy's float32 exp is
-    # vectorized where its expm1 is not (5x slower); the two differ by an ulp here and there
-    return x.relu() + alpha * (x.clamp(max=0).exp() - 1)
-
-
 def elu(input, alpha=1.0, inplace=False):
     _check_floating("elu", input)
-    return _maybe_inplace(input, inplace, "elu", lambda x: _elu(x, alpha))
+    return _maybe_inplace(input, inplace, "elu", lambda x: Elu.apply(x, float(alpha)))
 
 
 def elu_(input, alpha=1.0):
@@ -104,17 +98,17 @@ def elu_(input, alpha=1.0):
 
 
 def gelu(input, approximate="none"):
-    if approximate == "none":
-        return 0.5 * input * (1 + (input * (1 / math.sqrt(2))).erf())
-    if approximate == "tanh":
-        return 0.5 * input * (1 + (math.sqrt(2 / math.pi) * (input + 0.044715 * input ** 3)).tanh())
-    raise error(RuntimeError, "gelu", f"approximate argument must be either none or tanh, got {approximate!r}",
-                "usa approximate='none' o 'tanh'")
+    """``x * Phi(x)`` (Phi the normal CDF, through erf), or its tanh approximation."""
+    if approximate not in ("none", "tanh"):
+        raise error(RuntimeError, "gelu", f"approximate argument must be either none or tanh, got {approximate!r}",
+                    "usa approximate='none' o 'tanh'")
+    _check_floating("gelu", input)
+    return (Gelu if approximate == "none" else GeluTanh).apply(input)
 
 
 def silu(input, inplace=False):
     _check_floating("silu", input)
-    return _maybe_inplace(input, inplace, "silu", lambda x: x * x.sigmoid())
+    return _maybe_inplace(input, inplace, "silu", Silu.apply)
 
 
 def sigmoid(input):
@@ -126,20 +120,14 @@ def tanh(input):
 
 
 def _softplus(z):
-    """``log(1 + e^z)`` for any z: ``z + log1p(e^-z)`` above 0, ``log1p(e^z)`` below.
-
-    Each branch only ever sees inputs where its exp cannot overflow (clamped), so
-    neither the value nor the gradient (0.5 at z = 0) turns into inf or nan.
-    """
-    pos = z.clamp(min=0)
-    neg = z.clamp(max=0)
-    return _F["where"](z > 0, pos + (-pos).exp().log1p(), neg.exp().log1p())
+    """``log(1 + e^z)`` for any z, never overflowing (the losses' stable form): no threshold."""
+    return Softplus.apply(z, 1.0, math.inf)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
     """``log(1 + exp(beta x)) / beta``; linear above ``threshold`` (as PyTorch)."""
-    z = input * beta
-    return _F["where"](z > threshold, input, _softplus(z) / beta)
+    _check_floating("softplus", input)
+    return Softplus.apply(input, float(beta), float(threshold))
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):

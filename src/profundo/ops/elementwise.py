@@ -6,6 +6,7 @@ code here: the engine sums every gradient back to its input's shape.
 """
 import math
 
+from .. import _special
 from .._backend import zeros_like_readonly
 from ..autograd.function import _GRAD, _apply_recorded
 from .._errors import zero_division_error
@@ -561,6 +562,17 @@ class Tanh(Op):
         return TanhGrad.apply(g, y)  # g * (1 - y²) as one op
 
 
+_ONES = {}
+
+
+def _one(dtype):
+    """A 0-d array holding 1 in ``dtype`` (cached; private, never written)."""
+    one = _ONES.get(dtype)
+    if one is None:
+        one = _ONES[dtype] = xp.ones((), dtype)
+    return one
+
+
 class TanhGrad(Op):
     """``g * (1 - y²)``: tanh's backward as a single op (fewer Python calls),
     itself differentiable for second derivatives."""
@@ -571,9 +583,15 @@ class TanhGrad(Op):
     def forward(ctx, g, y):
         ctx.save_for_backward(g, y)
         a, ga = y._data, g._data
-        gyy = ga * a
-        gyy *= a
-        return ga - gyy  # g - g y²: no Python scalar (NumPy is ~2x slower on small arrays with one)
+        d = a * a
+        if d.__class__ is not xp.ndarray or d.dtype != ga.dtype:  # 0-d (a scalar) or mixed dtypes
+            return ga * (1 - d)
+        # (1 - y²) g in one fresh array, reading y alone first: 25% faster on 256x784 than
+        # g - g y y, which reads two arrays in every pass; the 1 is a 0-d array, as fast as
+        # an array operand (a Python scalar costs ~2x on small arrays)
+        xp.subtract(_one(d.dtype), d, out=d)
+        d *= ga
+        return d
 
     @staticmethod
     def backward(ctx, gg):
@@ -617,17 +635,13 @@ class Atanh(Op):
         return g / (1 - x * x)
 
 
-_math_erf = xp.frompyfunc(math.erf, 1, 1)  # NumPy has no erf: Python's, element by element (exact)
-
-
 class Erf(Op):
     """The error function; d/dx erf(x) = 2/sqrt(pi) exp(-x^2).  Used by GELU."""
 
     @staticmethod
     def forward(ctx, x):
-        a = float_arr(x)
         ctx.save_for_backward(x)
-        return xp.asarray(_math_erf(a), dtype=a.dtype) if a.size else a.copy()
+        return _special.erf(float_arr(x))  # NumPy has no erf: a vectorized one (Cody's in float64)
 
     @staticmethod
     def backward(ctx, g):

@@ -8,7 +8,6 @@ profundo ops, so they are differentiable too (``create_graph=True``).
 """
 import math
 
-from .._backend import zeros_like_readonly
 from ._base import Op, Tensor, error, xp
 
 
@@ -92,19 +91,18 @@ class BinaryCrossEntropy(Op):
 
 class LeakyRelu(Op):
     """``x`` where x > 0, else ``negative_slope * x``, computed as
-    ``max(x, 0) + slope * min(x, 0)``: branch-free, since NumPy's where()
-    tests each element with a branch and is ~10x slower on mixed signs."""
+    ``max(x, slope * x)`` (``min`` for a slope above 1): branch-free, since NumPy's
+    where() tests each element with a branch and is ~10x slower on mixed signs;
+    two passes and one fresh array (``max(x, 0) + slope * min(x, 0)`` took four and two)."""
 
     @staticmethod
     def forward(ctx, x, negative_slope):
         a = x._data
         ctx.save_for_backward(x)
         ctx.negative_slope = negative_slope
-        zeros = zeros_like_readonly(a)
-        y = xp.minimum(a, zeros)
-        y *= negative_slope
-        y += xp.maximum(a, zeros)
-        return y
+        y = a * a.dtype.type(negative_slope)  # exactly torch's x * slope where x <= 0
+        pick = xp.maximum if negative_slope <= 1 else xp.minimum
+        return pick(a, y, out=y) if y.__class__ is xp.ndarray else pick(a, y)  # (0-d: y is a scalar)
 
     @staticmethod
     def backward(ctx, g):
