@@ -1,0 +1,130 @@
+"""Backends: where every kernel lives.
+
+A backend is an object holding the array module (``be.xp``, NumPy for the CPU)
+and the named kernels the ops call (``be.relu``, ``be.softmax``,
+``be.reduce_sum``, ``be.scatter_add``, ``be.adam_step``, ...).  Two CPU
+backends exist:
+
+- ``reference`` (``reference.py``): the plain formulas, written to be read;
+- ``numpy`` (``numpy.py``, the default): subclasses ``reference`` and
+  overrides only the kernels it makes faster.
+
+Ops, the engine, the optimizers and ``nn.functional`` reach arrays through
+``backend_of(tensor)`` (the backend of the tensor's device) and never import
+NumPy for computation.  Select the CPU backend with
+``profundo.set_backend("reference" | "numpy")`` or the environment variable
+``PROFUNDO_BACKEND`` (read at import).
+
+The backend belongs to the device: today every tensor is on the CPU, so
+``backend_of(t)`` returns the selected CPU backend.  A GPU device will map to a
+CuPy backend, a third subclass of ``ReferenceBackend``.  What it will need:
+
+- the array module swap: ``xp = cupy``, ``ndarray = cupy.ndarray``; the ops'
+  plain array calls go through ``be.xp``, so they follow;
+- ``is_writeable``: CuPy arrays have no ``flags.writeable``; a broadcast view
+  is writeable there, so it must test for zero strides instead;
+- ``owns_data``: CuPy has ``flags.owndata`` and ``c_contiguous`` but no
+  ``writeable`` flag (return ``owndata and c_contiguous``);
+- ``data_ptr``: ``a.data.ptr`` instead of ``a.ctypes.data``;
+- ``scatter_add``: ``cupyx.scatter_add`` instead of ``np.add.at``;
+- no ``np.frompyfunc`` (Python functions per element): every kernel must be a
+  vectorized formula (``erf`` included, see ``_special.py``);
+- no NumPy floating-point warnings to silence (see ``_quiet_numpy_warnings``);
+- moving data: ``cupy.asarray`` / ``.get()`` in ``Tensor.to``; the NumPy-only
+  tricks of ``numpy.py`` (read-only cached zeros, ``einsum`` row sums) are
+  simply not inherited, since it subclasses the reference.
+"""
+import os
+import warnings
+
+import numpy as np
+
+from .._errors import error
+from .numpy import NumpyBackend, _rows_for_einsum  # noqa: F401  (_rows_for_einsum: tests)
+from .reference import ReferenceBackend
+
+#: every CPU backend, by name (one instance each: the NumPy one keeps caches)
+BACKENDS = {"reference": ReferenceBackend(), "numpy": NumpyBackend()}
+DEFAULT = "numpy"
+
+
+class _State:
+    __slots__ = ("cpu",)
+
+
+_STATE = _State()
+_STATE.cpu = BACKENDS[DEFAULT]
+
+
+def _lookup(name, where):
+    if not isinstance(name, str):
+        raise error(TypeError, where, f"the backend must be a name (str), got {type(name).__name__}",
+                    'elige el backend por su nombre: "numpy" o "reference"')
+    be = BACKENDS.get(name.strip().lower())
+    if be is None:
+        raise error(ValueError, where, f"unknown backend {name!r}; expected one of {sorted(BACKENDS)}",
+                    'los backends son "numpy" (rápido, por defecto) y "reference" (las fórmulas para leer)')
+    return be
+
+
+def set_backend(name):
+    """Select the CPU backend: ``"numpy"`` (the default, fast) or
+    ``"reference"`` (the plain formulas, to read and compare against).
+
+    Tensors keep their arrays (both CPU backends use NumPy arrays); the next
+    op computes with the new backend's kernels."""
+    _STATE.cpu = _lookup(name, "set_backend")
+
+
+def get_backend():
+    """The name of the selected CPU backend (``"numpy"`` or ``"reference"``),
+    as ``matplotlib.get_backend()``; ``profundo._backend.current()`` gives the
+    backend object."""
+    return _STATE.cpu.name
+
+
+def current():
+    """The selected CPU backend object."""
+    return _STATE.cpu
+
+
+def backend_of(tensor):
+    """The backend that computes on ``tensor``'s arrays: its device's backend.
+    Every tensor is on the CPU today, so this is the selected CPU backend; a
+    GPU device will map to a CuPy backend here."""
+    return _STATE.cpu
+
+
+def _quiet_numpy_warnings():
+    """Like PyTorch, a division by zero or a log of a negative number gives
+    inf/nan silently inside profundo (anomaly mode finds them).
+
+    NumPy's error state is left alone (``np.seterr`` would silence the
+    student's own NumPy and pandas cells too, and ``np.errstate`` around each
+    op costs ~1.4 us, half an op's overhead).  Instead NumPy's
+    ``RuntimeWarning`` is ignored when it is raised from profundo's own
+    modules only: NumPy attributes a floating-point warning to the Python
+    frame that called the ufunc.  Free on the common path (nothing is
+    checked until NumPy has a warning to give)."""
+    warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"profundo(\.|$)")
+
+
+_quiet_numpy_warnings()
+
+if os.environ.get("PROFUNDO_BACKEND"):
+    _STATE.cpu = _lookup(os.environ["PROFUNDO_BACKEND"], "PROFUNDO_BACKEND")
+
+
+# ---------------------------------------------------------------- legacy names
+# ``from profundo._backend import xp`` keeps working for code written before
+# the backends; new code goes through ``backend_of(tensor)``.
+xp = np
+ndarray = np.ndarray
+
+
+def asarray(x, dtype=None):
+    return _STATE.cpu.asarray(x, dtype)
+
+
+def reshape_view(a, shape):
+    return _STATE.cpu.reshape_view(a, shape)
