@@ -6,7 +6,8 @@ import profundo
 from registry import OPS, Maker
 
 torch = pytest.importorskip("torch")
-pytestmark = pytest.mark.torch
+# every test runs on both CPU backends (the ``backend`` fixture of conftest.py)
+pytestmark = [pytest.mark.torch, pytest.mark.usefixtures("backend")]
 
 TOL = {np.float32: dict(rtol=1.3e-6, atol=1e-5), np.float64: dict(rtol=1e-7, atol=1e-7)}
 

@@ -30,9 +30,10 @@ CuPy backend, a third subclass of ``ReferenceBackend``.  What it will need:
 - no ``np.frompyfunc`` (Python functions per element): every kernel must be a
   vectorized formula (``erf`` included, see ``_special.py``);
 - no NumPy floating-point warnings to silence (see ``_quiet_numpy_warnings``);
-- moving data: ``cupy.asarray`` / ``.get()`` in ``Tensor.to``; the NumPy-only
-  tricks of ``numpy.py`` (read-only cached zeros, ``einsum`` row sums) are
-  simply not inherited, since it subclasses the reference.
+- moving data: ``cupy.asarray`` / ``.get()`` in ``Tensor.to``;
+- the tuning of ``numpy.py`` (in-place chains, ``einsum`` row sums, direct
+  ``ufunc.reduce`` calls) is not inherited, since it subclasses the
+  reference; a GPU wants its own (fused ``cupy.ElementwiseKernel`` kernels).
 """
 import os
 import warnings
@@ -43,7 +44,7 @@ from .._errors import error
 from .numpy import NumpyBackend, _rows_for_einsum  # noqa: F401  (_rows_for_einsum: tests)
 from .reference import ReferenceBackend
 
-#: every CPU backend, by name (one instance each: the NumPy one keeps caches)
+#: every CPU backend, by name
 BACKENDS = {"reference": ReferenceBackend(), "numpy": NumpyBackend()}
 DEFAULT = "numpy"
 
