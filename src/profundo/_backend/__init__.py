@@ -90,9 +90,10 @@ def current():
 
 
 def backend_of(tensor):
-    """The backend that computes on ``tensor``'s arrays: its device's backend.
-    Every tensor is on the CPU today, so this is the selected CPU backend; a
-    GPU device will map to a CuPy backend here."""
+    """The backend that computes on ``tensor`` (a tensor, or one of its arrays:
+    the optimizers pass arrays): its device's backend.  Every tensor is on the
+    CPU today, so this is the selected CPU backend; a GPU device will map to a
+    CuPy backend here (by ``tensor.device``, or by the array's type)."""
     return _STATE.cpu
 
 
@@ -106,7 +107,13 @@ def _quiet_numpy_warnings():
     ``RuntimeWarning`` is ignored when it is raised from profundo's own
     modules only: NumPy attributes a floating-point warning to the Python
     frame that called the ufunc.  Free on the common path (nothing is
-    checked until NumPy has a warning to give)."""
+    checked until NumPy has a warning to give).
+
+    Limits: a student who asks NumPy to raise (``np.seterr(all="raise")``)
+    gets ``FloatingPointError`` from profundo's ops too; code that imports
+    profundo inside ``warnings.catch_warnings()`` (pytest's collection does)
+    loses the filter when the block ends, so pyproject.toml states it again
+    for the test suite."""
     warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"profundo(\.|$)")
 
 
@@ -117,8 +124,8 @@ if os.environ.get("PROFUNDO_BACKEND"):
 
 
 # ---------------------------------------------------------------- legacy names
-# ``from profundo._backend import xp`` keeps working for code written before
-# the backends; new code goes through ``backend_of(tensor)``.
+# The module-level names of the old ``_backend.py``, kept while code written
+# before the backends moves over; new code calls ``backend_of(tensor).<kernel>``.
 xp = np
 ndarray = np.ndarray
 
@@ -129,3 +136,25 @@ def asarray(x, dtype=None):
 
 def reshape_view(a, shape):
     return _STATE.cpu.reshape_view(a, shape)
+
+
+def reduce_sum(a, axis, keepdims=False, dtype=None):
+    return _STATE.cpu.reduce_sum(a, axis, keepdims, dtype)
+
+
+def reduce_max(a, axis, keepdims=False):
+    return _STATE.cpu.reduce_max(a, axis, keepdims)
+
+
+def reduce_min(a, axis, keepdims=False):
+    return _STATE.cpu.reduce_min(a, axis, keepdims)
+
+
+def scatter_add(target, index, values):
+    _STATE.cpu.scatter_add(target, index, values)
+
+
+def zeros_like_readonly(a, max_bytes=None, keep=None):
+    """Zeros shaped like ``a`` (no longer cached: with NumPy 2, ``maximum(a, 0)``
+    is as fast as against an array of zeros)."""
+    return _STATE.cpu.xp.zeros_like(a)
