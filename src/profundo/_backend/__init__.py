@@ -72,8 +72,10 @@ def set_backend(name):
     """Select the CPU backend: ``"numpy"`` (the default, fast) or
     ``"reference"`` (the plain formulas, to read and compare against).
 
-    Tensors keep their arrays (both CPU backends use NumPy arrays); the next
-    op computes with the new backend's kernels."""
+    Process-wide, like ``torch.set_default_dtype``.  Tensors keep their
+    arrays (both CPU backends use NumPy arrays); the next op computes with
+    the new backend's kernels.  ``PROFUNDO_BACKEND=reference`` selects it at
+    import instead."""
     _STATE.cpu = _lookup(name, "set_backend")
 
 
