@@ -199,3 +199,28 @@ def test_profundo_is_quiet_on_inf_and_nan_but_the_students_numpy_still_warns():
                    "np.array([1.0]) / np.array([0.0])\n", PYTHONWARNINGS="error::RuntimeWarning")
     assert "quiet" in r.stdout, r.stderr
     assert r.returncode != 0 and "RuntimeWarning: divide by zero" in r.stderr
+
+
+# ---------------------------------------------------------------- the seam stays in place
+CORE = Path(SRC) / "profundo"
+CORE_FILES = sorted([*CORE.glob("ops/*.py"), *CORE.glob("autograd/*.py"), *CORE.glob("optim/*.py"),
+                     *CORE.glob("nn/utils/*.py"), CORE / "nn" / "functional.py", CORE / "nn" / "init.py"])
+# host-side code, which stays NumPy whatever the device (as PyTorch keeps these on the CPU)
+HOST_SIDE = {"autograd/gradcheck.py": "finite differences in float64 on the host",
+             "optim/optimizer.py": "the step counter, a host-side float32 as PyTorch's"}
+# features a CuPy backend lacks: only a backend may use them
+NUMPY_ONLY = [".flags.writeable", "np.seterr", "__array_interface__", ".ctypes"]
+
+
+def test_the_core_computes_through_the_backend():
+    """Ops, the engine, the optimizers, nn.functional, nn.init and nn.utils import
+    no NumPy for computation and use no NumPy-only array feature: those
+    live in profundo/_backend, so a CuPy backend can replace them."""
+    for path in CORE_FILES:
+        rel = path.relative_to(CORE).as_posix()
+        src = path.read_text()
+        if rel not in HOST_SIDE:
+            assert "import numpy" not in src, f"{rel}: compute through backend_of(x) / the backend's xp"
+        for feature in NUMPY_ONLY:
+            assert feature not in src, f"{rel} uses {feature!r}, which only a NumPy backend may"
+    assert "frompyfunc" not in (CORE / "_backend" / "reference.py").read_text()  # kernels are vectorized
