@@ -25,3 +25,14 @@ def to_profundo(a, requires_grad=False):
     if requires_grad and t.is_floating_point():
         t.requires_grad_()
     return t
+
+
+@pytest.fixture(params=["numpy", "reference"])
+def backend(request):
+    """Run a test on each CPU backend (the fast NumPy one and the readable
+    reference), as MiniTorch tests its simple and fast ops; the selection is
+    restored afterwards."""
+    before = profundo.get_backend()
+    profundo.set_backend(request.param)
+    yield request.param
+    profundo.set_backend(before)

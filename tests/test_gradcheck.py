@@ -7,6 +7,9 @@ import profundo
 from profundo.autograd import gradcheck, gradgradcheck
 from registry import OPS, Maker
 
+# every test runs on both CPU backends (the ``backend`` fixture of conftest.py)
+pytestmark = pytest.mark.usefixtures("backend")
+
 
 def small(sample):
     arrays = [a for a in sample.args if isinstance(a, np.ndarray)]

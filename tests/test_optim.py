@@ -55,7 +55,7 @@ CONFIGS = [
 
 @pytest.mark.parametrize("name,kw", CONFIGS, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CONFIGS)])
 @pytest.mark.parametrize("groups", [False, True])
-def test_trajectories_match_torch(name, kw, groups):
+def test_trajectories_match_torch(name, kw, groups, backend):  # on both backends: Adam's update is a kernel
     ours = trajectory(profundo, lambda T, p: getattr(T.optim, name)(p, **kw), groups=groups)
     theirs = trajectory(torch, lambda T, p: getattr(T.optim, name)(p, **kw), groups=groups)
     np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-10, atol=1e-12)

@@ -8,6 +8,7 @@
 """
 # import order matters: autograd before tensor (tensor.py imports grad_mode)
 from . import autograd  # noqa: F401,I001
+from ._backend import get_backend, set_backend  # noqa: F401
 from .tensor import Size, Tensor, device  # noqa: F401
 from ._device import get_default_device, set_default_device  # noqa: F401
 from ._dtype import (bool_ as bool, dtype, float16, float32, float64, get_default_dtype, int8, int16,  # noqa: F401

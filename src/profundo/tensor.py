@@ -17,7 +17,7 @@ import copy as _copy
 import warnings
 import weakref
 
-from ._backend import xp
+from ._backend import backend_of, xp
 from ._dims import norm_dim
 from ._dtype import _FROM_NP, get_default_dtype
 from ._device import CPU, check_device, device, no_accelerator  # noqa: F401
@@ -181,7 +181,7 @@ class Tensor:
         return st if dim is None else st[norm_dim(dim, self._data.ndim, "stride")]
 
     def data_ptr(self):
-        return self._data.__array_interface__["data"][0]
+        return backend_of(self).data_ptr(self._data)
 
     # ------------------------------------------------------------ autograd
     @property

@@ -6,7 +6,7 @@ delivered their gradient.  Ready nodes run latest-created first, like PyTorch.
 """
 import heapq
 
-from .._backend import xp
+from .._backend import backend_of, xp
 from .._errors import error
 from ..tensor import Tensor
 from . import anomaly, grad_mode
@@ -275,8 +275,7 @@ def _accumulate(node, g, shared, create_graph):
     if g._data.shape != var.shape or g._data.dtype != var.dtype:  # the leaf's data was replaced since forward
         g = _fit(node, 0, g, (var.shape, var.dtype))
     arr = g._data
-    flags = arr.flags
-    owned = flags.owndata and flags.writeable and flags.c_contiguous and id(arr) not in shared
+    owned = backend_of(g).owns_data(arr) and id(arr) not in shared
     node.accumulate(g, owned, create_graph)
 
 

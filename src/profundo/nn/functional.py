@@ -7,8 +7,7 @@ for softmax, ``log1p(exp(-|x|))`` for the sigmoid) that survive huge logits.
 import math
 import warnings
 
-import numpy as np
-
+from .._backend import backend_of
 from .._errors import error
 from ..autograd import grad_mode
 from ..ops import FUNCTIONS as _F
@@ -216,7 +215,8 @@ def one_hot(tensor, num_classes=-1):
     if idx.size and idx.max() >= n:
         raise error(RuntimeError, "one_hot", "Class values must be smaller than num_classes.",
                     "aumenta num_classes o revisa las etiquetas")
-    return Tensor._make((idx[..., None] == np.arange(n)).astype(np.int64))
+    xp = backend_of(tensor).xp
+    return Tensor._make((idx[..., None] == xp.arange(n)).astype(xp.int64))
 
 
 # ------------------------------------------------------------------------ losses
@@ -404,7 +404,7 @@ def _check_broadcasts_to(op, name, w, input):
     _check_tensor(op, name, w)
     shape = tuple(input.shape)
     try:
-        ok = np.broadcast_shapes(tuple(w.shape), shape) == shape
+        ok = backend_of(w).xp.broadcast_shapes(tuple(w.shape), shape) == shape
     except ValueError:
         ok = False
     if not ok:
@@ -427,8 +427,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise error(ValueError, "binary_cross_entropy", f"Using a target size ({target.shape}) that is different "
                     f"to the input size ({input.shape}) is deprecated. Please ensure they have the same size.",
                     "da a y la misma forma que la salida, p. ej. y.reshape(salida.shape)")
-    p = input._data
-    if p.size and (np.any(p < 0) or np.any(p > 1) or np.any(np.isnan(p))):
+    p, xp = input._data, backend_of(input).xp
+    if p.size and (xp.any(p < 0) or xp.any(p > 1) or xp.any(xp.isnan(p))):
         raise error(RuntimeError, "binary_cross_entropy", "all elements of input should be between 0 and 1",
                     "pasa probabilidades (aplica sigmoid), o usa binary_cross_entropy_with_logits con las puntuaciones")
     _check_broadcasts_to("binary_cross_entropy", "weight", weight, input)

@@ -6,8 +6,7 @@ repeats them (the numbers differ from PyTorch's, the distributions are the same)
 import math
 import warnings
 
-import numpy as np
-
+from .._backend import backend_of
 from .._errors import error
 from ..autograd.grad_mode import no_grad
 from ..random import _rng
@@ -46,7 +45,7 @@ def _calculate_fan_in_and_fan_out(tensor):
     if tensor.dim() < 2:
         raise error(ValueError, "init", "Fan in and fan out can not be computed for tensor with fewer than 2 "
                     "dimensions", "estas inicializaciones son para matrices de pesos (2 o más dimensiones)")
-    receptive = int(np.prod(tensor.shape[2:])) if tensor.dim() > 2 else 1
+    receptive = math.prod(tensor.shape[2:]) if tensor.dim() > 2 else 1
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 
 
@@ -92,7 +91,7 @@ def ones_(tensor):
 def eye_(tensor):
     if tensor.dim() != 2:
         raise error(ValueError, "eye_", "Only tensors with 2 dimensions are supported", "usa una matriz")
-    return _fill(tensor, np.eye(*tensor.shape))
+    return _fill(tensor, backend_of(tensor).xp.eye(*tensor.shape))
 
 
 def _xavier_std(tensor, gain, op):

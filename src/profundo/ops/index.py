@@ -1,7 +1,7 @@
 """Indexing: ``x[key]``, ``x[key] = v``, gather/scatter, index_select/index_add,
 masked_fill, nonzero.  Basic indexing (ints, slices, None, ...) returns a view;
 advanced indexing (integer/bool tensors or lists) returns a copy."""
-from .. import _backend
+from .._backend import backend_of
 from ..autograd.grad_mode import STATE as _GRAD
 from ._base import Op, Tensor, check_operand, error, norm_dim, xp
 
@@ -84,7 +84,7 @@ class IndexPut(Op):
                 ctx.v_shape = v.shape
                 v = v.reshape(v.shape[lead:])
         if accumulate:
-            _backend.scatter_add(out, key, v)
+            backend_of(x).scatter_add(out, key, v)
         else:
             out[key] = v
         return out
@@ -227,7 +227,7 @@ class ScatterAdd(Op):
     @staticmethod
     def forward(ctx, x, dim, index, src):
         out = x._data.copy()
-        _backend.scatter_add(out, _dim_index(index._data, dim, out.ndim), _src_part(src, index))
+        backend_of(x).scatter_add(out, _dim_index(index._data, dim, out.ndim), _src_part(src, index))
         ctx.dim, ctx.index, ctx.src_shape = dim, index, src._data.shape
         return out
 
@@ -403,7 +403,7 @@ class IndexAdd(Op):
         out = x._data.copy()
         where = (slice(None),) * dim + (index._data,)
         s = src._data if alpha == 1 else src._data * alpha
-        _backend.scatter_add(out, where, s.astype(out.dtype, copy=False))
+        backend_of(x).scatter_add(out, where, s.astype(out.dtype, copy=False))
         ctx.dim, ctx.index, ctx.alpha = dim, index, alpha
         return out
 

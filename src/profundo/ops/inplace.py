@@ -10,6 +10,7 @@ new node as its ``grad_fn``.  If ``self`` is a view, its base's history is
 rewritten too (``ViewScatter``), as PyTorch's CopySlices does.
 """
 from ..autograd import grad_mode
+from .._backend import backend_of
 from .._dtype import can_cast, scalar_np_dtype
 from ._base import Op, Tensor, check_operand, error, xp
 from .compare import bitwise_left_shift, bitwise_right_shift
@@ -70,7 +71,7 @@ def _check_target(self, src_dtype, src_shape, op):
         raise error(RuntimeError, op, f"result type {_tname(src_dtype)} can't be cast to the desired output "
                     f"type {_tname(dst.dtype)}", "el resultado no cabe en el tipo del tensor; usa la versión "
                     "sin guion bajo (x = x + ...) o convierte antes con .float()")
-    if not dst.flags.writeable:
+    if not backend_of(self).is_writeable(dst):
         raise error(RuntimeError, op, "unsupported operation: more than one element of the written-to tensor "
                     "refers to a single memory location. Please clone() the tensor before performing the "
                     "operation.", "el tensor viene de expand(): usa .clone() antes de modificarlo")
@@ -200,7 +201,7 @@ def copy_(self, src, non_blocking=False):
 
 def fill_(self, value):
     if not _recording(self, (value,)):
-        if not self._data.flags.writeable:
+        if not backend_of(self).is_writeable(self._data):
             _write(self, self._data, "fill_")
         self._data.fill(value.item() if isinstance(value, Tensor) else value)
         self._bump_version()
@@ -217,7 +218,7 @@ def setitem(self, key, value):
     parts, _ = normalize_key(key)
     value = check_operand("__setitem__", value)
     if not _recording(self, (value,)):
-        if not self._data.flags.writeable:
+        if not backend_of(self).is_writeable(self._data):
             _write(self, self._data, "__setitem__")
         try:
             self._data[parts] = value._data if isinstance(value, Tensor) else value

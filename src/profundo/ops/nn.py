@@ -8,6 +8,7 @@ profundo ops, so they are differentiable too (``create_graph=True``).
 """
 import math
 
+from .._backend import backend_of
 from ._base import Op, Tensor, error, xp
 
 
@@ -90,19 +91,14 @@ class BinaryCrossEntropy(Op):
 
 
 class LeakyRelu(Op):
-    """``x`` where x > 0, else ``negative_slope * x``, computed as
-    ``max(x, slope * x)`` (``min`` for a slope above 1): branch-free, since NumPy's
-    where() tests each element with a branch and is ~10x slower on mixed signs;
-    two passes and one fresh array (``max(x, 0) + slope * min(x, 0)`` took four and two)."""
+    """``x`` where x > 0, else ``negative_slope * x`` (the backend's ``leaky_relu`` kernel)."""
 
     @staticmethod
     def forward(ctx, x, negative_slope):
         a = x._data
         ctx.save_for_backward(x)
         ctx.negative_slope = negative_slope
-        y = a * a.dtype.type(negative_slope)  # exactly torch's x * slope where x <= 0
-        pick = xp.maximum if negative_slope <= 1 else xp.minimum
-        return pick(a, y, out=y) if y.__class__ is xp.ndarray else pick(a, y)  # (0-d: y is a scalar)
+        return backend_of(x).leaky_relu(a, negative_slope)
 
     @staticmethod
     def backward(ctx, g):
@@ -179,7 +175,7 @@ def _untake(g, index, n, axis):
     """The adjoint of ``take(a, index, axis)``: each ``g`` slice added back at ``index`` (repeats add up)."""
     moved = xp.moveaxis(g, axis, 0)
     out = xp.zeros((n,) + moved.shape[1:], g.dtype)
-    xp.add.at(out, index, moved)
+    backend_of(g).scatter_add(out, index, moved)
     return xp.moveaxis(out, 0, axis)
 
 

@@ -40,6 +40,7 @@ import sys
 import warnings
 
 from .._dtype import can_cast, to_dtype
+from .._backend import backend_of
 from .._errors import error
 from ..autograd import grad_mode
 from ..tensor import Tensor
@@ -209,7 +210,7 @@ def _check_target(out, shape, op):
                         f"{list(shape)}; profundo cannot resize a view in place (PyTorch re-strides it inside "
                         "its base's storage)", "pasa una vista de la forma del resultado, o un tensor nuevo: "
                         "out=profundo.empty(0)")
-    elif not dst.flags.writeable:
+    elif not backend_of(dst).is_writeable(dst):
         raise error(RuntimeError, op, "unsupported operation: more than one element of the written-to tensor "
                     "refers to a single memory location. Please clone() the tensor before performing the "
                     "operation.", "out= viene de expand(): usa .clone() o un tensor nuevo")

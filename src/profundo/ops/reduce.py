@@ -2,7 +2,7 @@
 import math
 from collections import namedtuple
 
-from .._backend import reduce_max, reduce_min, reduce_sum
+from .._backend import backend_of
 from ._base import Op, Tensor, error, expand_reduced, keepdim_shape, norm_dim, norm_dims, reduced_shape, xp
 
 # torch.return_types.max and friends
@@ -32,7 +32,7 @@ class Sum(Op):
     def forward(ctx, x, dims, keepdim):
         a = x._data
         ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
-        return reduce_sum(a, dims, keepdim, _int_sum_dtype(a))
+        return backend_of(x).reduce_sum(a, dims, keepdim, _int_sum_dtype(a))
 
     @staticmethod
     def backward(ctx, g):
@@ -46,7 +46,7 @@ class Mean(Op):
         ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
         if a.dtype == xp.float16:  # NumPy's mean accumulates half precision in float32
             return xp.mean(a, axis=dims, keepdims=keepdim)
-        return reduce_sum(a, dims, keepdim) / _count(a.shape, dims)
+        return backend_of(x).reduce_sum(a, dims, keepdim) / _count(a.shape, dims)
 
     @staticmethod
     def backward(ctx, g):
@@ -98,10 +98,11 @@ class Extreme(Op):
     @staticmethod
     def forward(ctx, x, dims, keepdim, largest):
         a = x._data
-        y = (reduce_max if largest else reduce_min)(a, dims, True)
+        be = backend_of(x)
+        y = (be.reduce_max if largest else be.reduce_min)(a, dims, True)
         if a.dtype.kind == "f":
             mask = a == y
-            ctx.save_for_backward((mask / reduce_sum(mask, dims, True, xp.int64)).astype(a.dtype))
+            ctx.save_for_backward((mask / be.reduce_sum(mask, dims, True, xp.int64)).astype(a.dtype))
         ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
         return y if keepdim else y.reshape(reduced_shape(a.shape, dims))
 

@@ -3,7 +3,7 @@ split, flip, roll, repeat, tril/triu, diagonal.  View ops return tensors that
 share memory (and the version counter) with their input, like PyTorch's."""
 import math
 
-from .._backend import reshape_view
+from .._backend import backend_of
 from .._errors import shape_str
 from ._base import Op, Tensor, as_shape, error, norm_dim, result_dtype, xp
 
@@ -57,7 +57,7 @@ class View(Reshape):
     def forward(ctx, x, shape):
         ctx.in_shape = x._data.shape
         try:
-            return reshape_view(x._data, shape)
+            return backend_of(x).reshape_view(x._data, shape)
         except ValueError:
             raise error(RuntimeError, "view",
                         "view size is not compatible with input tensor's size and stride (at least one dimension "

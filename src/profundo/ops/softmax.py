@@ -1,33 +1,13 @@
 """softmax, log_softmax and logsumexp: numerically stable (shifted by the max)."""
-from .._backend import reduce_sum
-from ._base import Op, error, expand_reduced, float_arr, keepdim_shape, norm_dim, norm_dims, reduced_shape, xp
-
-
-def _shift(a, axis, nan_on_posinf=False):
-    """The max along ``axis`` (kept), with infinities replaced by 0 so that
-    ``a - m`` never computes ``inf - inf``.
-
-    With ``nan_on_posinf`` (softmax, log_softmax) a ``+inf`` max is kept: the
-    row's ``a - m`` then holds ``inf - inf = nan``, and the whole row comes out
-    NaN, as PyTorch's.  The test costs nothing in the common case: it looks at
-    the row maxima only, never at the data again.
-    """
-    if not a.size:
-        return xp.zeros(keepdim_shape(a.shape, axis), a.dtype)
-    m = xp.maximum.reduce(a, axis=axis, keepdims=True)
-    if not xp.isfinite(m).all():
-        replace = (m == -xp.inf) if nan_on_posinf else ~xp.isfinite(m)
-        m = xp.where(replace, 0, m)
-    return m
+from .._backend import backend_of
+from ._base import Op, error, expand_reduced, float_arr, keepdim_shape, norm_dim, norm_dims, reduced_shape
 
 
 class Softmax(Op):
     @staticmethod
     def forward(ctx, x, dim):
-        a = float_arr(x)
-        e = a - _shift(a, (dim,), nan_on_posinf=True)
-        xp.exp(e, out=e)
-        e /= reduce_sum(e, dim, True)
+        # exp(x - max) / sum(exp(x - max)): shifted by the max, so exp never overflows
+        e = backend_of(x).softmax(float_arr(x), dim)
         ctx.save_for_backward(e)
         ctx.dim = dim
         return e
@@ -47,12 +27,7 @@ class SoftmaxGrad(Op):
     def forward(ctx, g, y, dim):
         ctx.save_for_backward(g, y)
         ctx.dim = dim
-        ga, ya = g._data, y._data
-        out = ga * ya
-        s = reduce_sum(out, dim, True)
-        xp.subtract(ga, s, out=out)  # four passes over the data, one new array
-        out *= ya
-        return out
+        return backend_of(g).softmax_backward(g._data, y._data, dim)
 
     @staticmethod
     def backward(ctx, gg):
@@ -67,12 +42,8 @@ class SoftmaxGrad(Op):
 class LogSoftmax(Op):
     @staticmethod
     def forward(ctx, x, dim):
-        a = float_arr(x)
-        shifted = a - _shift(a, (dim,), nan_on_posinf=True)
-        p = xp.exp(shifted)
-        s = reduce_sum(p, dim, True)
-        shifted -= xp.log(s)
-        p /= s  # softmax(x) = exp(y): kept, so that backward needs no second exp (the costly pass)
+        # softmax(x) = exp(y) comes along: kept, so that backward needs no second exp (the costly pass)
+        shifted, p = backend_of(x).log_softmax(float_arr(x), dim)
         ctx.save_for_backward(shifted, p)
         ctx.dim = dim
         return shifted
@@ -93,9 +64,8 @@ class LogSoftmaxGrad(Op):
     def forward(ctx, g, y, dim, p=None):
         ctx.save_for_backward(g, y)
         ctx.dim = dim
-        out = (xp.exp(y._data) if p is None else p) * reduce_sum(g._data, dim, True)
-        xp.subtract(g._data, out, out=out)
-        return out
+        be = backend_of(g)
+        return be.log_softmax_backward(g._data, be.exp(y._data) if p is None else p, dim)
 
     @staticmethod
     def backward(ctx, gg):
@@ -111,8 +81,9 @@ class Logsumexp(Op):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         a = float_arr(x)
-        m = _shift(a, dims)
-        y = xp.log(reduce_sum(xp.exp(a - m), dims, True)) + m
+        be = backend_of(x)
+        m = be.max_for_shift(a, dims)
+        y = be.xp.log(be.reduce_sum(be.exp(a - m), dims, True)) + m
         out = y if keepdim else y.reshape(reduced_shape(a.shape, dims))
         ctx.save_for_backward(x, out)
         ctx.dims, ctx.keepdim, ctx.in_shape = dims, keepdim, a.shape

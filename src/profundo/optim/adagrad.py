@@ -1,6 +1,5 @@
 """Adagrad: per-coordinate learning rates from the sum of squared gradients."""
-import numpy as np
-
+from .._backend import backend_of
 from .optimizer import Optimizer, check
 
 
@@ -23,4 +22,4 @@ class Adagrad(Optimizer):
             grad = grad + group["weight_decay"] * param
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         state_sum += grad * grad
-        param -= clr * (grad / (np.sqrt(state_sum) + group["eps"]))
+        param -= clr * (grad / (backend_of(param).xp.sqrt(state_sum) + group["eps"]))

@@ -1,8 +1,7 @@
 """Adam and AdamW (decoupled weight decay)."""
 import math
 
-import numpy as np
-
+from .._backend import backend_of
 from .optimizer import Optimizer, check
 
 
@@ -33,27 +32,10 @@ class Adam(Optimizer):
                 param *= 1 - lr * wd
             else:
                 grad = grad + wd * param
-        # the same math as PyTorch, written with one scratch array instead of a temporary per operation
-        tmp = np.subtract(grad, exp_avg)
-        tmp *= 1 - beta1
-        exp_avg += tmp                                      # exp_avg.lerp_(grad, 1 - beta1)
-        np.multiply(grad, grad, out=tmp)
-        tmp *= 1 - beta2
-        exp_avg_sq *= beta2
-        exp_avg_sq += tmp                                   # exp_avg_sq * beta2 + (1 - beta2) grad²
-        bias_correction1 = 1 - beta1 ** step
-        bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
-        if group["amsgrad"]:
-            max_sq = self._buffer(state, "max_exp_avg_sq", param)
-            np.maximum(max_sq, exp_avg_sq, out=max_sq)
-            np.sqrt(max_sq, out=tmp)
-        else:
-            np.sqrt(exp_avg_sq, out=tmp)
-        tmp /= bias_correction2_sqrt
-        tmp += eps                                          # denom
-        np.divide(exp_avg, tmp, out=tmp)
-        tmp *= lr / bias_correction1
-        param -= tmp
+        max_sq = self._buffer(state, "max_exp_avg_sq", param) if group["amsgrad"] else None
+        # the same math as PyTorch (see the backend's adam_step)
+        backend_of(param).adam_step(param, grad, exp_avg, exp_avg_sq, max_sq, lr, beta1, beta2, eps,
+                                    1 - beta1 ** step, math.sqrt(1 - beta2 ** step))
 
 
 class AdamW(Adam):

@@ -9,6 +9,7 @@ import copy
 
 import numpy as np
 
+from .._backend import backend_of
 from .._errors import error
 from ..nn.parameter import zero_grads
 from ..tensor import Tensor
@@ -79,7 +80,7 @@ class Optimizer:
         """The state array ``name`` (created as ``like``-shaped zeros, or ``fill``, on first use)."""
         t = state.get(name)
         if t is None:
-            t = state[name] = Tensor._make(np.full_like(like, fill))
+            t = state[name] = Tensor._make(backend_of(like).xp.full_like(like, fill))
         return t._data
 
     @staticmethod
@@ -87,7 +88,7 @@ class Optimizer:
         """Increment and return the step count (kept as a float32 tensor, as PyTorch)."""
         t = state.get("step")
         n = (float(t._data) if t is not None else 0.0) + 1
-        state["step"] = Tensor._make(np.array(n, dtype=np.float32))
+        state["step"] = Tensor._make(np.array(n, dtype=np.float32))  # host-side metadata, as PyTorch's step
         return n
 
     # --------------------------------------------------------------- state dict
@@ -120,7 +121,8 @@ class Optimizer:
         self.state = {}
         for i, st in state_dict["state"].items():
             p = params[int(i)]
-            self.state[p] = {k: (Tensor._make(np.array(v._data, dtype=p._data.dtype if k != "step" else np.float32))
+            xp = backend_of(p).xp
+            self.state[p] = {k: (Tensor._make(xp.array(v._data, dtype=p._data.dtype if k != "step" else xp.float32))
                                  if isinstance(v, Tensor) else copy.deepcopy(v)) for k, v in st.items()}
         for g, s in zip(groups, saved):
             for k, v in s.items():

@@ -1,6 +1,5 @@
 """RMSprop: divide by a running root-mean-square of the gradients."""
-import numpy as np
-
+from .._backend import backend_of
 from .optimizer import Optimizer, check
 
 
@@ -23,12 +22,13 @@ class RMSprop(Optimizer):
             grad = grad + wd * param
         square_avg *= alpha
         square_avg += (1 - alpha) * grad * grad
+        xp = backend_of(param).xp
         if group["centered"]:
             grad_avg = self._buffer(state, "grad_avg", param)
             grad_avg += (grad - grad_avg) * (1 - alpha)
-            avg = np.sqrt(square_avg - grad_avg * grad_avg) + eps
+            avg = xp.sqrt(square_avg - grad_avg * grad_avg) + eps
         else:
-            avg = np.sqrt(square_avg) + eps
+            avg = xp.sqrt(square_avg) + eps
         if momentum > 0:
             buf = self._buffer(state, "momentum_buffer", param)
             buf *= momentum

@@ -1,6 +1,5 @@
 """Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay."""
-import numpy as np
-
+from .._backend import backend_of
 from ..tensor import Tensor
 from .optimizer import Optimizer, check
 
@@ -24,7 +23,7 @@ class SGD(Optimizer):
         if momentum:
             buf = state.get("momentum_buffer")
             if buf is None:  # the first step: the buffer is the gradient itself
-                buf = state["momentum_buffer"] = Tensor._make(np.array(d_p, copy=True))
+                buf = state["momentum_buffer"] = Tensor._make(backend_of(param).copy(d_p))
             else:
                 buf._data *= momentum
                 buf._data += (1 - group["dampening"]) * d_p

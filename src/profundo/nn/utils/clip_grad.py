@@ -1,6 +1,7 @@
 """Gradient clipping (in place, like PyTorch)."""
-import numpy as np
+import math
 
+from ..._backend import backend_of
 from ..._errors import error
 from ...tensor import Tensor
 
@@ -15,13 +16,15 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     grads = _grads(parameters)
     norm_type = float(norm_type)
     if not grads:
-        return Tensor._make(np.array(0.0, dtype=np.float32))
+        from ...creation import tensor
+        return tensor(0.0)
+    xp = backend_of(grads[0]).xp
     arrays = [g._data for g in grads]
     if norm_type == float("inf"):
-        total = max(float(np.abs(a).max()) if a.size else 0.0 for a in arrays)
+        total = max(float(xp.abs(a).max()) if a.size else 0.0 for a in arrays)
     else:
-        total = float(sum(float((np.abs(a.astype(np.float64)) ** norm_type).sum()) for a in arrays)) ** (1 / norm_type)
-    if error_if_nonfinite and not np.isfinite(total):
+        total = float(sum(float((xp.abs(a.astype(xp.float64)) ** norm_type).sum()) for a in arrays)) ** (1 / norm_type)
+    if error_if_nonfinite and not math.isfinite(total):
         raise error(RuntimeError, "clip_grad_norm_", f"The total norm of order {norm_type} for gradients from "
                     "`parameters` is non-finite, so it cannot be clipped. To disable this error and scale the "
                     "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`",
@@ -31,11 +34,11 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         for g in grads:
             g._data *= g._data.dtype.type(coef)
             g._bump_version()
-    return Tensor._make(np.array(total, dtype=arrays[0].dtype))
+    return Tensor._make(xp.asarray(total, dtype=arrays[0].dtype))
 
 
 def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamp every gradient element to ``[-clip_value, clip_value]``."""
     for g in _grads(parameters):
-        np.clip(g._data, -clip_value, clip_value, out=g._data)
+        backend_of(g).xp.clip(g._data, -clip_value, clip_value, out=g._data)
         g._bump_version()

@@ -1,0 +1,178 @@
+"""The reference backend: every kernel as the plain formula, written to be read.
+
+This is the file to study.  Each method computes one thing, named after what
+it computes, in the way you would write it on paper with NumPy.  The ops
+(``profundo/ops``) call these kernels for their forward and for the
+one-op backward of activations; the fast NumPy backend (``numpy.py``)
+subclasses this class and overrides only the kernels it makes faster, so the
+difference between the two files is exactly the performance work.
+
+Select it with ``profundo.set_backend("reference")`` or the environment
+variable ``PROFUNDO_BACKEND=reference``.
+"""
+import numpy as np
+
+
+class ReferenceBackend:
+    """Plain NumPy formulas.  ``xp`` is the array module: every array function
+    an op needs that is not a named kernel here is ``be.xp.<function>``."""
+
+    name = "reference"
+    #: the array module (NumPy's API; a CuPy backend puts ``cupy`` here)
+    xp = np
+    #: the array type of this backend
+    ndarray = np.ndarray
+
+    def __repr__(self):
+        return f"<profundo backend {self.name!r}>"
+
+    # ------------------------------------------------------------ arrays
+    def asarray(self, x, dtype=None):
+        """``x`` as an array of this backend (no copy when possible)."""
+        return self.xp.asarray(x, dtype=dtype)
+
+    def copy(self, a):
+        """A new C-contiguous array holding ``a``'s values."""
+        return self.xp.array(a, copy=True, order="C")
+
+    def is_writeable(self, a):
+        """Can ``a`` be written in place?  ``expand()``/``broadcast_to`` views
+        (several elements share one memory location) are read-only in NumPy."""
+        return a.flags.writeable
+
+    def owns_data(self, a):
+        """``a`` owns a C-contiguous, writeable buffer: no other array sees it,
+        so the engine may hand it on (as a leaf's ``.grad``) without a copy."""
+        flags = a.flags
+        return flags.owndata and flags.writeable and flags.c_contiguous
+
+    def data_ptr(self, a):
+        """The address of ``a``'s first element."""
+        return a.ctypes.data
+
+    def reshape_view(self, a, shape):
+        """``a`` reshaped without copying, or ValueError if that needs a copy."""
+        try:
+            return self.xp.reshape(a, shape, copy=False)  # NumPy >= 2.1
+        except TypeError:  # older NumPy: setting .shape on a view refuses to copy
+            v = a.view()
+            try:
+                v.shape = shape
+            except AttributeError as e:
+                raise ValueError(str(e)) from None
+            return v
+
+    # ------------------------------------------------------------ reductions
+    def reduce_sum(self, a, axis, keepdims=False, dtype=None):
+        """The sum of ``a`` over ``axis`` (an int, a tuple of ints or None)."""
+        return self.xp.sum(a, axis=axis, dtype=dtype, keepdims=keepdims)
+
+    def row_sum(self, a):
+        """The sum of each row (the last axis), kept as a column: ``a.sum(-1, keepdims=True)``."""
+        return self.reduce_sum(a, -1, keepdims=True)
+
+    def reduce_max(self, a, axis, keepdims=False):
+        return self.xp.max(a, axis=axis, keepdims=keepdims)
+
+    def reduce_min(self, a, axis, keepdims=False):
+        return self.xp.min(a, axis=axis, keepdims=keepdims)
+
+    def scatter_add(self, target, index, values):
+        """``target[index] += values`` where repeated indices accumulate (a
+        plain ``+=`` would keep only the last of them)."""
+        self.xp.add.at(target, index, values)
+
+    # ------------------------------------------------------------ linear algebra
+    def matmul(self, a, b):
+        return self.xp.matmul(a, b)
+
+    # ------------------------------------------------------------ activations
+    def exp(self, a):
+        return self.xp.exp(a)
+
+    def relu(self, a):
+        """``max(x, 0)``."""
+        return self.xp.maximum(a, 0)
+
+    def relu_backward(self, g, y):
+        """The gradient lets ``g`` through where the output ``y = relu(x)`` is
+        not zero (``x > 0``, or a NaN, which PyTorch lets through too)."""
+        return g * (y != 0)
+
+    def leaky_relu(self, a, negative_slope):
+        """``x`` where ``x > 0``, else ``negative_slope * x``."""
+        return self.xp.where(a > 0, a, a * negative_slope)
+
+    def sigmoid(self, a):
+        """``1 / (1 + exp(-x))``.  For very negative x, ``exp(-x)`` overflows
+        to inf and the result is ``1 / inf = 0``: no NaN for any x."""
+        return 1 / (1 + self.xp.exp(-a))
+
+    def sigmoid_backward(self, g, y):
+        """d sigmoid/dx = y (1 - y), with ``y = sigmoid(x)``."""
+        return g * y * (1 - y)
+
+    def tanh(self, a):
+        return self.xp.tanh(a)
+
+    def tanh_backward(self, g, y):
+        """d tanh/dx = 1 - y², with ``y = tanh(x)``."""
+        return g * (1 - y * y)
+
+    # ------------------------------------------------------------ softmax family
+    def max_for_shift(self, a, axes, nan_on_posinf=False):
+        """The max of ``a`` over ``axes`` (kept), the shift that makes
+        ``exp(a - max)`` never overflow; infinities are replaced by 0 so that
+        ``a - max`` never computes ``inf - inf``.
+
+        With ``nan_on_posinf`` (softmax, log_softmax) a ``+inf`` max is kept:
+        that row's ``a - max`` then holds ``inf - inf = nan``, and the whole row
+        comes out NaN, as PyTorch's.
+        """
+        xp = self.xp
+        if not a.size:
+            return xp.zeros(tuple(1 if i in axes else s for i, s in enumerate(a.shape)), a.dtype)
+        m = self.reduce_max(a, axes, keepdims=True)
+        if not xp.isfinite(m).all():
+            replace = (m == -xp.inf) if nan_on_posinf else ~xp.isfinite(m)
+            m = xp.where(replace, 0, m)
+        return m
+
+    def softmax(self, a, axis):
+        """``exp(x - max) / sum(exp(x - max))`` along ``axis``."""
+        e = self.xp.exp(a - self.max_for_shift(a, (axis,), nan_on_posinf=True))
+        return e / self.reduce_sum(e, axis, keepdims=True)
+
+    def softmax_backward(self, g, y, axis):
+        """``y * (g - sum(g * y))``, with ``y = softmax(x)``."""
+        return y * (g - self.reduce_sum(g * y, axis, keepdims=True))
+
+    def log_softmax(self, a, axis):
+        """``(x - max) - log(sum(exp(x - max)))`` along ``axis``.  Returns it
+        together with ``softmax(x)``, which its backward needs (so backward
+        needs no second exp, the costly pass)."""
+        shifted = a - self.max_for_shift(a, (axis,), nan_on_posinf=True)
+        e = self.xp.exp(shifted)
+        s = self.reduce_sum(e, axis, keepdims=True)
+        return shifted - self.xp.log(s), e / s
+
+    def log_softmax_backward(self, g, p, axis):
+        """``g - softmax(x) * sum(g)``, with ``p = softmax(x) = exp(y)``."""
+        return g - p * self.reduce_sum(g, axis, keepdims=True)
+
+    # ------------------------------------------------------------ optimizers
+    def adam_step(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
+                  bias_correction1, bias_correction2_sqrt):
+        """One Adam update of ``param`` in place (moments updated in place too).
+        ``max_exp_avg_sq`` is the AMSGrad running maximum, or None."""
+        xp = self.xp
+        exp_avg += (1 - beta1) * (grad - exp_avg)                      # exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * grad * grad                        # beta2 v + (1 - beta2) g²
+        if max_exp_avg_sq is not None:
+            xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+            second = max_exp_avg_sq
+        else:
+            second = exp_avg_sq
+        denom = xp.sqrt(second) / bias_correction2_sqrt + eps
+        param -= (lr / bias_correction1) * (exp_avg / denom)
