@@ -1,4 +1,4 @@
-"""The vectorized special-function kernels (profundo._special) and the activations built
+"""The vectorized special-function kernels (profundo._backend.special) and the activations built
 on them: erf to float64/float32 round-off against math.erf and torch.erf, GELU and
 softplus on extreme values against torch, and no speed cliff (issue 11, item 7)."""
 import math
@@ -9,7 +9,7 @@ import pytest
 
 import profundo
 import profundo.nn.functional as F
-from profundo import _special
+from profundo._backend import special as _special
 
 try:
     import torch

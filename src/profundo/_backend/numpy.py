@@ -11,6 +11,7 @@ runs, NumPy 2.4).  The tricks: in-place arithmetic (fewer temporary arrays),
 Python-level argument handling), no Python scalars on small arrays, and
 scratch buffers.
 """
+from . import special
 from .reference import ReferenceBackend
 
 
@@ -100,6 +101,52 @@ class NumpyBackend(ReferenceBackend):
         if one is None:
             one = self._ones[dtype] = self.xp.ones((), dtype)
         return one
+
+    # ------------------------------------------------------------ special functions and smooth activations
+    # special.py's kernels count passes over the array (each costs about the same), use no where()
+    # (NumPy branches per element: ~10x slower on mixed signs) and avoid float32 log1p/expm1 (not SIMD
+    # loops here, 3-5x slower than log/exp).  Gains below: the reference kernel's time over this one's,
+    # 256x784 float32, median of 5 interleaved best-of-15 runs.
+    def erf(self, a):
+        # float32: erf = tanh(x g(x^2)), one branch-free polynomial (0.7 ulp) instead of Cody's three
+        # masked float64 ranges: 7.5x
+        return special.erf(a)
+
+    def gelu(self, a):
+        # float32: Phi(x) through a short tanh form (absolute error 9e-8, what 1 + erf has), not erf: 23x
+        return special.gelu(a)
+
+    def gelu_backward(self, g, x, cdf):
+        # in place in one buffer: 1.5x
+        return special.gelu_backward(g, x, cdf)
+
+    def gelu_tanh(self, a):
+        # in place in one buffer, tanh written over its argument: 1.4x
+        return special.gelu_tanh(a)
+
+    def gelu_tanh_backward(self, g, x, th):
+        # in place in one buffer: 2.0x
+        return special.gelu_tanh_backward(g, x, th)
+
+    def softplus(self, a, beta, threshold):
+        # no where(); float32 log1p(e) through log (SIMD) with a rounding correction: 1.2x
+        return special.softplus(a, beta, threshold)
+
+    def softplus_backward(self, g, x, beta, threshold):
+        # one buffer, and the threshold's copy only where it holds (rarely): 2.0x
+        return special.softplus_backward(g, x, beta, threshold)
+
+    def elu(self, a, alpha):
+        # max(x, 0) + alpha (exp(min(x, 0)) - 1), no where(), float32 exp - 1 instead of expm1: 4.2x
+        return special.elu(a, alpha)
+
+    def elu_backward(self, g, x, e, alpha):
+        # 0/1 weights multiplied, not where(): 4.6x
+        return special.elu_backward(g, x, e, alpha)
+
+    def silu_backward(self, g, x, s):
+        # in place in one buffer: 1.7x (the forward's in-place version gained 1.04x: not kept)
+        return special.silu_backward(g, x, s)
 
     # ------------------------------------------------------------ softmax family
     def softmax(self, a, axis):

@@ -10,7 +10,11 @@ difference between the two files is exactly the performance work.
 Select it with ``profundo.set_backend("reference")`` or the environment
 variable ``PROFUNDO_BACKEND=reference``.
 """
+import math
+
 import numpy as np
+
+from . import special
 
 
 class ReferenceBackend:
@@ -118,6 +122,71 @@ class ReferenceBackend:
     def tanh_backward(self, g, y):
         """d tanh/dx = 1 - y², with ``y = tanh(x)``."""
         return g * (1 - y * y)
+
+    # ------------------------------------------------------------ special functions and smooth activations
+    # Each forward returns what its backward needs again (GELU: Phi(x); ELU: exp(min(x, 0)); SiLU:
+    # sigmoid(x)), so the backward never recomputes it.
+    def erf(self, a):
+        """The error function.  NumPy has none: Cody's rational approximations
+        (``special.erf_float64``), computed in float64 and rounded to ``a``'s dtype."""
+        return self.xp.asarray(special.erf_float64(a.astype(self.xp.float64)), a.dtype)
+
+    def gelu(self, a):
+        """Exact GELU, ``x Phi(x)`` with ``Phi(x) = (1 + erf(x / sqrt 2)) / 2``.  Returns ``(y, Phi(x))``."""
+        cdf = 0.5 * (1 + self.erf(a * a.dtype.type(1 / math.sqrt(2))))
+        return self.xp.asarray(a * cdf), self.xp.asarray(cdf)
+
+    def gelu_backward(self, g, x, cdf):
+        """d/dx x Phi(x) = Phi(x) + x phi(x), phi(x) = exp(-x²/2) / sqrt(2 pi) the normal density."""
+        pdf = self.xp.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+        return self.xp.asarray(g * (cdf + x * pdf), g.dtype)
+
+    # GELU's tanh form, with PyTorch's constants: 0.5 x (1 + tanh(b (x + k x³))), b = sqrt(2 / pi)
+    _GELU_B, _GELU_K = math.sqrt(2 / math.pi), 0.044715
+
+    def gelu_tanh(self, a):
+        """GELU's tanh approximation.  Returns ``(y, tanh(inner))``."""
+        b, k = a.dtype.type(self._GELU_B), a.dtype.type(self._GELU_K)
+        th = self.xp.tanh(b * (a + k * a * a * a))
+        return self.xp.asarray(0.5 * a * (1 + th), a.dtype), self.xp.asarray(th)
+
+    def gelu_tanh_backward(self, g, x, th):
+        """d/dx 0.5 x (1 + th) = 0.5 (1 + th) + 0.5 x (1 - th²) b (1 + 3 k x²)."""
+        b, k = self._GELU_B, self._GELU_K
+        d = 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * b * (1 + 3 * k * x * x)
+        return self.xp.asarray(g * d, g.dtype)
+
+    def softplus(self, a, beta, threshold):
+        """``log(1 + exp(beta x)) / beta``, and ``x`` itself where ``beta x > threshold`` (PyTorch's rule).
+        Written ``max(z, 0) + log1p(exp(-|z|))`` with ``z = beta x``: the same value, with no overflow."""
+        xp, z = self.xp, a * a.dtype.type(beta)
+        y = (xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))) / a.dtype.type(beta)
+        return xp.asarray(xp.where(z > threshold, a, y), a.dtype)
+
+    def softplus_backward(self, g, x, beta, threshold):
+        """``g sigmoid(beta x)``, and ``g`` itself where ``beta x > threshold``."""
+        z = x * x.dtype.type(beta)
+        return self.xp.asarray(self.xp.where(z > threshold, g, g / (1 + self.xp.exp(-z))), g.dtype)
+
+    def elu(self, a, alpha):
+        """``x`` where ``x > 0``, else ``alpha (exp(x) - 1)``.  Returns ``(y, exp(min(x, 0)))``."""
+        xp = self.xp
+        e = xp.exp(xp.minimum(a, 0))
+        y = xp.where(a > 0, a, a.dtype.type(alpha) * xp.expm1(xp.minimum(a, 0)))
+        return xp.asarray(y, a.dtype), xp.asarray(e, a.dtype)
+
+    def elu_backward(self, g, x, e, alpha):
+        """``g`` where ``x > 0``, else ``g alpha exp(x)``."""
+        return self.xp.asarray(self.xp.where(x > 0, g, g * x.dtype.type(alpha) * e), g.dtype)
+
+    def silu(self, a):
+        """``x sigmoid(x)``.  Returns ``(y, sigmoid(x))``."""
+        s = 1 / (1 + self.xp.exp(-a))
+        return self.xp.asarray(a * s, a.dtype), self.xp.asarray(s, a.dtype)
+
+    def silu_backward(self, g, x, s):
+        """d/dx x s(x) = s (1 + x (1 - s))."""
+        return self.xp.asarray(g * s * (1 + x * (1 - s)), g.dtype)
 
     # ------------------------------------------------------------ softmax family
     def max_for_shift(self, a, axes, nan_on_posinf=False):

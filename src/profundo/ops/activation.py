@@ -1,14 +1,15 @@
 """GELU (exact and tanh forms), softplus, ELU and SiLU, one graph node each, as
 PyTorch's ``GeluBackward0``, ``SoftplusBackward0``, ``EluBackward0``, ``SiluBackward0``.
 
-The array formulas are in ``profundo._special`` (forward and backward kernels);
+The array formulas (forward and backward kernels) are the backend's: the plain
+ones in ``profundo/_backend/reference.py``, the fast ones in ``special.py``;
 the backward of each op is itself one op (``...Grad``, linear in the incoming
 gradient), whose own backward is written with profundo ops, so second
 derivatives work (``create_graph=True``).
 """
 import math
 
-from .. import _special
+from .._backend import backend_of
 from ._base import Op
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -20,7 +21,7 @@ class Gelu(Op):
 
     @staticmethod
     def forward(ctx, x):
-        y, ctx.cdf = _special.gelu(x._data)
+        y, ctx.cdf = backend_of(x).gelu(x._data)
         ctx.save_for_backward(x)
         return y
 
@@ -39,9 +40,9 @@ class GeluGrad(Op):
     def forward(ctx, g, x, cdf=None):
         ctx.save_for_backward(g, x)
         if cdf is None:
-            _, cdf = _special.gelu(x._data)
+            _, cdf = backend_of(x).gelu(x._data)
         ctx.cdf = cdf
-        return _special.gelu_backward(g._data, x._data, cdf)
+        return backend_of(g).gelu_backward(g._data, x._data, cdf)
 
     @staticmethod
     def backward(ctx, gg):
@@ -58,7 +59,7 @@ class GeluTanh(Op):
 
     @staticmethod
     def forward(ctx, x):
-        y, ctx.th = _special.gelu_tanh(x._data)
+        y, ctx.th = backend_of(x).gelu_tanh(x._data)
         ctx.save_for_backward(x)
         return y
 
@@ -77,9 +78,9 @@ class GeluTanhGrad(Op):
     def forward(ctx, g, x, th=None):
         ctx.save_for_backward(g, x)
         if th is None:
-            _, th = _special.gelu_tanh(x._data)
+            _, th = backend_of(x).gelu_tanh(x._data)
         ctx.th = th
-        return _special.gelu_tanh_backward(g._data, x._data, th)
+        return backend_of(g).gelu_tanh_backward(g._data, x._data, th)
 
     @staticmethod
     def backward(ctx, gg):
@@ -99,7 +100,7 @@ class Softplus(Op):
     def forward(ctx, x, beta, threshold):
         ctx.save_for_backward(x)
         ctx.beta, ctx.threshold = beta, threshold
-        return _special.softplus(x._data, beta, threshold)
+        return backend_of(x).softplus(x._data, beta, threshold)
 
     @staticmethod
     def backward(ctx, g):
@@ -116,7 +117,7 @@ class SoftplusGrad(Op):
     def forward(ctx, g, x, beta, threshold):
         ctx.save_for_backward(g, x)
         ctx.beta, ctx.threshold = beta, threshold
-        return _special.softplus_backward(g._data, x._data, beta, threshold)
+        return backend_of(g).softplus_backward(g._data, x._data, beta, threshold)
 
     @staticmethod
     def backward(ctx, gg):
@@ -134,7 +135,7 @@ class Elu(Op):
 
     @staticmethod
     def forward(ctx, x, alpha):
-        y, ctx.e = _special.elu(x._data, alpha)
+        y, ctx.e = backend_of(x).elu(x._data, alpha)
         ctx.save_for_backward(x)
         ctx.alpha = alpha
         return y
@@ -154,9 +155,9 @@ class EluGrad(Op):
     def forward(ctx, g, x, alpha, e=None):
         ctx.save_for_backward(g, x)
         if e is None:
-            _, e = _special.elu(x._data, alpha)
+            _, e = backend_of(x).elu(x._data, alpha)
         ctx.alpha, ctx.e = alpha, e
-        return _special.elu_backward(g._data, x._data, e, alpha)
+        return backend_of(g).elu_backward(g._data, x._data, e, alpha)
 
     @staticmethod
     def backward(ctx, gg):
@@ -171,7 +172,7 @@ class Silu(Op):
 
     @staticmethod
     def forward(ctx, x):
-        y, ctx.s = _special.silu(x._data)
+        y, ctx.s = backend_of(x).silu(x._data)
         ctx.save_for_backward(x)
         return y
 
@@ -190,9 +191,9 @@ class SiluGrad(Op):
     def forward(ctx, g, x, s=None):
         ctx.save_for_backward(g, x)
         if s is None:
-            _, s = _special.silu(x._data)
+            _, s = backend_of(x).silu(x._data)
         ctx.s = s
-        return _special.silu_backward(g._data, x._data, s)
+        return backend_of(g).silu_backward(g._data, x._data, s)
 
     @staticmethod
     def backward(ctx, gg):
