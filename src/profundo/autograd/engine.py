@@ -66,18 +66,6 @@ def _fit(node, i, g, meta):
     return g
 
 
-def _mark_shared(result, shared):
-    """Arrays a backward returned for more than one input (``a + b`` sends the
-    same gradient to both) must not become two leaves' ``.grad``."""
-    seen = set()
-    for g in result:
-        if g is not None and isinstance(g, Tensor):
-            k = id(g._data)
-            if k in seen:
-                shared.add(k)
-            seen.add(k)
-
-
 def _gradient_count(node, result):
     """A backward must return one gradient per forward input (extra Nones are fine)."""
     n = len(node._edges)
@@ -110,8 +98,7 @@ def _nan_error(node, i):
 OBSERVER = None
 
 
-def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
-                 accumulate=True, user_grad_ids=()):
+def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None, accumulate=True):
     """Propagate ``root_grads`` from ``root_edges`` through the graph.
 
     capture: list of edges whose incoming gradient to return (autograd.grad);
@@ -146,53 +133,40 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
 
     # 2. seed the root gradients
     buffers = {}
-    # arrays that someone else may also hold (the user's gradients, a gradient
-    # sent to two inputs, one a hook saw): never stolen as a leaf's .grad
-    shared = set(user_grad_ids)
     for (node, nr), g in zip(root_edges, root_grads):
         _add_to_buffer(buffers, node, nr, g)
 
-    heap = [(-node._seq, i, node) for i, node in enumerate(roots) if deps[node] == 0]
+    # ready nodes, latest-created first; among equals (leaves' accumulators), the latest made ready first
+    heap = [(-node._seq, -i, node) for i, node in enumerate(roots) if deps[node] == 0]
     heapq.heapify(heap)
-    tie = len(heap)
+    tie = -len(heap)
 
     heappop, heappush = heapq.heappop, heapq.heappush
     observer = OBSERVER  # profundo.viz.backward_steps watches the pass through this
     state = grad_mode.STATE
     prev_mode = state.enabled
     state.enabled = create_graph
-    node = None  # the next node to run, when it is the only ready one (a chain: no heap needed)
     anomaly_on = anomaly.STATE.enabled and anomaly.STATE.check_nan
-    # a plain pass (no capture, observer or anomaly check) only looks further at
-    # "special" nodes: leaves' accumulators and nodes with hooks or retained grads
-    watch = capture is not None or observer is not None or anomaly_on
     try:
-        while True:
-            if node is None:
-                if not heap:
-                    break
-                node = heappop(heap)[2]
+        while heap:
+            node = heappop(heap)[2]
             buf = buffers.pop(node, None)
-            if watch or node._special:
-                if buf is not None:
-                    if node._hooks:
-                        _run_hooks(node, buf)
-                        shared.update(id(g._data) for g in buf if g is not None)
-                    if node._retained:
-                        _retain(node, buf)
-                if capture_at and node in capture_at:
-                    for nr, slot in capture_at[node]:
-                        captured[slot] = buf[nr] if buf is not None else None
-                if needed is not None and node not in needed:
-                    node = None
-                    continue
-                if type(node) is AccumulateGrad:
-                    if observer is not None:
-                        observer(node, buf, None)
-                    if accumulate and buf is not None and buf[0] is not None:
-                        _accumulate(node, buf[0], shared, create_graph)
-                    node = None
-                    continue
+            if buf is not None:
+                if node._hooks:
+                    _run_hooks(node, buf)
+                if node._retained:
+                    _retain(node, buf)
+            if capture_at and node in capture_at:
+                for nr, slot in capture_at[node]:
+                    captured[slot] = buf[nr] if buf is not None else None
+            if needed is not None and node not in needed:
+                continue
+            if type(node) is AccumulateGrad:
+                if observer is not None:
+                    observer(node, buf, None)
+                if accumulate and buf is not None and buf[0] is not None:
+                    _accumulate(node, buf[0], create_graph)
+                continue
             edges = node._edges
             if buf is None:
                 result = (None,) * len(edges)  # nothing flowed here: nothing to propagate
@@ -205,28 +179,15 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
                 result = node._backward(*buf)  # the op's own backward(ctx=node, *grads)
                 if result.__class__ is not tuple:
                     result = (result,)
-                n = len(result)
-                if n != len(edges):
+                if len(result) != len(edges):
                     result = _gradient_count(node, result)
-                    n = len(result)
-                if not node._fresh_grads:  # a custom backward may return an array it also keeps
-                    shared.update(id(g._data) if isinstance(g, Tensor) else id(g) for g in result if g is not None)
-                elif n == 2:  # one array sent to two inputs must not become two leaves' .grad
-                    a, b = result
-                    if a is not None and b is not None and a.__class__ is Tensor and b.__class__ is Tensor \
-                            and a._data is b._data:
-                        shared.add(id(a._data))
-                elif n > 2:
-                    _mark_shared(result, shared)
-            if watch:
-                if anomaly_on and buf is not None:
+                if anomaly_on:
                     _check_nan(node, result)
-                if observer is not None:
-                    observer(node, buf, result)
+            if observer is not None:
+                observer(node, buf, result)
             if not keep_graph and node._saved is not None:
                 node._saved = None  # free what forward saved (a second backward raises)
                 node._freed = True
-            ready = None
             for e, g in zip(edges, result):
                 if e is None:
                     continue
@@ -238,46 +199,30 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
                         g = _fit(node, edges.index(e), g, (shape, dt))
                     b = buffers.get(nxt)
                     if b is None:
-                        if len(meta) == 1:
-                            buffers[nxt] = [g]
-                        else:
-                            b = buffers[nxt] = [None] * len(meta)
-                            b[nr] = g
-                    else:
-                        cur = b[nr]
-                        if cur is None:
-                            b[nr] = g
-                        elif create_graph:
-                            b[nr] = cur + g  # recorded: the sum is part of the new graph
-                        else:  # same shape and dtype (both fitted above): add the arrays
-                            b[nr] = Tensor._make(cur._data + g._data)
+                        b = buffers[nxt] = [None] * len(meta)
+                    cur = b[nr]
+                    if cur is None:
+                        b[nr] = g
+                    elif create_graph:
+                        b[nr] = cur + g  # recorded: the sum is part of the new graph
+                    else:  # same shape and dtype (both fitted above): add the arrays
+                        b[nr] = Tensor._make(cur._data + g._data)
                 d = deps[nxt] - 1
                 deps[nxt] = d
-                if d == 0:
-                    if ready is not None:
-                        heappush(heap, (-ready._seq, tie, ready))
-                        tie += 1
-                    ready = nxt
-            if ready is not None and heap and -heap[0][0] > ready._seq:
-                heappush(heap, (-ready._seq, tie, ready))  # an older-created node waits its turn
-                tie += 1
-                ready = None
-            node = ready
+                if d == 0:  # every gradient for nxt has arrived: it can run
+                    heappush(heap, (-nxt._seq, tie, nxt))
+                    tie -= 1
     finally:
         state.enabled = prev_mode
     return captured
 
 
-def _accumulate(node, g, shared, create_graph):
-    """Run a leaf's AccumulateGrad: its ``.grad`` takes ``g``'s array without
-    a copy when nothing else holds it."""
+def _accumulate(node, g, create_graph):
+    """Run a leaf's AccumulateGrad (``.grad += g``)."""
     var = node.variable._data
     if g._data.shape != var.shape or g._data.dtype != var.dtype:  # the leaf's data was replaced since forward
         g = _fit(node, 0, g, (var.shape, var.dtype))
-    arr = g._data
-    flags = arr.flags
-    owned = flags.owndata and flags.writeable and flags.c_contiguous and id(arr) not in shared
-    node.accumulate(g, owned, create_graph)
+    node.accumulate(g, create_graph)
 
 
 def _add_to_buffer(buffers, node, nr, g):
@@ -361,7 +306,7 @@ def _as_tuple(x):
 
 
 def _make_grads(outputs, grads, op):
-    new, user_ids = [], []
+    new = []
     for i, (out, g) in enumerate(zip(outputs, grads)):
         if g is None:
             if out._data.size != 1:
@@ -379,9 +324,8 @@ def _make_grads(outputs, grads, op):
                             "el gradiente inicial debe tener la misma forma que la salida")
             if g._data.dtype != out._data.dtype:
                 g = g.to(out.dtype)
-            user_ids.append(id(g._data))
             new.append(g)
-    return new, user_ids
+    return new
 
 
 def _root_edges(outputs):
@@ -408,23 +352,21 @@ def _roots(op, outputs, grad_outputs):
         raise error(RuntimeError, op, f"got {len(grads)} gradients for {len(outputs)} outputs",
                     "pasa un gradiente por cada salida")
     edges = _root_edges(outputs)
-    grads, user_ids = _make_grads(outputs, grads, op)
-    return edges, grads, user_ids
+    return edges, _make_grads(outputs, grads, op)
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad``."""
-    edges, grads, user_ids = _roots("backward", tensors, grad_tensors)
+    edges, grads = _roots("backward", tensors, grad_tensors)
     if retain_graph is None:
         retain_graph = create_graph
     inputs = _as_tuple(inputs)
     if not inputs:
-        run_backward(edges, grads, retain_graph, create_graph, user_grad_ids=user_ids)
+        run_backward(edges, grads, retain_graph, create_graph)
         return
     # backward(inputs=...): accumulate only into those tensors' .grad
     capture = [_input_edge(t, i) for i, t in enumerate(inputs)]
-    got = run_backward(edges, grads, retain_graph, create_graph, capture=capture, accumulate=False,
-                       user_grad_ids=user_ids)
+    got = run_backward(edges, grads, retain_graph, create_graph, capture=capture, accumulate=False)
     for t, g in zip(inputs, got):
         if g is not None:
             t._grad = (g if create_graph else g.detach().clone()) if t._grad is None else t._grad + g
@@ -444,15 +386,14 @@ def _input_edge(t, i):
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=None, materialize_grads=False):
     """Return d(outputs)/d(inputs) without touching any ``.grad``."""
-    edges, grads, user_ids = _roots("grad", outputs, grad_outputs)
+    edges, grads = _roots("grad", outputs, grad_outputs)
     inputs = _as_tuple(inputs)
     if allow_unused is None:
         allow_unused = materialize_grads
     if retain_graph is None:
         retain_graph = create_graph
     capture = [_input_edge(t, i) for i, t in enumerate(inputs)]
-    got = run_backward(edges, grads, retain_graph, create_graph, capture=capture, accumulate=False,
-                       user_grad_ids=user_ids)
+    got = run_backward(edges, grads, retain_graph, create_graph, capture=capture, accumulate=False)
     result = []
     for t, g in zip(inputs, got):
         if g is None:

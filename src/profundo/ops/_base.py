@@ -18,7 +18,6 @@ class Op(Function):
     _name_suffix = "0"
     _wrap_errors = True
     _forward_uses_tensor_ops = False
-    _fresh_grads = True
 
 
 def arr(x):
