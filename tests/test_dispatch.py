@@ -209,3 +209,54 @@ def test_saved_values_are_explicit_records():
     assert [type(s) for s in z.grad_fn._saved] == [SavedTensor, float]
     (out,) = y.grad_fn.saved_tensors
     assert out.grad_fn is y.grad_fn and np.array_equal(out.detach().numpy(), y.detach().numpy())
+
+
+# ------------------------------------------------------------ discoverable methods
+def test_every_public_op_function_and_method_has_a_docstring():
+    import pydoc
+
+    from profundo.ops import _METHODS, FUNCTIONS
+    assert [n for n, f in FUNCTIONS.items() if not (getattr(pf, n).__doc__ or "").strip()] == []
+    methods = [n for n, f in _METHODS.items() if not n.startswith("__") and not isinstance(f, property)]
+    assert [n for n in methods if not (getattr(pf.Tensor, n).__doc__ or "").strip()] == []
+    for obj in (pf.sum, pf.Tensor.sum):
+        text = pydoc.render_doc(obj, renderer=pydoc.plaintext)
+        assert "sum(input, dim=None, keepdim=False, *, dtype=None)" in text
+        assert "Returns the sum of all elements" in text
+
+
+def _stub_names(text):
+    import ast
+    tree = ast.parse(text)
+    (cls,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Tensor"]
+    names = set()
+    for node in cls.body:
+        if isinstance(node, ast.FunctionDef):
+            names.add(node.name)
+        elif isinstance(node, ast.AnnAssign):
+            names.add(node.target.id)
+    return names
+
+
+def test_the_tensor_stub_is_in_sync_with_the_class():
+    from profundo import _stubgen
+    text = _stubgen.stub_path().read_text(encoding="utf-8")
+    assert text == _stubgen.generate(), "src/profundo/tensor.pyi is out of date: run python -m profundo._stubgen"
+    names = _stub_names(text)
+    public = {n for n in vars(pf.Tensor) if not n.startswith("_") or (n.startswith("__") and n.endswith("__"))}
+    public -= {"__dict__", "__weakref__", "__module__", "__qualname__", "__doc__"}
+    assert public <= names
+    assert {"sum", "exp", "view", "add_", "__add__", "T", "grad", "backward"} <= names
+
+
+def test_the_stub_check_fails_when_a_method_is_added(monkeypatch):
+    from profundo import _stubgen
+
+    def brand_new(self):
+        """A method added without regenerating the stub."""
+
+    monkeypatch.setattr(pf.Tensor, "brand_new", brand_new, raising=False)
+    text = _stubgen.generate()
+    assert "def brand_new(self):" in text
+    assert text != _stubgen.stub_path().read_text(encoding="utf-8")
+    assert _stubgen.main(["--check"]) == 1

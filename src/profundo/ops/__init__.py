@@ -5,9 +5,9 @@ import functools
 import inspect
 
 from . import compare, convert, elementwise, index, inplace, linalg, reduce, shape, softmax, sorting
-from .._backend import xp
 from ..tensor import Tensor
 from ._base import check_operand
+from ._docs import DOCS
 
 # functions exported at the top level of profundo (``profundo.<name>``)
 FUNCTIONS = {}
@@ -37,6 +37,17 @@ for _mod, _names in [
     for _name in _names.split():
         FUNCTIONS[_name] = getattr(_mod, _name)
 
+
+def _document(table):
+    """A short docstring (PyTorch's first line, ``_docs.py``) for each op that has none."""
+    for name, fn in table.items():
+        if name in DOCS and not getattr(fn, "__doc__", None):
+            fn.__doc__ = DOCS[name]
+
+
+_document(FUNCTIONS)
+
+
 def _numpy_aliases(fn):
     """Accept NumPy's names ``axis=`` and ``keepdims=`` for ``dim=`` and
     ``keepdim=``, as PyTorch does (d2l writes ``X.sum(axis=1, keepdims=True)``)."""
@@ -59,8 +70,15 @@ for _name, _fn in FUNCTIONS.items():
 _METHODS = dict(FUNCTIONS)
 for _name in "broadcast_tensors cat concat concatenate stack hstack vstack einsum where rsub meshgrid".split():
     _METHODS.pop(_name)  # not methods in PyTorch (or a different argument order)
+
+
+def _where(self, condition, other):
+    """``self`` where ``condition`` is True, else ``other``: ``profundo.where(condition, self, other)``."""
+    return elementwise.where(condition, self, other)
+
+
 _METHODS.update(
-    where=lambda self, condition, other: elementwise.where(condition, self, other),
+    where=_where,
     view=shape.view, view_as=shape.view_as, reshape_as=shape.reshape_as, expand_as=shape.expand_as,
     repeat=shape.repeat, contiguous=shape.contiguous, to=convert.to, type_as=convert.type_as, type=convert.type,
     float=convert.float, double=convert.double, half=convert.half, long=convert.long, int=convert.int,
@@ -145,5 +163,6 @@ def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
 _METHODS.update(new_zeros=_new("zeros"), new_ones=_new("ones"), new_empty=_new("empty"), new_full=_new_full,
                 new_tensor=_new_tensor)
 
+_document(_METHODS)
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
