@@ -66,6 +66,18 @@ def _fit(node, i, g, meta):
     return g
 
 
+def _mark_shared(result, shared):
+    """Arrays a backward returned for more than one input (``a + b`` sends the
+    same gradient to both) must not become two leaves' ``.grad``."""
+    seen = set()
+    for g in result:
+        if g is not None and isinstance(g, Tensor):
+            k = id(g._data)
+            if k in seen:
+                shared.add(k)
+            seen.add(k)
+
+
 def _gradient_count(node, result):
     """A backward must return one gradient per forward input (extra Nones are fine)."""
     n = len(node._edges)
@@ -98,7 +110,8 @@ def _nan_error(node, i):
 OBSERVER = None
 
 
-def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None, accumulate=True):
+def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
+                 accumulate=True, user_grad_ids=()):
     """Propagate ``root_grads`` from ``root_edges`` through the graph.
 
     capture: list of edges whose incoming gradient to return (autograd.grad);
@@ -133,6 +146,9 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
 
     # 2. seed the root gradients
     buffers = {}
+    # arrays that someone else may also hold (the user's gradients, a gradient
+    # sent to two inputs, one a hook saw): never stolen as a leaf's .grad
+    shared = set(user_grad_ids)
     for (node, nr), g in zip(root_edges, root_grads):
         _add_to_buffer(buffers, node, nr, g)
 
@@ -154,6 +170,7 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
             if buf is not None:
                 if node._hooks:
                     _run_hooks(node, buf)
+                    shared.update(id(g._data) for g in buf if g is not None)
                 if node._retained:
                     _retain(node, buf)
             if capture_at and node in capture_at:
@@ -165,7 +182,7 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
                 if observer is not None:
                     observer(node, buf, None)
                 if accumulate and buf is not None and buf[0] is not None:
-                    _accumulate(node, buf[0], create_graph)
+                    _accumulate(node, buf[0], shared, create_graph)
                 continue
             edges = node._edges
             if buf is None:
@@ -179,8 +196,19 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
                 result = node._backward(*buf)  # the op's own backward(ctx=node, *grads)
                 if result.__class__ is not tuple:
                     result = (result,)
-                if len(result) != len(edges):
+                n = len(result)
+                if n != len(edges):
                     result = _gradient_count(node, result)
+                    n = len(result)
+                if not node._fresh_grads:  # a custom backward may return an array it also keeps
+                    shared.update(id(g._data) if isinstance(g, Tensor) else id(g) for g in result if g is not None)
+                elif n == 2:  # one array sent to two inputs must not become two leaves' .grad
+                    a, b = result
+                    if a is not None and b is not None and a.__class__ is Tensor and b.__class__ is Tensor \
+                            and a._data is b._data:
+                        shared.add(id(a._data))
+                elif n > 2:
+                    _mark_shared(result, shared)
                 if anomaly_on:
                     _check_nan(node, result)
             if observer is not None:
@@ -217,12 +245,16 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
     return captured
 
 
-def _accumulate(node, g, create_graph):
-    """Run a leaf's AccumulateGrad (``.grad += g``)."""
+def _accumulate(node, g, shared, create_graph):
+    """Run a leaf's AccumulateGrad: its ``.grad`` takes ``g``'s array without
+    a copy when nothing else holds it."""
     var = node.variable._data
     if g._data.shape != var.shape or g._data.dtype != var.dtype:  # the leaf's data was replaced since forward
         g = _fit(node, 0, g, (var.shape, var.dtype))
-    node.accumulate(g, create_graph)
+    arr = g._data
+    flags = arr.flags
+    owned = flags.owndata and flags.writeable and flags.c_contiguous and id(arr) not in shared
+    node.accumulate(g, owned, create_graph)
 
 
 def _add_to_buffer(buffers, node, nr, g):
@@ -306,7 +338,7 @@ def _as_tuple(x):
 
 
 def _make_grads(outputs, grads, op):
-    new = []
+    new, user_ids = [], []
     for i, (out, g) in enumerate(zip(outputs, grads)):
         if g is None:
             if out._data.size != 1:
@@ -324,8 +356,9 @@ def _make_grads(outputs, grads, op):
                             "el gradiente inicial debe tener la misma forma que la salida")
             if g._data.dtype != out._data.dtype:
                 g = g.to(out.dtype)
+            user_ids.append(id(g._data))
             new.append(g)
-    return new
+    return new, user_ids
 
 
 def _root_edges(outputs):
@@ -352,21 +385,23 @@ def _roots(op, outputs, grad_outputs):
         raise error(RuntimeError, op, f"got {len(grads)} gradients for {len(outputs)} outputs",
                     "pasa un gradiente por cada salida")
     edges = _root_edges(outputs)
-    return edges, _make_grads(outputs, grads, op)
+    grads, user_ids = _make_grads(outputs, grads, op)
+    return edges, grads, user_ids
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad``."""
-    edges, grads = _roots("backward", tensors, grad_tensors)
+    edges, grads, user_ids = _roots("backward", tensors, grad_tensors)
     if retain_graph is None:
         retain_graph = create_graph
     inputs = _as_tuple(inputs)
     if not inputs:
-        run_backward(edges, grads, retain_graph, create_graph)
+        run_backward(edges, grads, retain_graph, create_graph, user_grad_ids=user_ids)
         return
     # backward(inputs=...): accumulate only into those tensors' .grad
     capture = [_input_edge(t, i) for i, t in enumerate(inputs)]
-    got = run_backward(edges, grads, retain_graph, create_graph, capture=capture, accumulate=False)
+    got = run_backward(edges, grads, retain_graph, create_graph, capture=capture, accumulate=False,
+                       user_grad_ids=user_ids)
     for t, g in zip(inputs, got):
         if g is not None:
             t._grad = (g if create_graph else g.detach().clone()) if t._grad is None else t._grad + g
@@ -386,14 +421,15 @@ def _input_edge(t, i):
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=None, materialize_grads=False):
     """Return d(outputs)/d(inputs) without touching any ``.grad``."""
-    edges, grads = _roots("grad", outputs, grad_outputs)
+    edges, grads, user_ids = _roots("grad", outputs, grad_outputs)
     inputs = _as_tuple(inputs)
     if allow_unused is None:
         allow_unused = materialize_grads
     if retain_graph is None:
         retain_graph = create_graph
     capture = [_input_edge(t, i) for i, t in enumerate(inputs)]
-    got = run_backward(edges, grads, retain_graph, create_graph, capture=capture, accumulate=False)
+    got = run_backward(edges, grads, retain_graph, create_graph, capture=capture, accumulate=False,
+                       user_grad_ids=user_ids)
     result = []
     for t, g in zip(inputs, got):
         if g is None:

@@ -18,6 +18,7 @@ class Op(Function):
     _name_suffix = "0"
     _wrap_errors = True
     _forward_uses_tensor_ops = False
+    _fresh_grads = True
 
 
 def arr(x):
