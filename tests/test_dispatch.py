@@ -260,3 +260,32 @@ def test_the_stub_check_fails_when_a_method_is_added(monkeypatch):
     assert "def brand_new(self):" in text
     assert text != _stubgen.stub_path().read_text(encoding="utf-8")
     assert _stubgen.main(["--check"]) == 1
+
+
+def _kernel_ops():
+    from profundo.autograd.function import Function as Base
+    found, todo = [], list(Base.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.__dict__.get("kernel") is not None:
+            found.append(cls)
+    return sorted(found, key=lambda c: c.__name__)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16], ids=["f32", "f64", "f16"])
+@pytest.mark.parametrize("op", _kernel_ops(), ids=lambda c: c.__name__)
+def test_the_no_grad_kernel_is_exactly_the_forward(op, dtype):
+    """An op that names a ``kernel`` promises that its forward, on same-dtype
+    floats, is that NumPy function: the no-grad fast path and the forward agree."""
+    import inspect
+    n = len(inspect.signature(op.forward).parameters) - 1
+    a = pf.from_numpy(np.array([0.25, 1.5, 2.0, 3.5], dtype=dtype))
+    cases = [(a,)] if n == 1 else [(a, pf.from_numpy(np.array([2.0, 0.5, -1.0, 4.0], dtype=dtype))), (a, 0.75)]
+    for args in cases:
+        with pf.no_grad():
+            fast = op.apply(*args)
+        slow = op.forward(op._backward_cls(), *args)
+        assert fast.dtype.name == np.dtype(dtype).name
+        np.testing.assert_array_equal(fast.numpy(), np.asarray(slow))
+        assert np.asarray(slow).dtype == fast.numpy().dtype
