@@ -275,6 +275,7 @@ class Tensor:
         node = self.grad_fn
         if node._retained is None:
             node._retained = {}
+            node._special = True  # the engine looks for retained grads on this node
         node._retained[self._output_nr] = weakref.ref(self)
         self._retains_grad = True
 
@@ -293,6 +294,7 @@ class Tensor:
             node = self.grad_fn
             if node._hooks is None:
                 node._hooks = {}
+                node._special = True  # the engine looks for hooks on this node
             hooks = node._hooks.setdefault(self._output_nr, [])
         hooks.append(hook)
         return _HookHandle(hooks, hook)

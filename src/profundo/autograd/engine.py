@@ -152,38 +152,47 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
     for (node, nr), g in zip(root_edges, root_grads):
         _add_to_buffer(buffers, node, nr, g)
 
-    # ready nodes, latest-created first; among equals (leaves' accumulators), the latest made ready first
-    heap = [(-node._seq, -i, node) for i, node in enumerate(roots) if deps[node] == 0]
+    heap = [(-node._seq, i, node) for i, node in enumerate(roots) if deps[node] == 0]
     heapq.heapify(heap)
-    tie = -len(heap)
+    tie = len(heap)
 
     heappop, heappush = heapq.heappop, heapq.heappush
     observer = OBSERVER  # profundo.viz.backward_steps watches the pass through this
     state = grad_mode.STATE
     prev_mode = state.enabled
     state.enabled = create_graph
+    node = None  # the next node to run, when it is the only ready one (a chain: no heap needed)
     anomaly_on = anomaly.STATE.enabled and anomaly.STATE.check_nan
+    # a plain pass (no capture, observer or anomaly check) only looks further at
+    # "special" nodes: leaves' accumulators and nodes with hooks or retained grads
+    watch = capture is not None or observer is not None or anomaly_on
     try:
-        while heap:
-            node = heappop(heap)[2]
+        while True:
+            if node is None:
+                if not heap:
+                    break
+                node = heappop(heap)[2]
             buf = buffers.pop(node, None)
-            if buf is not None:
-                if node._hooks:
-                    _run_hooks(node, buf)
-                    shared.update(id(g._data) for g in buf if g is not None)
-                if node._retained:
-                    _retain(node, buf)
-            if capture_at and node in capture_at:
-                for nr, slot in capture_at[node]:
-                    captured[slot] = buf[nr] if buf is not None else None
-            if needed is not None and node not in needed:
-                continue
-            if type(node) is AccumulateGrad:
-                if observer is not None:
-                    observer(node, buf, None)
-                if accumulate and buf is not None and buf[0] is not None:
-                    _accumulate(node, buf[0], shared, create_graph)
-                continue
+            if watch or node._special:
+                if buf is not None:
+                    if node._hooks:
+                        _run_hooks(node, buf)
+                        shared.update(id(g._data) for g in buf if g is not None)
+                    if node._retained:
+                        _retain(node, buf)
+                if capture_at and node in capture_at:
+                    for nr, slot in capture_at[node]:
+                        captured[slot] = buf[nr] if buf is not None else None
+                if needed is not None and node not in needed:
+                    node = None
+                    continue
+                if type(node) is AccumulateGrad:
+                    if observer is not None:
+                        observer(node, buf, None)
+                    if accumulate and buf is not None and buf[0] is not None:
+                        _accumulate(node, buf[0], shared, create_graph)
+                    node = None
+                    continue
             edges = node._edges
             if buf is None:
                 result = (None,) * len(edges)  # nothing flowed here: nothing to propagate
@@ -209,13 +218,15 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
                         shared.add(id(a._data))
                 elif n > 2:
                     _mark_shared(result, shared)
-                if anomaly_on:
+            if watch:
+                if anomaly_on and buf is not None:
                     _check_nan(node, result)
-            if observer is not None:
-                observer(node, buf, result)
+                if observer is not None:
+                    observer(node, buf, result)
             if not keep_graph and node._saved is not None:
                 node._saved = None  # free what forward saved (a second backward raises)
                 node._freed = True
+            ready = None
             for e, g in zip(edges, result):
                 if e is None:
                     continue
@@ -227,19 +238,31 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
                         g = _fit(node, edges.index(e), g, (shape, dt))
                     b = buffers.get(nxt)
                     if b is None:
-                        b = buffers[nxt] = [None] * len(meta)
-                    cur = b[nr]
-                    if cur is None:
-                        b[nr] = g
-                    elif create_graph:
-                        b[nr] = cur + g  # recorded: the sum is part of the new graph
-                    else:  # same shape and dtype (both fitted above): add the arrays
-                        b[nr] = Tensor._make(cur._data + g._data)
+                        if len(meta) == 1:
+                            buffers[nxt] = [g]
+                        else:
+                            b = buffers[nxt] = [None] * len(meta)
+                            b[nr] = g
+                    else:
+                        cur = b[nr]
+                        if cur is None:
+                            b[nr] = g
+                        elif create_graph:
+                            b[nr] = cur + g  # recorded: the sum is part of the new graph
+                        else:  # same shape and dtype (both fitted above): add the arrays
+                            b[nr] = Tensor._make(cur._data + g._data)
                 d = deps[nxt] - 1
                 deps[nxt] = d
-                if d == 0:  # every gradient for nxt has arrived: it can run
-                    heappush(heap, (-nxt._seq, tie, nxt))
-                    tie -= 1
+                if d == 0:
+                    if ready is not None:
+                        heappush(heap, (-ready._seq, tie, ready))
+                        tie += 1
+                    ready = nxt
+            if ready is not None and heap and -heap[0][0] > ready._seq:
+                heappush(heap, (-ready._seq, tie, ready))  # an older-created node waits its turn
+                tie += 1
+                ready = None
+            node = ready
     finally:
         state.enabled = prev_mode
     return captured

@@ -60,6 +60,7 @@ class Node:
     _trace = None          # forward stack, kept in anomaly mode
     _non_differentiable = ()  # outputs marked by ctx.mark_non_differentiable
     _fresh_grads = True    # the backward's arrays may become a leaf's .grad (see Function)
+    _special = False       # True once hooks or retained grads are set: the engine looks closer
     materialize_grads = True
 
     @property
@@ -186,6 +187,7 @@ class AccumulateGrad(Node):
     """The node that adds a gradient into a leaf tensor's ``.grad``."""
 
     _seq = float("inf")  # run as soon as ready: frees the gradient early
+    _special = True
 
     def __init__(self, variable):
         self.variable = variable

@@ -146,6 +146,7 @@ def _set_history(t, src):
         if ref is not None and t.grad_fn is not None:
             if t.grad_fn._retained is None:
                 t.grad_fn._retained = {}
+                t.grad_fn._special = True
             t.grad_fn._retained[t._output_nr] = ref
 
 
