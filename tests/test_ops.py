@@ -61,6 +61,24 @@ def test_forward_matches_torch(op, sample, dtype):
 
 
 @pytest.mark.parametrize("op,sample", [p for p in params() if p.values[0].grad])
+def test_recorded_forward_matches_torch(op, sample):
+    """The forward with the graph recorded (inputs that require grad) against
+    torch's, in float32: not only the no-grad path is checked."""
+    dtype = np.float32
+    p_args, _ = build(profundo, sample, dtype, True)
+    t_args, _ = build(torch, sample, dtype, True)
+    ours = outputs(op.fn(profundo, *p_args, **sample.kwargs))
+    ref = outputs(op.fn(torch, *t_args, **sample.kwargs))
+    assert len(ours) == len(ref)
+    for o, r in zip(ours, ref):
+        assert isinstance(o, profundo.Tensor)
+        assert tuple(o.shape) == tuple(r.shape)
+        assert o.dtype.name == str(r.dtype).split(".")[-1]
+        assert o.requires_grad == r.requires_grad
+        np.testing.assert_allclose(as_np(o), as_np(r), equal_nan=True, **TOL[dtype])
+
+
+@pytest.mark.parametrize("op,sample", [p for p in params() if p.values[0].grad])
 def test_gradients_match_torch(op, sample):
     dtype = np.float64
     p_args, p_leaves = build(profundo, sample, dtype, True)
@@ -70,6 +88,8 @@ def test_gradients_match_torch(op, sample):
     assert len(ours) == len(ref)
     if not ref:
         return
+    for o, r in zip(ours, ref):  # the recorded forward, in float64
+        np.testing.assert_allclose(as_np(o), as_np(r), equal_nan=True, **TOL[dtype])
     rng = np.random.default_rng(1)
     ups = [rng.standard_normal(tuple(r.shape)) for r in ref]
     profundo.autograd.backward(ours, [profundo.tensor(u) for u in ups])

@@ -5,11 +5,9 @@ import functools
 import inspect
 
 from . import compare, convert, elementwise, index, inplace, linalg, reduce, shape, softmax, sorting
-from .._backend import xp
-from ..autograd import grad_mode
-from ..autograd.function import _apply_recorded
 from ..tensor import Tensor
 from ._base import check_operand
+from ._docs import DOCS
 
 # functions exported at the top level of profundo (``profundo.<name>``)
 FUNCTIONS = {}
@@ -39,6 +37,17 @@ for _mod, _names in [
     for _name in _names.split():
         FUNCTIONS[_name] = getattr(_mod, _name)
 
+
+def _document(table):
+    """A short docstring (PyTorch's first line, ``_docs.py``) for each op that has none."""
+    for name, fn in table.items():
+        if name in DOCS and not getattr(fn, "__doc__", None):
+            fn.__doc__ = DOCS[name]
+
+
+_document(FUNCTIONS)
+
+
 def _numpy_aliases(fn):
     """Accept NumPy's names ``axis=`` and ``keepdims=`` for ``dim=`` and
     ``keepdim=``, as PyTorch does (d2l writes ``X.sum(axis=1, keepdims=True)``)."""
@@ -61,8 +70,15 @@ for _name, _fn in FUNCTIONS.items():
 _METHODS = dict(FUNCTIONS)
 for _name in "broadcast_tensors cat concat concatenate stack hstack vstack einsum where rsub meshgrid".split():
     _METHODS.pop(_name)  # not methods in PyTorch (or a different argument order)
+
+
+def _where(self, condition, other):
+    """``self`` where ``condition`` is True, else ``other``: ``profundo.where(condition, self, other)``."""
+    return elementwise.where(condition, self, other)
+
+
 _METHODS.update(
-    where=lambda self, condition, other: elementwise.where(condition, self, other),
+    where=_where,
     view=shape.view, view_as=shape.view_as, reshape_as=shape.reshape_as, expand_as=shape.expand_as,
     repeat=shape.repeat, contiguous=shape.contiguous, to=convert.to, type_as=convert.type_as, type=convert.type,
     float=convert.float, double=convert.double, half=convert.half, long=convert.long, int=convert.int,
@@ -75,55 +91,22 @@ for _name in dir(inplace):
 
 
 _NUMBER = (int, float, bool)
-_GRAD = grad_mode.STATE
-_new_tensor_object = object.__new__
-_ndarray = xp.ndarray
 
 
-def _fast_binary(op_cls, name, kernel):
-    """``tensor <op> other``: the hot path of every model and of every backward.
-
-    When nothing is recorded and both operands are floating tensors of one
-    dtype (or a tensor and a Python float), the result is just
-    ``kernel(a, b)`` on the arrays -- exactly what ``op_cls.forward`` computes
-    then -- so it skips the Function machinery (~1 us per op)."""
+def _operator(op_cls, name):
+    """``tensor <op> other``: straight to ``op_cls.apply`` (as ``profundo.<name>``
+    and the method reach it), after refusing an operand that is no number."""
     def method(self, other):
-        if other.__class__ is Tensor:
-            if _GRAD.enabled and (self._requires_grad or other._requires_grad):
-                return _apply_recorded(op_cls, (self, other))  # what apply would do, one check sooner
-            a, b = self._data, other._data
-            if a.dtype is b.dtype and a.dtype.kind == "f":
-                try:
-                    out = kernel(a, b)
-                except (ValueError, MemoryError):  # shapes that do not broadcast, or too large: the op explains it
-                    return op_cls.apply(self, other)
-                t = _new_tensor_object(Tensor)
-                t._data = out if out.__class__ is _ndarray else xp.asarray(out)
-                return t
-        elif other.__class__ is float:
-            if _GRAD.enabled and self._requires_grad:
-                return _apply_recorded(op_cls, (self, other))
-            if self._data.dtype.kind == "f":
-                a = self._data
-                out = kernel(a, xp.array(other, a.dtype))
-                t = _new_tensor_object(Tensor)
-                t._data = out if out.__class__ is _ndarray else xp.asarray(out)
-                return t
-        elif not isinstance(other, _NUMBER):
+        if other.__class__ is not Tensor and other.__class__ is not float and not isinstance(other, _NUMBER):
             other = check_operand(name, other)
         return op_cls.apply(self, other)
     method.__name__ = f"__{name}__"
+    method.__qualname__ = f"Tensor.__{name}__"
+    method.__doc__ = f"``self {_SYMBOLS[name]} other``: the same op as ``profundo.{name}``."
     return method
 
 
-def _fast_neg(self):
-    """``-tensor``, skipping the Function machinery when nothing is recorded."""
-    a = self._data
-    if not (_GRAD.enabled and self._requires_grad) and a.dtype.kind == "f":
-        t = _new_tensor_object(Tensor)
-        t._data = xp.negative(a) if a.ndim else xp.asarray(-a)
-        return t
-    return elementwise.neg(self)
+_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 
 
 def _reflected(fn):
@@ -137,16 +120,15 @@ def _invert(self):
 
 
 _METHODS.update(
-    __add__=_fast_binary(elementwise.Add, "add", xp.add), __radd__=_fast_binary(elementwise.Add, "add", xp.add),
-    __sub__=_fast_binary(elementwise.Sub, "sub", xp.subtract), __rsub__=_reflected(elementwise.sub),
-    __mul__=_fast_binary(elementwise.Mul, "mul", xp.multiply),
-    __rmul__=_fast_binary(elementwise.Mul, "mul", xp.multiply),
-    __truediv__=_fast_binary(elementwise.Div, "div", xp.true_divide), __rtruediv__=_reflected(elementwise.div),
+    __add__=_operator(elementwise.Add, "add"), __radd__=_operator(elementwise.Add, "add"),
+    __sub__=_operator(elementwise.Sub, "sub"), __rsub__=_reflected(elementwise.sub),
+    __mul__=_operator(elementwise.Mul, "mul"), __rmul__=_operator(elementwise.Mul, "mul"),
+    __truediv__=_operator(elementwise.Div, "div"), __rtruediv__=_reflected(elementwise.div),
     __floordiv__=elementwise.floor_divide, __rfloordiv__=_reflected(elementwise.floor_divide),
     __mod__=elementwise.remainder, __rmod__=_reflected(elementwise.remainder),
     __pow__=elementwise.pow, __rpow__=_reflected(elementwise.pow),
     __matmul__=linalg.matmul, __rmatmul__=_reflected(linalg.matmul),
-    __neg__=_fast_neg, __pos__=lambda self: self, __abs__=elementwise.abs, __invert__=_invert,
+    __neg__=elementwise.neg, __pos__=lambda self: self, __abs__=elementwise.abs, __invert__=_invert,
     __eq__=compare.eq, __ne__=compare.ne, __lt__=compare.lt, __le__=compare.le, __gt__=compare.gt,
     __ge__=compare.ge,
     __and__=compare.bitwise_and, __rand__=compare.bitwise_and, __or__=compare.bitwise_or,
@@ -181,6 +163,7 @@ def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
 _METHODS.update(new_zeros=_new("zeros"), new_ones=_new("ones"), new_empty=_new("empty"), new_full=_new_full,
                 new_tensor=_new_tensor)
 
+_document(_METHODS)
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
 

@@ -7,7 +7,6 @@ code here: the engine sums every gradient back to its input's shape.
 import math
 
 from .._backend import backend_of
-from ..autograd.function import _GRAD, _apply_recorded
 from .._errors import zero_division_error
 from ._base import (Op, Tensor, check_operand, error, float_arr, operands, result_dtype, xp,
                     get_default_dtype)
@@ -15,6 +14,8 @@ from ._base import (Op, Tensor, check_operand, error, float_arr, operands, resul
 
 # ---------------------------------------------------------------- arithmetic
 class Add(Op):
+    kernel = "add"  # the forward on same-dtype floats (see Function.kernel)
+
     @staticmethod
     def forward(ctx, a, b):
         xa, xb = operands(a, b)
@@ -26,6 +27,8 @@ class Add(Op):
 
 
 class Sub(Op):
+    kernel = "subtract"  # the forward on same-dtype floats (see Function.kernel)
+
     @staticmethod
     def forward(ctx, a, b):
         xa, xb = operands(a, b)
@@ -45,6 +48,8 @@ class Sub(Op):
 
 
 class Mul(Op):
+    kernel = "multiply"  # the forward on same-dtype floats (see Function.kernel)
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -59,6 +64,8 @@ class Mul(Op):
 
 
 class Div(Op):
+    kernel = "true_divide"  # the forward on same-dtype floats (see Function.kernel)
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -79,6 +86,8 @@ class Div(Op):
 
 
 class Neg(Op):
+    kernel = "negative"  # the forward on same-dtype floats (see Function.kernel)
+
     @staticmethod
     def forward(ctx, x):
         if x._data.dtype.kind == "b":
@@ -314,6 +323,8 @@ class Lerp(Op):
 
 # ---------------------------------------------------------------- unary math
 class Exp(Op):
+    kernel = "exp"  # the forward on same-dtype floats (see Function.kernel)
+
     @staticmethod
     def forward(ctx, x):
         y = backend_of(x).exp(float_arr(x))
@@ -353,6 +364,8 @@ class Expm1(Op):
 
 
 class Log(Op):
+    kernel = "log"  # the forward on same-dtype floats (see Function.kernel)
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -401,6 +414,8 @@ class Log1p(Op):
 
 
 class Sqrt(Op):
+    kernel = "sqrt"  # the forward on same-dtype floats (see Function.kernel)
+
     @staticmethod
     def forward(ctx, x):
         y = xp.sqrt(float_arr(x))
@@ -452,6 +467,8 @@ class Abs(Op):
 
 
 class Sin(Op):
+    kernel = "sin"  # the forward on same-dtype floats (see Function.kernel)
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -464,6 +481,8 @@ class Sin(Op):
 
 
 class Cos(Op):
+    kernel = "cos"  # the forward on same-dtype floats (see Function.kernel)
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -549,6 +568,8 @@ class Cosh(Op):
 
 
 class Tanh(Op):
+    kernel = "tanh"  # the forward on same-dtype floats (see Function.kernel)
+
     @staticmethod
     def forward(ctx, x):
         y = backend_of(x).tanh(float_arr(x))
@@ -1073,8 +1094,6 @@ def round(input, decimals=0):
 
 def _unary(op_cls):
     def f(input):
-        if _GRAD.enabled and input.__class__ is Tensor and input._requires_grad:
-            return _apply_recorded(op_cls, (input,))  # what apply would do, one check sooner
         return op_cls.apply(input)
     f.__name__ = op_cls.__name__.lower()
     f.__doc__ = f"Elementwise {f.__name__} (gradient in ``{op_cls.__module__}.{op_cls.__name__}``)."
