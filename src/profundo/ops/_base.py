@@ -1,5 +1,5 @@
 """What every built-in op shares: the ``Op`` base class and argument helpers."""
-from .._backend import xp
+from .._backend import backend_of, xp
 from .._dtype import _FROM_NP, get_default_dtype, result_np_dtype, scalar_np_dtype, to_dtype
 from .._dims import norm_dim
 from .._errors import error
@@ -74,6 +74,12 @@ def operands(a, b):
     if isinstance(xb, xp.ndarray) and xb.dtype != dt:
         xb = xb.astype(dt)
     return xa, xb
+
+
+def backend_for(a, b):
+    """The backend of the first tensor among ``a`` and ``b`` (a binary op's
+    operands: one of them may be a Python number)."""
+    return backend_of(a if isinstance(a, Tensor) else b)
 
 
 def result_dtype(*values):
