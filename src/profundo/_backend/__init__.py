@@ -102,6 +102,14 @@ def backend_of(tensor):
     return _STATE.cpu
 
 
+def backend_of_device(device=None):
+    """The backend that allocates on ``device`` (None: the default device),
+    for the creation functions, which have no tensor to ask.  Every device is
+    the CPU today (``check_device`` refuses the others): the selected CPU
+    backend."""
+    return _STATE.cpu
+
+
 def _quiet_numpy_warnings():
     """Like PyTorch, a division by zero or a log of a negative number gives
     inf/nan silently inside profundo (anomaly mode finds them).
