@@ -1120,7 +1120,7 @@ def clamp_max(input, max):
 
 def where(condition, input=None, other=None):
     """``where(cond, x, y)``: x where cond is True, else y.  ``where(cond)`` is ``nonzero(as_tuple=True)``."""
-    xp = backend_of(condition).xp
+    xp = backend_for(condition, input).xp  # (condition may be a mask array or list)
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
     if not isinstance(condition, Tensor):
