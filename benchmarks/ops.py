@@ -17,7 +17,7 @@ from _common import interleaved, load_torch, table
 import numpy as np
 
 import profundo
-from profundo import _special
+from profundo._backend import special as _special
 
 torch = load_torch()
 

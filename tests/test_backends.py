@@ -1,5 +1,6 @@
 """The two CPU backends: selection, their agreement on every op of the
 registry, and no process-wide side effects of ``import profundo``."""
+import ast
 import inspect
 import os
 import subprocess
@@ -224,3 +225,46 @@ def test_the_core_computes_through_the_backend():
         for feature in NUMPY_ONLY:
             assert feature not in src, f"{rel} uses {feature!r}, which only a NumPy backend may"
     assert "frompyfunc" not in (CORE / "_backend" / "reference.py").read_text()  # kernels are vectorized
+
+
+# Files that may still bind the process-wide ``xp`` (NumPy) at module level, and why.  Everywhere
+# else an array call uses the array module of the tensor at hand: ``xp = backend_of(x).xp``.
+MODULE_XP = {"ops/_base.py": "re-exports it for ops/inplace.py (pending)",
+             "ops/inplace.py": "pending: its dispatch is being reworked",
+             "autograd/engine.py": "pending", "autograd/function.py": "pending"}
+# files that read host-side NumPy (``host_xp``): values a user passes in, not device arrays
+HOST_XP = {"ops/_base.py": "a NumPy array or scalar operand from the user",
+           "ops/sorting.py": "a NumPy bool passed as a flag"}
+XP_FILES = sorted({*CORE_FILES, CORE / "creation.py", CORE / "tensor.py"})
+
+
+def _xp_binders(fn):
+    """Whether function ``fn`` binds the name ``xp`` itself (a parameter or an assignment)."""
+    params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs)]
+    return "xp" in params or any(isinstance(n, ast.Name) and n.id == "xp" and isinstance(n.ctx, ast.Store)
+                                 for n in ast.walk(fn))
+
+
+def test_array_calls_use_the_tensors_backend():
+    """No op, engine, optimizer, nn.functional or creation code computes with a
+    module-level ``xp``: every ``xp.`` is the array module of a tensor's backend,
+    bound in the function that uses it, so a CuPy tensor will compute with CuPy."""
+    for path in XP_FILES:
+        rel = path.relative_to(CORE).as_posix()
+        tree = ast.parse(path.read_text())
+        parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+        for node in tree.body:  # module-level imports
+            if isinstance(node, ast.ImportFrom):
+                names = {a.asname or a.name for a in node.names}
+                if rel not in MODULE_XP:
+                    assert "xp" not in names, f"{rel}: use xp = backend_of(tensor).xp inside the function"
+                if rel not in HOST_XP:
+                    assert "host_xp" not in names, f"{rel}: host-side NumPy only where HOST_XP says why"
+        if rel in MODULE_XP:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and node.id == "xp" and isinstance(node.ctx, ast.Load):
+                scope = parents.get(node)
+                while scope is not None and not (isinstance(scope, ast.FunctionDef) and _xp_binders(scope)):
+                    scope = parents.get(scope)
+                assert scope is not None, f"{rel}:{node.lineno}: xp used without binding it from a backend"

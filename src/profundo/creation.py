@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from ._backend import xp
+from ._backend import backend_of_device
 from ._dtype import from_numpy_dtype, get_default_dtype, to_dtype
 from ._errors import check_alloc, check_new_shape, error, memory_error
 from .ops._base import as_shape
@@ -151,13 +151,14 @@ def from_dlpack(ext_tensor):
 
 
 def _sized(fill, op):
+    """``zeros``, ``ones`` or ``empty``: ``fill`` names the array function of the device's backend."""
     def make(*sizes, size=None, dtype=None, device=None, requires_grad=False):
         if device is not None:
             check_device(device, op)
         shape = as_shape(sizes if size is None else (size,), op)
         dt = _np_dtype(dtype, op) or get_default_dtype().np
         check_new_shape(op, shape, dt)
-        return _finish(allocate(op, fill, shape, dt), requires_grad)
+        return _finish(allocate(op, getattr(backend_of_device(device).xp, fill), shape, dt), requires_grad)
     make.__name__ = op
     return make
 
@@ -171,9 +172,9 @@ def allocate(op, fill, shape, dt, *args):
         raise memory_error(op, shape, dt.itemsize, str(dt)) from None
 
 
-zeros = factory_out(_sized(xp.zeros, "zeros"), "zeros")  # (out=: ops/out.py)
-ones = factory_out(_sized(xp.ones, "ones"), "ones")
-empty = factory_out(_sized(xp.empty, "empty"), "empty")
+zeros = factory_out(_sized("zeros", "zeros"), "zeros")  # (out=: ops/out.py)
+ones = factory_out(_sized("ones", "ones"), "ones")
+empty = factory_out(_sized("empty", "empty"), "empty")
 
 
 def _like(maker):
@@ -207,7 +208,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     dt = _np_dtype(dtype, "full") or _fill_dtype(fill_value)
     shape = as_shape((size,), "full")
     check_new_shape("full", shape, dt)
-    return _finish(allocate("full", xp.full, shape, dt, fill_value), requires_grad)
+    return _finish(allocate("full", backend_of_device(device).xp.full, shape, dt, fill_value), requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None):
@@ -231,17 +232,19 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     dt = _np_dtype(dtype, "arange")
     ints = all(isinstance(v, int) for v in (start, end, step))
     if dt is None:
-        dt = xp.dtype(xp.int64) if ints else get_default_dtype().np
+        dt = np.dtype(np.int64) if ints else get_default_dtype().np
     if not all(math.isfinite(v) for v in (start, end, step)):
         raise error(RuntimeError, "arange", f"unsupported range: {start} -> {end} (step {step})",
                     "los límites y el paso deben ser números finitos")
     if ints and dt.kind != "f":
         check_alloc("arange", (-((start - end) // step),), dt)  # the exact count, for Python ints
+        xp = backend_of_device(device).xp
         return _finish(allocate("arange", lambda shape, dtype: xp.arange(start, end, step, dtype=dtype),
                                 (-((start - end) // step),), dt), requires_grad)
     n = math.ceil((end - start) / step)  # PyTorch's length rule, computed in double precision
-    check_alloc("arange", (n,), xp.dtype(xp.float64))
-    values = allocate("arange", lambda shape, dtype: xp.arange(shape[0], dtype=dtype), (n,), xp.dtype(xp.float64))
+    xp = backend_of_device(device).xp
+    check_alloc("arange", (n,), np.dtype(np.float64))
+    values = allocate("arange", lambda shape, dtype: xp.arange(shape[0], dtype=dtype), (n,), np.dtype(np.float64))
     return _finish((start + step * values).astype(dt), requires_grad)
 
 
@@ -252,8 +255,8 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     if steps < 0:
         raise error(RuntimeError, "linspace", "number of steps must be non-negative",
                     "steps es la cantidad de puntos: usa un entero >= 0")
-    check_alloc("linspace", (steps,), xp.dtype(xp.float64))
-    return _finish(xp.linspace(start, end, steps).astype(dt), requires_grad)
+    check_alloc("linspace", (steps,), np.dtype(np.float64))
+    return _finish(backend_of_device(device).xp.linspace(start, end, steps).astype(dt), requires_grad)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
@@ -263,8 +266,8 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
     if steps < 0:
         raise error(RuntimeError, "logspace", "number of steps must be non-negative",
                     "steps es la cantidad de puntos: usa un entero >= 0")
-    check_alloc("logspace", (steps,), xp.dtype(xp.float64))
-    return _finish((base ** xp.linspace(start, end, steps)).astype(dt), requires_grad)
+    check_alloc("logspace", (steps,), np.dtype(np.float64))
+    return _finish((base ** backend_of_device(device).xp.linspace(start, end, steps)).astype(dt), requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
@@ -277,6 +280,7 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
                         "el tamaño de la matriz identidad debe ser >= 0")
     shape = (n, n if m is None else m)
     check_alloc("eye", shape, dt)
+    xp = backend_of_device(device).xp
     return _finish(allocate("eye", lambda s, dtype: xp.eye(*s, dtype=dtype), shape, dt), requires_grad)
 
 
@@ -284,7 +288,7 @@ def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
     if device is not None:
         check_device(device, "scalar_tensor")
     dt = _np_dtype(dtype, "scalar_tensor") or get_default_dtype().np
-    return _finish(xp.asarray(s, dtype=dt), requires_grad)
+    return _finish(backend_of_device(device).xp.asarray(s, dtype=dt), requires_grad)
 
 
 full = factory_out(full, "full")  # out=: the values written into a tensor you have (ops/out.py)

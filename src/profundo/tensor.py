@@ -17,7 +17,7 @@ import copy as _copy
 import warnings
 import weakref
 
-from ._backend import backend_of, xp
+from ._backend import backend_of, backend_of_device
 from ._dims import norm_dim
 from ._dtype import _FROM_NP, get_default_dtype
 from ._device import CPU, check_device, device, no_accelerator  # noqa: F401
@@ -94,7 +94,7 @@ class Tensor:
 
     def __init__(self, *args):
         # legacy constructor, like torch.Tensor: Tensor([1, 2]) or Tensor(2, 3)
-        fdt = get_default_dtype().np
+        fdt, xp = get_default_dtype().np, backend_of_device().xp
         if len(args) == 1 and not isinstance(args[0], int):
             data = args[0]
             self._data = xp.array(data._data if isinstance(data, Tensor) else data, dtype=fdt)
@@ -314,7 +314,7 @@ class Tensor:
 
     @data.setter
     def data(self, value):
-        self._data = value._data if isinstance(value, Tensor) else xp.asarray(value)
+        self._data = value._data if isinstance(value, Tensor) else backend_of(self).xp.asarray(value)
 
     @property
     def _version(self):

@@ -11,8 +11,10 @@ backends exist:
 
 Ops, the engine, the optimizers and ``nn.functional`` reach kernels through
 ``backend_of(tensor)`` (the backend of the tensor's device) and never import
-NumPy for computation; the ops' plain array calls (``xp.where``, ...) use this
-package's ``xp``.  Select the CPU backend with
+NumPy for computation; their plain array calls (``xp.where``, ...) use the
+tensor's array module too (``xp = backend_of(x).xp`` at the top of a forward
+or backward; ``backend_of_device(device)`` in the creation functions, which
+have no tensor yet).  Select the CPU backend with
 ``profundo.set_backend("reference" | "numpy")`` or the environment variable
 ``PROFUNDO_BACKEND`` (read at import).
 
@@ -21,9 +23,12 @@ The backend belongs to the device: today every tensor is on the CPU, so
 CuPy backend, a third subclass of ``ReferenceBackend``.  What it will need:
 
 - the array module swap: ``xp = cupy``, ``ndarray = cupy.ndarray``.  The
-  ops' named kernels already go through ``backend_of(x)``; their plain array
-  calls still use the module-level ``xp`` (NumPy, the array module of both CPU
-  backends) and must become ``backend_of(x).xp`` (mechanical, ~0.05 us per op);
+  ops reach both the named kernels and plain array calls through
+  ``backend_of(x)`` (~0.05 us per op); ``tests/test_backends.py`` lists the
+  files that still use the module-level ``xp`` below (the in-place ops and the
+  engine) and the host-side uses (``host_xp``: NumPy values a user passes in);
+- ``backend_of`` must then pick the backend by the tensor's device (or the
+  array's type), and ``backend_of_device`` by the device;
 - ``is_writeable``: CuPy arrays have no ``flags.writeable``; a broadcast view
   is writeable there, so it must test for zero strides instead;
 - ``owns_data``: CuPy has ``flags.owndata`` and ``c_contiguous`` but no
@@ -102,6 +107,14 @@ def backend_of(tensor):
     return _STATE.cpu
 
 
+def backend_of_device(device=None):
+    """The backend that allocates on ``device`` (None: the default device),
+    for the creation functions, which have no tensor to ask.  Every device is
+    the CPU today (``check_device`` refuses the others): the selected CPU
+    backend."""
+    return _STATE.cpu
+
+
 def _quiet_numpy_warnings():
     """Like PyTorch, a division by zero or a log of a negative number gives
     inf/nan silently inside profundo (anomaly mode finds them).
@@ -130,7 +143,9 @@ if os.environ.get("PROFUNDO_BACKEND"):
 
 # ---------------------------------------------------------------- legacy names
 # The module-level names of the old ``_backend.py``, kept while code written
-# before the backends moves over; new code calls ``backend_of(tensor).<kernel>``.
+# before the backends moves over (ops/inplace.py and the engine; host-side
+# dtype and type checks import ``xp`` as ``host_xp``); new code calls
+# ``backend_of(tensor).<kernel>`` and ``backend_of(tensor).xp``.
 xp = np
 ndarray = np.ndarray
 

@@ -1,5 +1,7 @@
 """What every built-in op shares: the ``Op`` base class and argument helpers."""
-from .._backend import xp
+from .._backend import backend_of
+from .._backend import xp as host_xp  # host-side: NumPy arrays and scalars a user passes in
+from .._backend import xp  # noqa: F401  (legacy export: ops/inplace.py still imports it; to go)
 from .._dtype import _FROM_NP, get_default_dtype, result_np_dtype, scalar_np_dtype, to_dtype
 from .._dims import norm_dim
 from .._errors import error
@@ -38,9 +40,9 @@ def check_operand(op, x):
     """Tensors and Python/NumPy scalars pass; a NumPy array is wrapped; anything else is a TypeError."""
     if isinstance(x, Tensor) or isinstance(x, _SCALARS):
         return x
-    if type(x) is xp.ndarray:
+    if type(x) is host_xp.ndarray:
         return Tensor._make(x)
-    if isinstance(x, xp.generic):
+    if isinstance(x, host_xp.generic):
         return x.item()
     raise error(TypeError, op, f"unsupported operand type {type(x).__name__!r}; expected a Tensor or a number",
                 "convierte el valor con profundo.tensor(...)")
@@ -60,7 +62,7 @@ def operands(a, b):
             kind, tb = xa.dtype.kind, type(b)
             if kind == "f" and (tb is float or tb is int):
                 # the number takes the tensor's dtype; as a 0-d array NumPy handles it ~2x faster
-                return xa, xp.array(b, xa.dtype)
+                return xa, backend_of(xa).xp.array(b, xa.dtype)
             if tb is int and kind in "iu":
                 return xa, xb  # a Python int never changes an integer tensor's dtype
             dt = result_np_dtype((xa,), (b,))
@@ -69,11 +71,17 @@ def operands(a, b):
     else:
         xa, xb = a, b._data
         dt = result_np_dtype((xb,), (a,))
-    if isinstance(xa, xp.ndarray) and xa.dtype != dt:
+    if isinstance(a, Tensor) and xa.dtype != dt:  # (the other operand is a number)
         xa = xa.astype(dt)
-    if isinstance(xb, xp.ndarray) and xb.dtype != dt:
+    if isinstance(b, Tensor) and xb.dtype != dt:
         xb = xb.astype(dt)
     return xa, xb
+
+
+def backend_for(a, b):
+    """The backend of the first tensor among ``a`` and ``b`` (a binary op's
+    operands: one of them may be a Python number)."""
+    return backend_of(a if isinstance(a, Tensor) else b)
 
 
 def result_dtype(*values):
@@ -110,7 +118,7 @@ def expand_reduced(g, in_shape, dims, keepdim):
     """Broadcast the gradient of a reduction back over the reduced dims."""
     if not _GRAD.enabled:  # a first-order backward records nothing: one read-only broadcast view
         a = g._data if keepdim else g._data.reshape(keepdim_shape(in_shape, dims))
-        return Tensor._make(xp.broadcast_to(a, in_shape))
+        return Tensor._make(backend_of(g).xp.broadcast_to(a, in_shape))
     if not keepdim:
         g = g.reshape(keepdim_shape(in_shape, dims))
     return g.expand(in_shape)
@@ -143,6 +151,6 @@ def pdtype(np_dt):
     return _FROM_NP[np_dt]
 
 
-__all__ = ["Op", "Tensor", "xp", "error", "arr", "float_arr", "operands", "norm_dim", "norm_dims",
+__all__ = ["Op", "Tensor", "xp", "backend_of", "backend_for", "error", "arr", "float_arr", "operands", "norm_dim", "norm_dims",
            "keepdim_shape", "reduced_shape", "expand_reduced", "as_shape", "np_dtype", "pdtype", "check_operand",
            "result_dtype", "scalar_np_dtype", "get_default_dtype"]

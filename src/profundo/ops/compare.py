@@ -1,13 +1,16 @@
 """Comparisons, logical and bitwise ops.  Their results are bool or integer
 tensors, so they have no gradient and need no ``Op``."""
 from .._errors import broadcast_error
-from ._base import Tensor, check_operand, error, operands, xp
+from .._backend import backend_of
+from ._base import Tensor, backend_for, check_operand, error, operands
 
 
 def _apply(op, ufunc, a, b):
     b = check_operand(op, b)
     if not isinstance(a, Tensor):
         a = check_operand(op, a)
+    xp = backend_for(a, b).xp
+    ufunc = getattr(xp, ufunc)
     xa, xb = operands(a, b)
     try:
         return Tensor._make(xp.asarray(ufunc(xa, xb)))
@@ -18,45 +21,46 @@ def _apply(op, ufunc, a, b):
 
 
 def eq(input, other):
-    return _apply("eq", xp.equal, input, other)
+    return _apply("eq", "equal", input, other)
 
 
 def ne(input, other):
-    return _apply("ne", xp.not_equal, input, other)
+    return _apply("ne", "not_equal", input, other)
 
 
 def lt(input, other):
-    return _apply("lt", xp.less, input, other)
+    return _apply("lt", "less", input, other)
 
 
 def le(input, other):
-    return _apply("le", xp.less_equal, input, other)
+    return _apply("le", "less_equal", input, other)
 
 
 def gt(input, other):
-    return _apply("gt", xp.greater, input, other)
+    return _apply("gt", "greater", input, other)
 
 
 def ge(input, other):
-    return _apply("ge", xp.greater_equal, input, other)
+    return _apply("ge", "greater_equal", input, other)
 
 
 not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge
 
 
 def logical_and(input, other):
-    return _apply("logical_and", xp.logical_and, input, other)
+    return _apply("logical_and", "logical_and", input, other)
 
 
 def logical_or(input, other):
-    return _apply("logical_or", xp.logical_or, input, other)
+    return _apply("logical_or", "logical_or", input, other)
 
 
 def logical_xor(input, other):
-    return _apply("logical_xor", xp.logical_xor, input, other)
+    return _apply("logical_xor", "logical_xor", input, other)
 
 
 def logical_not(input):
+    xp = backend_of(input).xp
     return Tensor._make(xp.logical_not(input._data))
 
 
@@ -70,20 +74,21 @@ def _check_bitwise(op, *values):
 
 def bitwise_and(input, other):
     _check_bitwise("bitwise_and", input, other)
-    return _apply("bitwise_and", xp.bitwise_and, input, other)
+    return _apply("bitwise_and", "bitwise_and", input, other)
 
 
 def bitwise_or(input, other):
     _check_bitwise("bitwise_or", input, other)
-    return _apply("bitwise_or", xp.bitwise_or, input, other)
+    return _apply("bitwise_or", "bitwise_or", input, other)
 
 
 def bitwise_xor(input, other):
     _check_bitwise("bitwise_xor", input, other)
-    return _apply("bitwise_xor", xp.bitwise_xor, input, other)
+    return _apply("bitwise_xor", "bitwise_xor", input, other)
 
 
 def bitwise_not(input):
+    xp = backend_of(input).xp
     _check_bitwise("bitwise_not", input)
     return Tensor._make(xp.invert(input._data))
 
@@ -95,6 +100,8 @@ def _shift(op, kernel, ufunc, input, other):
     other = check_operand(op, other)
     if not isinstance(input, Tensor):
         input = check_operand(op, input)
+    xp = backend_for(input, other).xp
+    ufunc = getattr(xp, ufunc)
     xa, xb = operands(input, other)
     dt = (xa if isinstance(xa, xp.ndarray) else xb).dtype
     if dt.kind not in "iu":  # floats, or bool with bool
@@ -116,35 +123,41 @@ def _shift(op, kernel, ufunc, input, other):
 
 def bitwise_left_shift(input, other):
     """``input << other`` (integers only)."""
-    return _shift("bitwise_left_shift", "lshift", xp.left_shift, input, other)
+    return _shift("bitwise_left_shift", "lshift", "left_shift", input, other)
 
 
 def bitwise_right_shift(input, other):
     """``input >> other`` (integers only; arithmetic shift: the sign is kept)."""
-    return _shift("bitwise_right_shift", "rshift", xp.right_shift, input, other)
+    return _shift("bitwise_right_shift", "rshift", "right_shift", input, other)
 
 
 def isnan(input):
+    xp = backend_of(input).xp
     return Tensor._make(xp.isnan(input._data))
 
 
 def isinf(input):
+    xp = backend_of(input).xp
     return Tensor._make(xp.isinf(input._data))
 
 
 def isfinite(input):
+    xp = backend_of(input).xp
     return Tensor._make(xp.isfinite(input._data))
 
 
 def isposinf(input):
+    xp = backend_of(input).xp
     return Tensor._make(xp.isposinf(input._data))
 
 
 def isneginf(input):
+    xp = backend_of(input).xp
     return Tensor._make(xp.isneginf(input._data))
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    xp = backend_of(input).xp
     xa, xb = operands(input, check_operand("isclose", other))
     return Tensor._make(xp.asarray(xp.isclose(xa, xb, rtol=rtol, atol=atol, equal_nan=equal_nan)))
 

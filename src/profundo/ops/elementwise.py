@@ -8,7 +8,7 @@ import math
 
 from .._backend import backend_of
 from .._errors import zero_division_error
-from ._base import (Op, Tensor, check_operand, error, float_arr, operands, result_dtype, xp,
+from ._base import (Op, Tensor, backend_for, check_operand, error, float_arr, operands, result_dtype,
                     get_default_dtype)
 
 
@@ -35,7 +35,7 @@ class Sub(Op):
         try:
             return xa - xb
         except TypeError:  # NumPy refuses bool - bool (checked here, off the common path)
-            if any(isinstance(v, xp.ndarray) and v.dtype.kind == "b" for v in (xa, xb)):
+            if any(isinstance(v, backend_for(a, b).ndarray) and v.dtype.kind == "b" for v in (xa, xb)):
                 raise error(RuntimeError, "sub",
                             "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
                             "trying to invert a mask, use the `~` or `logical_not()` operator instead.",
@@ -68,6 +68,7 @@ class Div(Op):
 
     @staticmethod
     def forward(ctx, a, b):
+        xp = backend_for(a, b).xp
         ctx.save_for_backward(a, b)
         xa, xb = operands(a, b)
         if (xa if isinstance(xa, xp.ndarray) else xb).dtype.kind != "f":
@@ -107,6 +108,7 @@ class Pow(Op):
 
     @staticmethod
     def forward(ctx, x, p):
+        xp = backend_of(x).xp
         ctx.save_for_backward(x)
         ctx.p = p
         xa, xp_ = operands(x, p)
@@ -114,6 +116,7 @@ class Pow(Op):
 
     @staticmethod
     def backward(ctx, g):
+        xp = backend_of(g).xp
         (x,) = ctx.saved_tensors
         p = ctx.p
         if p == 0:  # d/dx x**0 = 0 everywhere, 0 ** 0 included (PyTorch returns zeros, whatever g holds)
@@ -128,6 +131,7 @@ class PowTensor(Op):
 
     @staticmethod
     def forward(ctx, x, p):
+        xp = backend_of(x).xp
         xa, xb = operands(x, p)
         y = xp.power(xa, xb)
         ctx.save_for_backward(x, p, y)
@@ -153,6 +157,7 @@ class RPow(Op):
 
     @staticmethod
     def forward(ctx, base, p):
+        xp = backend_of(p).xp  # (base is a number)
         xa, xb = operands(base, p)
         y = xp.power(xa, xb)
         ctx.save_for_backward(y)
@@ -173,6 +178,7 @@ class RPow(Op):
 class Maximum(Op):
     @staticmethod
     def forward(ctx, a, b):
+        xp = backend_for(a, b).xp
         xa, xb = operands(a, b)
         ctx.save_for_backward(*_extremum_weights(xa < xb, xa > xb, xa == xb, _gdt(xa, xb)))
         return xp.maximum(xa, xb)
@@ -186,6 +192,7 @@ class Maximum(Op):
 class Minimum(Op):
     @staticmethod
     def forward(ctx, a, b):
+        xp = backend_for(a, b).xp
         xa, xb = operands(a, b)
         ctx.save_for_backward(*_extremum_weights(xa > xb, xa < xb, xa == xb, _gdt(xa, xb)))
         return xp.minimum(xa, xb)
@@ -201,6 +208,7 @@ def _extremum_weights(a_loses, b_loses, ties, dtype):
     them: all of it to an input that does not lose (to both where a NaN is
     compared), half to each on a tie.  Branch-free floats: NumPy's where() is
     ~10x slower on mixed masks."""
+    xp = backend_of(a_loses).xp
     half = xp.asarray(ties).astype(dtype) * 0.5
     wa = xp.asarray(~a_loses).astype(dtype)
     wa -= half
@@ -217,6 +225,7 @@ def _gdt(xa, xb):
 class Atan2(Op):
     @staticmethod
     def forward(ctx, a, b):
+        xp = backend_for(a, b).xp
         ctx.save_for_backward(a, b)
         xa, xb = operands(a, b)
         if xa.dtype.kind != "f":
@@ -236,6 +245,7 @@ class Logaddexp(Op):
 
     @staticmethod
     def forward(ctx, a, b):
+        xp = backend_for(a, b).xp
         xa, xb = _float_operands("logaddexp", a, b)
         ctx.save_for_backward(a, b)
         return xp.logaddexp(xa, xb)
@@ -252,6 +262,7 @@ class Logaddexp2(Op):
 
     @staticmethod
     def forward(ctx, a, b):
+        xp = backend_for(a, b).xp
         xa, xb = _float_operands("logaddexp2", a, b)
         ctx.save_for_backward(a, b)
         return xp.logaddexp2(xa, xb)
@@ -267,6 +278,7 @@ class Logaddexp2(Op):
 def _float_operands(op, a, b):
     """The arrays of ``a`` and ``b`` for an op defined on floating point only
     (PyTorch has no integer kernel for it)."""
+    xp = backend_for(a, b).xp
     xa, xb = operands(a, b)
     dt = (xa if isinstance(xa, xp.ndarray) else xb).dtype
     if dt.kind != "f":
@@ -282,6 +294,7 @@ class Copysign(Op):
 
     @staticmethod
     def forward(ctx, a, b):
+        xp = backend_for(a, b).xp
         xa, xb = operands(a, b)
         if (xa if isinstance(xa, xp.ndarray) else xb).dtype.kind != "f":  # integers give the default float
             fdt = get_default_dtype().np
@@ -293,6 +306,7 @@ class Copysign(Op):
 
     @staticmethod
     def backward(ctx, g):
+        xp = backend_of(g).xp
         a, y = ctx.saved_tensors
         na, nb = ctx.needs_input_grad
         ga = where(a == 0, 0.0, g * (y / a)) if na else None
@@ -303,6 +317,7 @@ class Copysign(Op):
 class Lerp(Op):
     @staticmethod
     def forward(ctx, start, end, weight):
+        xp = backend_of(start).xp  # (start is a tensor; end and weight may be numbers)
         wt = isinstance(weight, Tensor)
         ctx.save_for_backward(start, end, weight if wt else None)
         ctx.weight = None if wt else weight
@@ -340,6 +355,7 @@ class Exp(Op):
 class Exp2(Op):
     @staticmethod
     def forward(ctx, x):
+        xp = backend_of(x).xp
         y = xp.exp2(float_arr(x))
         ctx.save_for_backward(y)
         return y
@@ -353,6 +369,7 @@ class Exp2(Op):
 class Expm1(Op):
     @staticmethod
     def forward(ctx, x):
+        xp = backend_of(x).xp
         y = xp.expm1(float_arr(x))
         ctx.save_for_backward(y)
         return y
@@ -368,6 +385,7 @@ class Log(Op):
 
     @staticmethod
     def forward(ctx, x):
+        xp = backend_of(x).xp
         ctx.save_for_backward(x)
         return xp.log(float_arr(x))
 
@@ -380,6 +398,7 @@ class Log(Op):
 class Log2(Op):
     @staticmethod
     def forward(ctx, x):
+        xp = backend_of(x).xp
         ctx.save_for_backward(x)
         return xp.log2(float_arr(x))
 
@@ -392,6 +411,7 @@ class Log2(Op):
 class Log10(Op):
     @staticmethod
     def forward(ctx, x):
+        xp = backend_of(x).xp
         ctx.save_for_backward(x)
         return xp.log10(float_arr(x))
 
@@ -404,6 +424,7 @@ class Log10(Op):
 class Log1p(Op):
     @staticmethod
     def forward(ctx, x):
+        xp = backend_of(x).xp
         ctx.save_for_backward(x)
         return xp.log1p(float_arr(x))
 
@@ -418,6 +439,7 @@ class Sqrt(Op):
 
     @staticmethod
     def forward(ctx, x):
+        xp = backend_of(x).xp
         y = xp.sqrt(float_arr(x))
         ctx.save_for_backward(y)
         return y
@@ -431,6 +453,7 @@ class Sqrt(Op):
 class Rsqrt(Op):
     @staticmethod
     def forward(ctx, x):
+        xp = backend_of(x).xp
         y = 1 / xp.sqrt(float_arr(x))
         ctx.save_for_backward(y)
         return y
@@ -457,6 +480,7 @@ class Reciprocal(Op):
 class Abs(Op):
     @staticmethod
     def forward(ctx, x):
+        xp = backend_of(x).xp
         ctx.save_for_backward(x)
         return xp.abs(x._data)
 
@@ -471,6 +495,7 @@ class Sin(Op):
 
     @staticmethod
     def forward(ctx, x):
+        xp = backend_of(x).xp
         ctx.save_for_backward(x)
         return xp.sin(float_arr(x))
 
@@ -485,6 +510,7 @@ class Cos(Op):
 
     @staticmethod
     def forward(ctx, x):
+        xp = backend_of(x).xp
         ctx.save_for_backward(x)
         return xp.cos(float_arr(x))
 
@@ -497,6 +523,7 @@ class Cos(Op):
 class Tan(Op):
     @staticmethod
     def forward(ctx, x):
+        xp = backend_of(x).xp
         y = xp.tan(float_arr(x))
         ctx.save_for_backward(y)
         return y
@@ -510,6 +537,7 @@ class Tan(Op):
 class Asin(Op):
     @staticmethod
     def forward(ctx, x):
+        xp = backend_of(x).xp
         ctx.save_for_backward(x)
         return xp.arcsin(float_arr(x))
 
@@ -522,6 +550,7 @@ class Asin(Op):
 class Acos(Op):
     @staticmethod
     def forward(ctx, x):
+        xp = backend_of(x).xp
         ctx.save_for_backward(x)
         return xp.arccos(float_arr(x))
 
@@ -534,6 +563,7 @@ class Acos(Op):
 class Atan(Op):
     @staticmethod
     def forward(ctx, x):
+        xp = backend_of(x).xp
         ctx.save_for_backward(x)
         return xp.arctan(float_arr(x))
 
@@ -546,6 +576,7 @@ class Atan(Op):
 class Sinh(Op):
     @staticmethod
     def forward(ctx, x):
+        xp = backend_of(x).xp
         ctx.save_for_backward(x)
         return xp.sinh(float_arr(x))
 
@@ -558,6 +589,7 @@ class Sinh(Op):
 class Cosh(Op):
     @staticmethod
     def forward(ctx, x):
+        xp = backend_of(x).xp
         ctx.save_for_backward(x)
         return xp.cosh(float_arr(x))
 
@@ -602,6 +634,7 @@ class TanhGrad(Op):
 class Asinh(Op):
     @staticmethod
     def forward(ctx, x):
+        xp = backend_of(x).xp
         ctx.save_for_backward(x)
         return xp.arcsinh(float_arr(x))
 
@@ -614,6 +647,7 @@ class Asinh(Op):
 class Acosh(Op):
     @staticmethod
     def forward(ctx, x):
+        xp = backend_of(x).xp
         ctx.save_for_backward(x)
         return xp.arccosh(float_arr(x))
 
@@ -626,6 +660,7 @@ class Acosh(Op):
 class Atanh(Op):
     @staticmethod
     def forward(ctx, x):
+        xp = backend_of(x).xp
         ctx.save_for_backward(x)
         return xp.arctanh(float_arr(x))
 
@@ -714,6 +749,7 @@ class ThresholdGrad(Op):
 class Sign(Op):
     @staticmethod
     def forward(ctx, x):
+        xp = backend_of(x).xp
         return xp.sign(x._data)
 
     @staticmethod
@@ -732,24 +768,28 @@ class _ZeroGrad(Op):
 class Floor(_ZeroGrad):
     @staticmethod
     def forward(ctx, x):
+        xp = backend_of(x).xp
         return xp.floor(x._data) if x._data.dtype.kind == "f" else x._data.copy()
 
 
 class Ceil(_ZeroGrad):
     @staticmethod
     def forward(ctx, x):
+        xp = backend_of(x).xp
         return xp.ceil(x._data) if x._data.dtype.kind == "f" else x._data.copy()
 
 
 class Trunc(_ZeroGrad):
     @staticmethod
     def forward(ctx, x):
+        xp = backend_of(x).xp
         return xp.trunc(x._data) if x._data.dtype.kind == "f" else x._data.copy()
 
 
 class Round(_ZeroGrad):
     @staticmethod
     def forward(ctx, x, decimals):
+        xp = backend_of(x).xp
         return xp.round(x._data, decimals)
 
     @staticmethod
@@ -760,6 +800,7 @@ class Round(_ZeroGrad):
 class Frac(Op):
     @staticmethod
     def forward(ctx, x):
+        xp = backend_of(x).xp
         return x._data - xp.trunc(x._data)
 
     @staticmethod
@@ -772,6 +813,7 @@ class Clamp(Op):
 
     @staticmethod
     def forward(ctx, x, lo, hi):
+        xp = backend_of(x).xp
         ctx.save_for_backward(x)
         ctx.lo, ctx.hi = lo, hi
         dt = result_dtype(x, *(v for v in (lo, hi) if v is not None))
@@ -797,6 +839,7 @@ class ClampTensor(Op):
 
     @staticmethod
     def forward(ctx, x, lo, hi):
+        xp = backend_of(x).xp
         dt = result_dtype(*(v for v in (x, lo, hi) if v is not None))
         a = x._data.astype(dt, copy=False)
         lo_a = None if lo is None else (lo._data if isinstance(lo, Tensor) else lo)
@@ -826,6 +869,7 @@ class ClampTensor(Op):
 class Where(Op):
     @staticmethod
     def forward(ctx, cond, a, b):
+        xp = backend_of(cond).xp
         c = cond._data
         if c.dtype.kind != "b":
             raise error(RuntimeError, "where", f"where expected condition to be a boolean tensor, but got a "
@@ -889,13 +933,13 @@ def div(input, other, *, rounding_mode=None):
 divide = true_divide = div
 
 
-def _check_int_divisor(op, xb, dtype):
+def _check_int_divisor(op, xb, dtype, xp):
     """Integers have no inf/nan: a zero divisor is an error, as in PyTorch (floats give inf/nan)."""
     if (xb == 0).any() if isinstance(xb, xp.ndarray) else xb == 0:
         raise zero_division_error(op, dtype)
 
 
-def _rounded_quotient(op, xa, xb, mode):
+def _rounded_quotient(op, xa, xb, mode, xp):
     """``xa / xb`` rounded toward -inf (``"floor"``) or toward zero (``"trunc"``), in the operands' dtype."""
     kind = (xa if isinstance(xa, xp.ndarray) else xb).dtype.kind
     if kind == "b":
@@ -903,7 +947,7 @@ def _rounded_quotient(op, xa, xb, mode):
                     "convierte los booleanos con .long() o .float() antes de dividir")
     if kind == "f":
         return xp.floor_divide(xa, xb) if mode == "floor" else xp.trunc(xa / xb)
-    _check_int_divisor(op, xb, (xa if isinstance(xa, xp.ndarray) else xb).dtype)
+    _check_int_divisor(op, xb, (xa if isinstance(xa, xp.ndarray) else xb).dtype, xp)
     q = xp.floor_divide(xa, xb)  # exact for integers (no float round trip)
     if mode == "trunc":  # floor and trunc differ by one where the signs differ and there is a remainder
         q = q + ((xp.remainder(xa, xb) != 0) & ((xa < 0) != (xb < 0)))
@@ -919,12 +963,13 @@ class DivRounding(Op):
     @staticmethod
     def forward(ctx, a, b, mode):
         xa, xb = operands(a, b)
-        q = _rounded_quotient("div", xa, xb, mode)
+        q = _rounded_quotient("div", xa, xb, mode, backend_for(a, b).xp)
         ctx.shape = q.shape
         return q
 
     @staticmethod
     def backward(ctx, g):
+        xp = backend_of(g).xp
         na, nb, _ = ctx.needs_input_grad
         zeros = Tensor._make(xp.zeros(ctx.shape, g._data.dtype)) if na or nb else None
         return (zeros if na else None), (zeros if nb else None), None
@@ -940,7 +985,7 @@ class FloorDivide(Op):
     @staticmethod
     def forward(ctx, a, b):
         xa, xb = operands(a, b)
-        return _rounded_quotient("floor_divide", xa, xb, "floor")
+        return _rounded_quotient("floor_divide", xa, xb, "floor", backend_for(a, b).xp)
 
     @staticmethod
     def backward(ctx, g):
@@ -958,8 +1003,9 @@ class Remainder(Op):
 
     @staticmethod
     def forward(ctx, a, b):
+        xp = backend_for(a, b).xp
         xa, xb = operands(a, b)
-        q = _rounded_quotient("remainder", xa, xb, "floor")  # (refuses an integer zero divisor)
+        q = _rounded_quotient("remainder", xa, xb, "floor", xp)  # (refuses an integer zero divisor)
         ctx.save_for_backward(q)  # d/db = -q
         return xp.asarray(xp.remainder(xa, xb))  # exact, unlike a - q * b
 
@@ -980,8 +1026,9 @@ class Fmod(Op):
 
     @staticmethod
     def forward(ctx, a, b):
+        xp = backend_for(a, b).xp
         xa, xb = operands(a, b)
-        q = _rounded_quotient("fmod", xa, xb, "trunc")  # (refuses an integer zero divisor)
+        q = _rounded_quotient("fmod", xa, xb, "trunc", xp)  # (refuses an integer zero divisor)
         ctx.save_for_backward(q)  # d/db = -q
         return xp.asarray(xp.fmod(xa, xb))  # exact, unlike a - q * b
 
@@ -1073,6 +1120,7 @@ def clamp_max(input, max):
 
 def where(condition, input=None, other=None):
     """``where(cond, x, y)``: x where cond is True, else y.  ``where(cond)`` is ``nonzero(as_tuple=True)``."""
+    xp = backend_for(condition, input).xp  # (condition may be a mask array or list)
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
     if not isinstance(condition, Tensor):

@@ -1,14 +1,14 @@
 """Indexing: ``x[key]``, ``x[key] = v``, gather/scatter, index_select/index_add,
 masked_fill, nonzero.  Basic indexing (ints, slices, None, ...) returns a view;
 advanced indexing (integer/bool tensors or lists) returns a copy."""
-from .._backend import backend_of
+from .._backend import backend_of, current
 from ..autograd.grad_mode import STATE as _GRAD
-from ._base import Op, Tensor, check_operand, error, norm_dim, xp
+from ._base import Op, Tensor, check_operand, error, norm_dim
 
 _BASIC = (int, slice, type(None), type(Ellipsis))
 
 
-def _key_part(k):
+def _key_part(k, xp):
     if isinstance(k, Tensor):
         a = k._data
         if a.dtype.kind == "f":
@@ -30,10 +30,14 @@ def _key_part(k):
                 "indexa con enteros, rebanadas a:b, None, ... o tensores de enteros/booleanos")
 
 
-def normalize_key(key):
-    """The key as NumPy understands it, and whether it is basic (a view)."""
+def normalize_key(key, xp=None):
+    """The key as NumPy understands it, and whether it is basic (a view).
+    ``xp``: the indexed tensor's array module (lists and arrays in the key become its arrays);
+    by default the selected CPU backend's."""
+    if xp is None:
+        xp = current().xp
     parts = key if isinstance(key, tuple) else (key,)
-    parts = tuple(_key_part(k) for k in parts)
+    parts = tuple(_key_part(k, xp) for k in parts)
     basic = all(isinstance(k, _BASIC) and not isinstance(k, bool) for k in parts)
     return parts, basic
 
@@ -50,6 +54,7 @@ class Index(Op):
 
     @classmethod
     def backward(cls, ctx, g):
+        xp = backend_of(g).xp
         zeros = Tensor._make(xp.zeros(ctx.in_shape, g._data.dtype))
         return IndexPut.apply(zeros, ctx.key, g, cls.accumulate), None
 
@@ -73,6 +78,7 @@ class IndexPut(Op):
 
     @staticmethod
     def forward(ctx, x, key, values, accumulate):
+        xp = backend_of(x).xp
         ctx.key, ctx.accumulate = key, accumulate
         out = x._data.copy()
         v = values._data if isinstance(values, Tensor) else values
@@ -129,12 +135,12 @@ def getitem(input, key):
             t = Tensor._make(view)
             t._vc = input._version_counter()
             return t
-    parts, basic = normalize_key(key)
+    parts, basic = normalize_key(key, backend_of(input).xp)
     return (Slice if basic else Index).apply(input, parts)
 
 
 def index_put(input, indices, values, accumulate=False):
-    parts, _ = normalize_key(tuple(indices))
+    parts, _ = normalize_key(tuple(indices), backend_of(input).xp)
     return IndexPut.apply(input, parts, check_operand("index_put", values), accumulate)
 
 
@@ -142,6 +148,7 @@ def index_put(input, indices, values, accumulate=False):
 def _dim_index(index, dim, ndim):
     """A full NumPy index that picks ``index[i, j, ...]`` along ``dim`` and
     position ``(i, j, ...)`` elsewhere (what gather/scatter mean)."""
+    xp = backend_of(index).xp
     parts = []
     for d in range(ndim):
         if d == dim:
@@ -185,6 +192,7 @@ class Gather(Op):
 
     @staticmethod
     def backward(ctx, g):
+        xp = backend_of(g).xp
         zeros = Tensor._make(xp.zeros(ctx.in_shape, g._data.dtype))
         return ScatterAdd.apply(zeros, ctx.dim, ctx.index, g), None, None
 
@@ -198,6 +206,7 @@ def _src_part(src, index):
 
 
 def _src_grad(g, dim, index, src_shape):
+    xp = backend_of(g).xp
     part = g.gather(dim, index)
     if part._data.shape == tuple(src_shape):
         return part
@@ -243,6 +252,7 @@ def gather(input, dim, index, *, sparse_grad=False):
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    xp = backend_of(input).xp
     if src is None:
         src = value
     if reduce is not None:
@@ -264,7 +274,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
 _SCATTER_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
 
 
-def _reduction_identity(reduce, dtype):
+def _reduction_identity(reduce, dtype, xp):
     """The value that leaves a reduction unchanged (what include_self=False starts from)."""
     if reduce in ("sum", "mean"):
         return 0
@@ -278,7 +288,7 @@ def _reduction_identity(reduce, dtype):
     return info.min if reduce == "amax" else info.max
 
 
-def _scatter_counts(shape, where, include_self, dtype):
+def _scatter_counts(shape, where, include_self, dtype, xp):
     """How many values each output position reduces (1 where none, so a mean keeps self)."""
     n = xp.full(shape, 1 if include_self else 0, dtype)
     xp.add.at(n, where, 1)
@@ -294,16 +304,17 @@ class ScatterReduce(Op):
 
     @staticmethod
     def forward(ctx, x, dim, index, src, reduce, include_self):
+        xp = backend_of(x).xp
         a = x._data
         where = _dim_index(index._data, dim, a.ndim)
         s = _src_part(src, index)
         out = a.copy()
         if not include_self:
-            out[where] = _reduction_identity(reduce, a.dtype)
+            out[where] = _reduction_identity(reduce, a.dtype, xp)
         ufunc = {"sum": xp.add, "mean": xp.add, "prod": xp.multiply, "amax": xp.maximum, "amin": xp.minimum}
         ufunc[reduce].at(out, where, s)
         if reduce == "mean":
-            n = _scatter_counts(a.shape, where, include_self, a.dtype)
+            n = _scatter_counts(a.shape, where, include_self, a.dtype, xp)
             out = out / n if a.dtype.kind == "f" else out // n  # integers: rounded down, as in PyTorch
         ctx.dim, ctx.index, ctx.reduce, ctx.include_self = dim, index, reduce, include_self
         ctx.src_shape = src._data.shape
@@ -312,6 +323,7 @@ class ScatterReduce(Op):
 
     @staticmethod
     def backward(ctx, g):
+        xp = backend_of(g).xp
         x, src, result = ctx.saved_tensors
         dim, index, reduce, include_self = ctx.dim, ctx.index, ctx.reduce, ctx.include_self
         _, _, _, ns, _, _ = ctx.needs_input_grad
@@ -321,7 +333,7 @@ class ScatterReduce(Op):
             g_self, g_src = g, (g.gather(dim, index) if ns else None)
         elif reduce == "mean":
             where = _dim_index(index._data, dim, x._data.ndim)
-            n = Tensor._make(_scatter_counts(x._data.shape, where, include_self, g._data.dtype))
+            n = Tensor._make(_scatter_counts(x._data.shape, where, include_self, g._data.dtype, xp))
             g_self = g / n
             g_src = g_self.gather(dim, index) if ns else None
         elif reduce == "prod":
@@ -388,11 +400,13 @@ def scatter_add(input, dim, index, src):
 class IndexSelect(Op):
     @staticmethod
     def forward(ctx, x, dim, index):
+        xp = backend_of(x).xp
         ctx.in_shape, ctx.dim, ctx.index = x._data.shape, dim, index
         return xp.take(x._data, index._data, axis=dim)
 
     @staticmethod
     def backward(ctx, g):
+        xp = backend_of(g).xp
         zeros = Tensor._make(xp.zeros(ctx.in_shape, g._data.dtype))
         return zeros.index_add(ctx.dim, ctx.index, g), None, None
 
@@ -445,6 +459,7 @@ def index_add(input, dim, index, source, *, alpha=1):
 class MaskedFill(Op):
     @staticmethod
     def forward(ctx, x, mask, value):
+        xp = backend_of(x).xp
         m = mask._data
         v = value._data if isinstance(value, Tensor) else value
         ctx.mask = m
@@ -459,6 +474,7 @@ class MaskedFill(Op):
 
 
 def masked_fill(input, mask, value):
+    xp = backend_of(input).xp
     if not isinstance(mask, Tensor) or mask._data.dtype.kind != "b":
         raise error(RuntimeError, "masked_fill", "masked_fill_ only supports boolean masks, but got mask with "
                     f"dtype {getattr(mask, 'dtype', type(mask).__name__)}", "usa una máscara bool, p. ej. x > 0")
@@ -477,11 +493,13 @@ def masked_fill(input, mask, value):
 
 
 def masked_select(input, mask):
+    xp = backend_of(input).xp
     shape = xp.broadcast_shapes(input._data.shape, mask._data.shape)
     return getitem(input.expand(shape), mask.expand(shape))
 
 
 def nonzero(input, *, as_tuple=False):
+    xp = backend_of(input).xp
     idx = xp.nonzero(input._data) if input._data.ndim else xp.nonzero(input._data.reshape(1))
     if as_tuple:
         return tuple(Tensor._make(i.astype(xp.int64)) for i in idx)
@@ -497,6 +515,7 @@ def take(input, index):
 
 
 def take_along_dim(input, indices, dim=None):
+    xp = backend_of(input).xp
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
     n = input._data.ndim

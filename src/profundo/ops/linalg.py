@@ -4,7 +4,7 @@ import string
 
 from .._backend import backend_of
 from .._errors import shape_str
-from ._base import Op, Tensor, error, xp
+from ._base import Op, Tensor, error
 
 _HINT_INNER = "la dimensión interna debe coincidir; ¿olvidaste transponer (.T) o aplanar (.flatten(1))?"
 
@@ -31,6 +31,7 @@ class Bmm(Mm):
 class Dot(Op):
     @staticmethod
     def forward(ctx, a, b):
+        xp = backend_of(a).xp
         ctx.save_for_backward(a, b)
         return xp.dot(a._data, b._data)
 
@@ -53,6 +54,7 @@ def _check_dtypes(op, a, b):
 
 def matmul(input, other):
     """``input @ other`` with NumPy/PyTorch semantics for 1-D and batched inputs."""
+    xp = backend_of(input).xp
     _check_dtypes("matmul", input, other)
     a, b = input._data, other._data
     if a.ndim == 0 or b.ndim == 0:
@@ -193,6 +195,7 @@ def _parse_einsum(equation, shapes):
 class Einsum(Op):
     @staticmethod
     def forward(ctx, equation, *tensors):
+        xp = backend_of(tensors[0]).xp
         arrays = [t._data for t in tensors]
         subs, out = _parse_einsum(equation, [a.shape for a in arrays])
         ctx.save_for_backward(*tensors)
@@ -213,6 +216,7 @@ def _einsum_grad(g, tensors, subs, out, i):
     operands.  Letters only operand i has are summed out in forward, so the
     gradient is broadcast back along them; a letter repeated in operand i (a
     diagonal) puts the gradient back on that diagonal."""
+    xp = backend_of(g).xp
     target = subs[i]
     others = [(s, t) for j, (s, t) in enumerate(zip(subs, tensors)) if j != i]
     available = set(out) | set("".join(s for s, _ in others))

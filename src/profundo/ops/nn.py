@@ -9,7 +9,7 @@ profundo ops, so they are differentiable too (``create_graph=True``).
 import math
 
 from .._backend import backend_of
-from ._base import Op, Tensor, error, xp
+from ._base import Op, Tensor, error
 
 
 class Addmm(Op):
@@ -40,6 +40,7 @@ class NllLoss(Op):
 
     @staticmethod
     def forward(ctx, logp, target, weight, ignore_index, reduction):
+        xp = backend_of(logp).xp
         t = target._data
         keep = t != ignore_index
         safe = xp.where(keep, t, 0)
@@ -59,6 +60,7 @@ class NllLoss(Op):
 
     @staticmethod
     def backward(ctx, g):
+        xp = backend_of(g).xp
         scale = Tensor._make(-ctx.w)  # d loss_i / d logp[i, t_i]
         if ctx.reduction == "mean":
             scale = scale / Tensor._make(ctx.denom)
@@ -77,6 +79,7 @@ class BinaryCrossEntropy(Op):
 
     @staticmethod
     def forward(ctx, p, t):
+        xp = backend_of(p).xp
         ctx.save_for_backward(p, t)
         log_p = xp.maximum(xp.log(p._data), -100)
         log_1p = xp.maximum(xp.log1p(-p._data), -100)
@@ -141,7 +144,7 @@ class LeakyReluGrad(Op):
 PAD_MODES = ("constant", "reflect", "replicate", "circular")
 
 
-def _source_index(n, left, right, mode):
+def _source_index(n, left, right, mode, xp):
     """For each output position along a dim of size ``n``: the input position it copies."""
     if mode == "circular":  # crop first (negative pads), then wrap around what is left
         lo = max(-left, 0)
@@ -173,6 +176,7 @@ def _padded_shape(shape, plan):
 
 def _untake(g, index, n, axis):
     """The adjoint of ``take(a, index, axis)``: each ``g`` slice added back at ``index`` (repeats add up)."""
+    xp = backend_of(g).xp
     moved = xp.moveaxis(g, axis, 0)
     out = xp.zeros((n,) + moved.shape[1:], g.dtype)
     backend_of(g).scatter_add(out, index, moved)
@@ -186,6 +190,7 @@ class Pad(Op):
 
     @staticmethod
     def forward(ctx, x, plan, mode, value):
+        xp = backend_of(x).xp
         a = x._data
         ctx.plan, ctx.mode, ctx.in_shape = plan, mode, a.shape
         if mode == "constant":
@@ -194,7 +199,7 @@ class Pad(Op):
             out[dst] = a[src]
             return out
         for d, left, right in plan:
-            a = xp.take(a, _source_index(a.shape[d], left, right, mode), axis=d)
+            a = xp.take(a, _source_index(a.shape[d], left, right, mode, xp), axis=d)
         return a
 
     @staticmethod
@@ -210,6 +215,7 @@ class PadGrad(Op):
 
     @staticmethod
     def forward(ctx, g, plan, mode, in_shape):
+        xp = backend_of(g).xp
         ga = g._data
         ctx.plan, ctx.mode = plan, mode
         if mode == "constant":  # the frame got no input: only the copied region has a gradient
@@ -218,7 +224,7 @@ class PadGrad(Op):
             out[src] = ga[dst]
             return out
         for d, left, right in reversed(plan):
-            ga = _untake(ga, _source_index(in_shape[d], left, right, mode), in_shape[d], d)
+            ga = _untake(ga, _source_index(in_shape[d], left, right, mode, xp), in_shape[d], d)
         return ga
 
     @staticmethod
@@ -242,6 +248,7 @@ def _pad_amounts(pad):
 
 def _pad_value(value, x):
     """The fill value of constant padding, as PyTorch converts it to the input's dtype."""
+    xp = backend_of(x).xp
     if value is None:
         return 0
     if isinstance(value, Tensor) or not isinstance(value, (int, float, bool)) and not hasattr(value, "__float__"):

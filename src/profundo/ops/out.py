@@ -44,7 +44,6 @@ from .._backend import backend_of
 from .._errors import error
 from ..autograd import grad_mode
 from ..tensor import Tensor
-from ._base import xp
 
 _GRAD = grad_mode.STATE
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -187,7 +186,7 @@ def store(out, values, op):
     """Copy the array ``values`` into the tensor ``out`` (PyTorch's out= write):
     resize ``out`` if its shape differs, cast to its dtype, bump its version."""
     _check_target(out, values.shape, op)
-    dst = out._data
+    dst, xp = out._data, backend_of(out).xp
     if dst.shape != values.shape:
         if dst.size:
             warnings.warn(f"An output with one or more elements was resized since it had shape {list(dst.shape)}, "

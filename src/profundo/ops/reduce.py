@@ -3,7 +3,7 @@ import math
 from collections import namedtuple
 
 from .._backend import backend_of
-from ._base import Op, Tensor, error, expand_reduced, keepdim_shape, norm_dim, norm_dims, reduced_shape, xp
+from ._base import Op, Tensor, error, expand_reduced, keepdim_shape, norm_dim, norm_dims, reduced_shape
 
 # torch.return_types.max and friends
 max_result = namedtuple("max", ["values", "indices"])
@@ -11,6 +11,7 @@ min_result = namedtuple("min", ["values", "indices"])
 
 
 def _int_sum_dtype(a):
+    xp = backend_of(a).xp
     return None if a.dtype.kind == "f" else xp.int64
 
 
@@ -42,6 +43,7 @@ class Sum(Op):
 class Mean(Op):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
+        xp = backend_of(x).xp
         a = x._data
         ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
         if a.dtype == xp.float16:  # NumPy's mean accumulates half precision in float32
@@ -57,6 +59,7 @@ class Mean(Op):
 class Prod(Op):
     @staticmethod
     def forward(ctx, x, dim, keepdim):
+        xp = backend_of(x).xp
         a = x._data
         ctx.save_for_backward(x)
         ctx.dim, ctx.keepdim = dim, keepdim
@@ -78,6 +81,7 @@ def _prod_others(x, dim):
 
     Exclusive cumulative products from the left and from the right: correct
     even when ``x`` has zeros (dividing the total by ``x`` would not be)."""
+    xp = backend_of(x).xp
     n = x.shape[dim]
     if n <= 1:
         return Tensor._make(xp.ones(x._data.shape, x._data.dtype))
@@ -97,6 +101,7 @@ class Extreme(Op):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim, largest):
+        xp = backend_of(x).xp
         a = x._data
         be = backend_of(x)
         y = (be.reduce_max if largest else be.reduce_min)(a, dims, True)
@@ -119,6 +124,7 @@ class ExtremeDim(Op):
 
     @staticmethod
     def forward(ctx, x, dim, keepdim, largest):
+        xp = backend_of(x).xp
         a = x._data
         if a.ndim == 0:
             ctx.save_for_backward(None)
@@ -188,6 +194,7 @@ def amin(input, dim=(), keepdim=False):
 
 
 def _arg(op, fn, input, dim, keepdim):
+    xp = backend_of(input).xp
     a = input._data
     if a.size == 0:
         _check_nonempty(op, input, dim)
@@ -201,10 +208,12 @@ def _arg(op, fn, input, dim, keepdim):
 
 
 def argmax(input, dim=None, keepdim=False):
+    xp = backend_of(input).xp
     return _arg("argmax", xp.argmax, input, dim, keepdim)
 
 
 def argmin(input, dim=None, keepdim=False):
+    xp = backend_of(input).xp
     return _arg("argmin", xp.argmin, input, dim, keepdim)
 
 
@@ -253,6 +262,7 @@ def _correction(op, dim, unbiased, correction):
 class Var(Op):
     @staticmethod
     def forward(ctx, x, dims, correction, keepdim):
+        xp = backend_of(x).xp
         a = x._data
         ctx.save_for_backward(x)
         ctx.dims, ctx.correction, ctx.keepdim, ctx.in_shape = dims, correction, keepdim, a.shape
@@ -272,6 +282,7 @@ class Var(Op):
 class Std(Op):
     @staticmethod
     def forward(ctx, x, dims, correction, keepdim):
+        xp = backend_of(x).xp
         a = x._data
         d = a - a.mean(axis=dims, keepdims=True)
         denom = _count(a.shape, dims) - correction
@@ -330,6 +341,7 @@ class Norm(Op):
 
     @staticmethod
     def forward(ctx, x, p, dims, keepdim):
+        xp = backend_of(x).xp
         a = x._data
         if a.dtype.kind != "f":
             raise error(RuntimeError, "norm", f"norm(): input dtype should be floating point, got {x.dtype}",
@@ -400,6 +412,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 class Cumsum(Op):
     @staticmethod
     def forward(ctx, x, dim):
+        xp = backend_of(x).xp
         ctx.dim = dim
         a = x._data
         return xp.cumsum(a, axis=dim, dtype=_int_sum_dtype(a)) if a.ndim else a.copy()
@@ -415,6 +428,7 @@ class Cumsum(Op):
 class Cumprod(Op):
     @staticmethod
     def forward(ctx, x, dim):
+        xp = backend_of(x).xp
         a = x._data
         y = xp.cumprod(a, axis=dim, dtype=_int_sum_dtype(a)) if a.ndim else a.copy()
         ctx.save_for_backward(x, y)
@@ -423,6 +437,7 @@ class Cumprod(Op):
 
     @staticmethod
     def backward(ctx, g):
+        xp = backend_of(g).xp
         x, y = ctx.saved_tensors
         d = ctx.dim
         if x.ndim == 0:
@@ -459,15 +474,18 @@ def cumprod(input, dim, *, dtype=None):
 
 # ---------------------------------------------------------------- logical
 def all(input, dim=None, keepdim=False):
+    xp = backend_of(input).xp
     dims = _dims(input, dim, "all")
     return Tensor._make(xp.asarray(xp.all(input._data, axis=dims, keepdims=keepdim)))
 
 
 def any(input, dim=None, keepdim=False):
+    xp = backend_of(input).xp
     dims = _dims(input, dim, "any")
     return Tensor._make(xp.asarray(xp.any(input._data, axis=dims, keepdims=keepdim)))
 
 
 def count_nonzero(input, dim=None):
+    xp = backend_of(input).xp
     dims = _dims(input, dim, "count_nonzero")
     return Tensor._make(xp.asarray(xp.count_nonzero(input._data, axis=dims), dtype=xp.int64))

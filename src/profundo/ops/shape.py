@@ -5,7 +5,7 @@ import math
 
 from .._backend import backend_of
 from .._errors import shape_str
-from ._base import Op, Tensor, as_shape, error, norm_dim, result_dtype, xp
+from ._base import Op, Tensor, as_shape, error, norm_dim, result_dtype
 
 
 def _infer_shape(shape, numel, op):
@@ -87,6 +87,7 @@ class Transpose(Op):
 
     @staticmethod
     def forward(ctx, x, d0, d1):
+        xp = backend_of(x).xp
         ctx.d0, ctx.d1 = d0, d1
         return xp.swapaxes(x._data, d0, d1)
 
@@ -100,6 +101,7 @@ class Expand(Op):
 
     @staticmethod
     def forward(ctx, x, shape):
+        xp = backend_of(x).xp
         ctx.in_shape = x._data.shape
         return xp.broadcast_to(x._data, shape)
 
@@ -127,6 +129,7 @@ class Unsqueeze(Op):
 
     @staticmethod
     def forward(ctx, x, dim):
+        xp = backend_of(x).xp
         ctx.dim = dim
         return xp.expand_dims(x._data, dim)
 
@@ -138,6 +141,7 @@ class Unsqueeze(Op):
 class Cat(Op):
     @staticmethod
     def forward(ctx, dim, *tensors):
+        xp = backend_of(tensors[0]).xp
         dt = result_dtype(*tensors)
         arrays = [t._data.astype(dt, copy=False) for t in tensors]
         ctx.dim, ctx.sizes = dim, [a.shape[dim] for a in arrays]
@@ -155,6 +159,7 @@ class Cat(Op):
 class Stack(Op):
     @staticmethod
     def forward(ctx, dim, *tensors):
+        xp = backend_of(tensors[0]).xp
         dt = result_dtype(*tensors)
         ctx.dim = dim
         return xp.stack([t._data.astype(dt, copy=False) for t in tensors], axis=dim)
@@ -168,6 +173,7 @@ class Stack(Op):
 class Flip(Op):
     @staticmethod
     def forward(ctx, x, dims):
+        xp = backend_of(x).xp
         ctx.dims = dims
         return xp.flip(x._data, dims).copy()  # PyTorch's flip copies
 
@@ -179,6 +185,7 @@ class Flip(Op):
 class Roll(Op):
     @staticmethod
     def forward(ctx, x, shifts, dims):
+        xp = backend_of(x).xp
         ctx.shifts, ctx.dims = shifts, dims
         return xp.roll(x._data, shifts, dims)
 
@@ -191,6 +198,7 @@ class Roll(Op):
 class Repeat(Op):
     @staticmethod
     def forward(ctx, x, sizes):
+        xp = backend_of(x).xp
         a = x._data
         a = a.reshape((1,) * (len(sizes) - a.ndim) + a.shape)
         ctx.in_shape, ctx.shape, ctx.sizes = x._data.shape, a.shape, sizes
@@ -209,6 +217,7 @@ class Repeat(Op):
 class RepeatInterleave(Op):
     @staticmethod
     def forward(ctx, x, repeats, dim):
+        xp = backend_of(x).xp
         a = x._data
         reps = repeats._data if isinstance(repeats, Tensor) else repeats
         ctx.in_shape, ctx.dim = a.shape, dim
@@ -217,6 +226,7 @@ class RepeatInterleave(Op):
 
     @staticmethod
     def backward(ctx, g):
+        xp = backend_of(g).xp
         zeros = Tensor._make(xp.zeros(ctx.in_shape, g._data.dtype))
         return zeros.index_add(ctx.dim, Tensor._make(ctx.index), g), None, None
 
@@ -224,6 +234,7 @@ class RepeatInterleave(Op):
 class Tril(Op):
     @staticmethod
     def forward(ctx, x, k):
+        xp = backend_of(x).xp
         ctx.k = k
         return xp.tril(x._data, k)
 
@@ -235,6 +246,7 @@ class Tril(Op):
 class Triu(Op):
     @staticmethod
     def forward(ctx, x, k):
+        xp = backend_of(x).xp
         ctx.k = k
         return xp.triu(x._data, k)
 
@@ -253,7 +265,7 @@ class Clone(Op):
         return g
 
 
-def _diag_index(shape, offset, d1, d2):
+def _diag_index(shape, offset, d1, d2, xp):
     n1, n2 = shape[d1], shape[d2]
     length = max(0, min(n1 + min(offset, 0), n2 - max(offset, 0)))
     i = xp.arange(length) - min(offset, 0)
@@ -263,9 +275,10 @@ def _diag_index(shape, offset, d1, d2):
 class Diagonal(Op):
     @staticmethod
     def forward(ctx, x, offset, d1, d2):
+        xp = backend_of(x).xp
         a = x._data
         ctx.args = (a.shape, offset, d1, d2)
-        i, j = _diag_index(a.shape, offset, d1, d2)
+        i, j = _diag_index(a.shape, offset, d1, d2, xp)
         return xp.moveaxis(a, (d1, d2), (-2, -1))[..., i, j]
 
     @staticmethod
@@ -278,9 +291,10 @@ class DiagonalScatter(Op):
 
     @staticmethod
     def forward(ctx, g, shape, offset, d1, d2):
+        xp = backend_of(g).xp
         ctx.args = (offset, d1, d2)
         out = xp.zeros(shape, g._data.dtype)
-        i, j = _diag_index(shape, offset, d1, d2)
+        i, j = _diag_index(shape, offset, d1, d2, xp)
         xp.moveaxis(out, (d1, d2), (-2, -1))[..., i, j] = g._data
         return out
 
@@ -418,7 +432,9 @@ def broadcast_to(input, shape):
 
 
 def broadcast_tensors(*tensors):
-    shape = xp.broadcast_shapes(*(t._data.shape for t in tensors))
+    if not tensors:
+        return ()
+    shape = backend_of(tensors[0]).xp.broadcast_shapes(*(t._data.shape for t in tensors))
     return tuple(expand(t, shape) for t in tensors)
 
 

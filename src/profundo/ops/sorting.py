@@ -22,7 +22,9 @@ Conventions shared with PyTorch:
 import warnings
 from collections import namedtuple
 
-from ._base import Op, Tensor, error, norm_dim, xp
+from .._backend import backend_of
+from .._backend import xp as host_xp  # host-side: the type of a NumPy bool argument
+from ._base import Op, Tensor, error, norm_dim
 from .elementwise import where
 from .index import ScatterAdd
 
@@ -39,7 +41,7 @@ cummin_result = namedtuple("cummin", ["values", "indices"])
 # ---------------------------------------------------------------- argument checks
 def _flag(op, name, value):
     """A bool argument (PyTorch refuses None, ints and strings here)."""
-    if not isinstance(value, (bool, xp.bool_)):
+    if not isinstance(value, (bool, host_xp.bool_)):
         raise error(TypeError, op, f"{op}(): argument '{name}' must be bool, not {type(value).__name__}",
                     f"{name} es True o False")
     return bool(value)
@@ -80,12 +82,14 @@ class Select(Op):
 
     @staticmethod
     def forward(ctx, x, index, dim, out_shape):
+        xp = backend_of(x).xp
         a = x._data
         ctx.in_shape, ctx.index, ctx.dim = a.shape, index, dim
         return xp.take_along_axis(_work(a), index, dim).reshape(out_shape)
 
     @staticmethod
     def backward(ctx, g):
+        xp = backend_of(g).xp
         index = ctx.index
         zeros = Tensor._make(xp.zeros(ctx.in_shape or (1,), g._data.dtype))
         gx = ScatterAdd.apply(zeros, ctx.dim, Tensor._make(index), g.reshape(index.shape))
@@ -123,6 +127,7 @@ class Cummin(Select):
 
 def _select(op_cls, input, index, dim, keepdim=True):
     """(values, indices) as tensors; ``keepdim=False`` drops ``dim`` (already size 1 in ``index``)."""
+    xp = backend_of(input).xp
     a = input._data
     shape = index.shape if a.ndim else ()
     if not keepdim and a.ndim:
@@ -134,6 +139,7 @@ def _select(op_cls, input, index, dim, keepdim=True):
 # ---------------------------------------------------------------- sorting
 def _argsort(a, dim, descending):
     """Stable argsort along ``dim`` with NaN as the largest value."""
+    xp = backend_of(a).xp
     if not descending:
         return xp.argsort(a, axis=dim, kind="stable")  # NumPy already puts NaN last
     # descending and still stable, NaN first: sort the reversed array ascending
@@ -159,6 +165,7 @@ def sort(input, dim=-1, descending=False, *, stable=False):
 
 def argsort(input, dim=-1, descending=False, *, stable=False):
     """The indices that sort ``input`` along ``dim`` (``sort(...).indices``)."""
+    xp = backend_of(input).xp
     descending = _flag("argsort", "descending", descending)
     if stable is not None:
         _flag("argsort", "stable", stable)
@@ -175,6 +182,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     """The ``k`` largest (or smallest) elements along ``dim``: ``(values, indices)``.
 
     The result is always sorted (``sorted=False`` means any order is fine)."""
+    xp = backend_of(input).xp
     k = _k("topk", k)
     largest = _flag("topk", "largest", largest)
     _flag("topk", "sorted", sorted)
@@ -191,6 +199,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
 
 def kthvalue(input, k, dim=-1, keepdim=False):
     """The ``k``-th smallest element along ``dim`` (``k`` counts from 1): ``(values, indices)``."""
+    xp = backend_of(input).xp
     k = _k("kthvalue", k)
     keepdim = _flag("kthvalue", "keepdim", keepdim)
     _no_bool("kthvalue", input)
@@ -214,6 +223,7 @@ class Median(Op):
 
     @staticmethod
     def forward(ctx, x, ignore_nan):
+        xp = backend_of(x).xp
         a = x._data.reshape(-1)
         nan = xp.isnan(a) if a.dtype.kind == "f" else xp.zeros(a.shape, bool)
         valid = a.size - int(nan.sum())
@@ -238,6 +248,7 @@ class Nanmedian(Median):
 
 
 def _median(op, result, ignore_nan, input, dim, keepdim):
+    xp = backend_of(input).xp
     _no_bool(op, input)
     a = input._data
     keepdim = _flag(op, "keepdim", keepdim)
@@ -296,6 +307,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     NaN is never equal to NaN, so every NaN is its own value (as in PyTorch).
     The result is always sorted (``sorted=False`` means any order is fine, as
     PyTorch's CPU version also sorts)."""
+    xp = backend_of(input).xp
     for name, v in (("sorted", sorted), ("return_inverse", return_inverse), ("return_counts", return_counts)):
         _flag("unique", name, v)
     a = input._data
@@ -333,6 +345,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 
 # ---------------------------------------------------------------- scans
 def _cum_extreme(op, result, op_cls, largest, input, dim):
+    xp = backend_of(input).xp
     a = input._data
     d = norm_dim(dim, a.ndim, op)
     w = _work(a)
@@ -367,6 +380,7 @@ class Logcumsumexp(Op):
 
     @staticmethod
     def forward(ctx, x, dim):
+        xp = backend_of(x).xp
         a = x._data
         with xp.errstate(invalid="ignore"):  # NaN in, NaN out, silently (as in torch)
             y = xp.logaddexp.accumulate(a, axis=dim) if a.ndim else a.copy()
@@ -378,6 +392,7 @@ class Logcumsumexp(Op):
     def backward(ctx, g):
         # dx_i = sum_{j >= i} g_j exp(x_i - y_j), split by the sign of g so every sum is a
         # logcumsumexp itself (stable, and differentiable again); PyTorch's formula
+        xp = backend_of(g).xp
         x, y = ctx.saved_tensors
         if x.ndim == 0:
             return g, None
