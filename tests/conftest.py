@@ -4,6 +4,8 @@ from pathlib import Path
 # test this working tree's profundo, whatever else is installed
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
+import urllib.request  # noqa: E402
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -36,3 +38,18 @@ def backend(request):
     profundo.set_backend(request.param)
     yield request.param
     profundo.set_backend(before)
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Record every URL opened; anything but a local file fails the test."""
+    real = urllib.request.urlopen
+    calls = []
+
+    def guarded(url, *args, **kwargs):
+        calls.append(url)
+        if not str(url).startswith("file:"):
+            raise AssertionError(f"a test tried to use the network: {url}")
+        return real(url, *args, **kwargs)
+    monkeypatch.setattr(urllib.request, "urlopen", guarded)
+    return calls

@@ -110,6 +110,22 @@ def bad_dim(make):
     return [Sample((make((2, 3)),), dict(dim=2)), Sample((make((2, 3)),), dict(dim=-3))]
 
 
+def build(lib, sample, dtype, requires_grad):
+    """Sample arrays -> tensors of ``lib`` (profundo or torch: the same values for
+    both), floating ones requiring grad if asked; returns (args, leaves)."""
+    args, leaves = [], []
+    for a in sample.args:
+        if isinstance(a, np.ndarray):
+            t = lib.from_numpy(np.array(a.astype(dtype) if a.dtype.kind == "f" else a, copy=True, order="K"))
+            if requires_grad and a.dtype.kind == "f":
+                t.requires_grad_(True)
+                leaves.append(t)
+            args.append(t)
+        else:
+            args.append(a)
+    return args, leaves
+
+
 def _double_backward(T, f, a, g):
     """The gradient of f at a (for upstream g), built with create_graph=True."""
     if not a.requires_grad:

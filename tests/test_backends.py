@@ -12,7 +12,7 @@ import pytest
 
 import profundo
 from profundo._backend import BACKENDS, NumpyBackend, ReferenceBackend, backend_of
-from registry import OPS, Maker
+from registry import OPS, Maker, build
 
 SRC = str(Path(__file__).resolve().parent.parent / "src")
 
@@ -79,17 +79,7 @@ def test_the_numpy_backend_only_overrides_reference_kernels():
 
 # ---------------------------------------------------------------- agreement on the registry
 def _build(sample, dtype, requires_grad):
-    args, leaves = [], []
-    for a in sample.args:
-        if isinstance(a, np.ndarray):
-            t = profundo.from_numpy(np.array(a.astype(dtype) if a.dtype.kind == "f" else a, copy=True, order="K"))
-            if requires_grad and a.dtype.kind == "f":
-                t.requires_grad_(True)
-                leaves.append(t)
-            args.append(t)
-        else:
-            args.append(a)
-    return args, leaves
+    return build(profundo, sample, dtype, requires_grad)
 
 
 def _run(op, sample, dtype, requires_grad):

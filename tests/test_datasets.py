@@ -6,7 +6,6 @@ makes any real attempt fail loudly).
 """
 import gzip
 import hashlib
-import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -20,21 +19,6 @@ from profundo.datasets import _files, movielens, text
 from profundo.datasets.idx import read_idx, write_idx
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    """Fail any attempt to open a URL that is not a local file."""
-    real = urllib.request.urlopen
-    calls = []
-
-    def guarded(url, *args, **kwargs):
-        calls.append(url)
-        if not str(url).startswith("file:"):
-            raise AssertionError(f"a test tried to use the network: {url}")
-        return real(url, *args, **kwargs)
-    monkeypatch.setattr(urllib.request, "urlopen", guarded)
-    return calls
 
 
 def md5(path):

@@ -12,7 +12,6 @@ import hashlib
 import json
 import subprocess
 import sys
-import urllib.request
 import weakref
 import zipfile
 from pathlib import Path
@@ -147,21 +146,6 @@ def test_unpicklable_samples_and_datasets_raise_instead_of_hanging(tmp_path, con
 
 
 # ------------------------------------------------------------------- MovieLens
-@pytest.fixture
-def no_network(monkeypatch):
-    """Record every URL opened; anything but a local file fails the test."""
-    real = urllib.request.urlopen
-    calls = []
-
-    def guarded(url, *args, **kwargs):
-        calls.append(url)
-        if not str(url).startswith("file:"):
-            raise AssertionError(f"a test tried to use the network: {url}")
-        return real(url, *args, **kwargs)
-    monkeypatch.setattr(urllib.request, "urlopen", guarded)
-    return calls
-
-
 def _md5(path):
     return hashlib.md5(Path(path).read_bytes()).hexdigest()
 

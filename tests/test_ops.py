@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import profundo
-from registry import OPS, Maker
+from registry import OPS, Maker, build
 
 torch = pytest.importorskip("torch")
 # every test runs on both CPU backends (the ``backend`` fixture of conftest.py)
@@ -12,23 +12,6 @@ pytestmark = [pytest.mark.torch, pytest.mark.usefixtures("backend")]
 TOL = {np.float32: dict(rtol=1.3e-6, atol=1e-5), np.float64: dict(rtol=1e-7, atol=1e-7)}
 
 
-def build(lib, sample, dtype, requires_grad):
-    """Sample arrays -> tensors of ``lib`` (the same values for both libraries)."""
-    args, leaves = [], []
-    for a in sample.args:
-        if isinstance(a, np.ndarray):
-            arr = np.array(a.astype(dtype) if a.dtype.kind == "f" else a, copy=True, order="K")
-            if lib is torch:
-                t = torch.from_numpy(arr)
-            else:
-                t = profundo.from_numpy(arr)
-            if requires_grad and a.dtype.kind == "f":
-                t.requires_grad_(True)
-                leaves.append(t)
-            args.append(t)
-        else:
-            args.append(a)
-    return args, leaves
 
 
 def outputs(out):
@@ -48,25 +31,12 @@ def params():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 @pytest.mark.parametrize("op,sample", list(params()))
 def test_forward_matches_torch(op, sample, dtype):
-    p_args, _ = build(profundo, sample, dtype, False)
-    t_args, _ = build(torch, sample, dtype, False)
-    ours = outputs(op.fn(profundo, *p_args, **sample.kwargs))
-    ref = outputs(op.fn(torch, *t_args, **sample.kwargs))
-    assert len(ours) == len(ref)
-    for o, r in zip(ours, ref):
-        assert isinstance(o, profundo.Tensor)
-        assert tuple(o.shape) == tuple(r.shape)
-        assert o.dtype.name == str(r.dtype).split(".")[-1]
-        np.testing.assert_allclose(as_np(o), as_np(r), equal_nan=True, **TOL[dtype])
+    _forward_matches_torch(op, sample, dtype, requires_grad=False)
 
 
-@pytest.mark.parametrize("op,sample", [p for p in params() if p.values[0].grad])
-def test_recorded_forward_matches_torch(op, sample):
-    """The forward with the graph recorded (inputs that require grad) against
-    torch's, in float32: not only the no-grad path is checked."""
-    dtype = np.float32
-    p_args, _ = build(profundo, sample, dtype, True)
-    t_args, _ = build(torch, sample, dtype, True)
+def _forward_matches_torch(op, sample, dtype, requires_grad):
+    p_args, _ = build(profundo, sample, dtype, requires_grad)
+    t_args, _ = build(torch, sample, dtype, requires_grad)
     ours = outputs(op.fn(profundo, *p_args, **sample.kwargs))
     ref = outputs(op.fn(torch, *t_args, **sample.kwargs))
     assert len(ours) == len(ref)
@@ -76,6 +46,13 @@ def test_recorded_forward_matches_torch(op, sample):
         assert o.dtype.name == str(r.dtype).split(".")[-1]
         assert o.requires_grad == r.requires_grad
         np.testing.assert_allclose(as_np(o), as_np(r), equal_nan=True, **TOL[dtype])
+
+
+@pytest.mark.parametrize("op,sample", [p for p in params() if p.values[0].grad])
+def test_recorded_forward_matches_torch(op, sample):
+    """The forward with the graph recorded (inputs that require grad) against
+    torch's, in float32: not only the no-grad path is checked."""
+    _forward_matches_torch(op, sample, np.float32, requires_grad=True)
 
 
 @pytest.mark.parametrize("op,sample", [p for p in params() if p.values[0].grad])
