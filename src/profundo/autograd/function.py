@@ -270,10 +270,10 @@ class Function:
     _fresh_grads = False
     #: an elementwise built-in op whose forward, on tensors of one floating
     #: dtype (or a tensor and a Python float), is exactly ``xp.<kernel>(arrays)``:
-    #: without a graph to record, ``apply`` calls that NumPy function directly,
-    #: skipping the ctx and the dtype checks (~0.5 us of a 1 us small op)
+    #: without a graph to record, ``apply`` calls the tensor's backend's function
+    #: of that name directly (``backend_of(x).op_kernel(kernel)``, NumPy's ufunc on
+    #: the CPU), skipping the ctx and the dtype checks (~0.5 us of a 1 us small op)
     kernel = None
-    _kernel_fn = None  # xp.<kernel>, looked up once (a backend per device will look it up per call)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -281,7 +281,6 @@ class Function:
         cls._backward_cls = type(name, (BackwardNode,), {
             "_forward_cls": cls, "_fresh_grads": cls._fresh_grads, "__module__": cls.__module__,
             "__qualname__": name, "_backward": _node_backward(cls)})
-        cls._kernel_fn = getattr(xp, cls.kernel) if cls.kernel is not None else None
 
     @staticmethod
     def forward(ctx, *args):
@@ -292,39 +291,46 @@ class Function:
         raise NotImplementedError("You must implement the backward function for custom autograd.Function.")
 
     @classmethod
-    def apply(cls, *args):
+    def apply(cls, *args, out=None):
         """Run the op on ``args``.  Every form of a built-in op ends here:
-        ``profundo.add(x, y)``, ``x.add(y)``, ``x + y`` and, when recorded, ``x.add_(y)``."""
+        ``profundo.add(x, y)``, ``x.add(y)``, ``x + y``, and the in-place
+        ``x.add_(y)`` / ``x += y``, which pass ``out=x``: the result is written
+        into that tensor (see ``_apply_into``)."""
+        if out is not None:
+            return _apply_into(cls, args, out)
         if _GRAD.enabled:
             for a in args:
                 if (a.__class__ is Tensor or isinstance(a, Tensor)) and a._requires_grad:
                     return _apply_recorded(cls, args)
         # nothing to record: the forward alone, and no graph work
-        kernel = cls._kernel_fn
-        if kernel is not None and args[0].__class__ is Tensor:
-            # same-dtype floats: forward would be exactly xp.<kernel>(arrays), so call it here (inlined: hot)
+        if cls.kernel is not None and args[0].__class__ is Tensor:
+            # same-dtype floats: forward would be exactly the backend's <kernel>(arrays), so call it here
             xa = args[0]._data
             dt = xa.dtype
             if dt.kind == "f":
-                n = len(args)
-                if n == 1:
+                if len(args) == 1:
                     xb = None
                 else:
                     b = args[1]
                     if b.__class__ is Tensor:
                         xb = b._data if b._data.dtype is dt else False
-                    elif b.__class__ is float:  # the number takes the tensor's dtype, as operands() does
-                        xb = xp.array(b, dt)
+                    elif b.__class__ is float or b.__class__ is int:  # the number takes the tensor's dtype,
+                        xb = xp.array(b, dt)                           # as operands() does
                     else:
                         xb = False
                 if xb is not False:
+                    be = backend_of(xa)
+                    try:
+                        kernel = be.op_kernels[cls]
+                    except KeyError:
+                        kernel = be.op_kernels[cls] = be.op_kernel(cls.kernel)
                     try:
                         out = kernel(xa) if xb is None else kernel(xa, xb)
                     except (ValueError, MemoryError):  # shapes that do not broadcast, or too large:
                         out = None                     # forward below explains it
                     if out is not None:
                         t = _new(Tensor)
-                        t._data = out if out.__class__ is xp.ndarray else xp.asarray(out)  # 0-d: a scalar
+                        t._data = out if out.__class__ is be.ndarray else be.xp.asarray(out)  # 0-d: a scalar
                         return t
         ctx = cls._backward_cls()
         try:
@@ -345,6 +351,70 @@ class Function:
         if cls.is_view:
             _mark_view(t, args[0], cls, args, False)
         return t
+
+
+_INPLACE = []  # ops.inplace (the in-place rules: leaves, views, version counters), found on first use
+
+
+def _apply_into(cls, args, out):
+    """``apply`` for an in-place form (``x.add_(y)`` is ``Add.apply(x, y, out=x)``):
+    the op's result is written into ``out``'s array, whose version goes up.
+
+    Recorded: ``ops.inplace.apply_inplace`` runs the op out of place on a
+    snapshot of ``out`` (``_apply_recorded``) and gives ``out`` the new node.  Not recorded:
+    the op's kernel writes into the array directly (``kernel(x, y, out=x._data)``),
+    or else its forward computes the result and it is copied in."""
+    if not _INPLACE:
+        from ..ops import inplace
+        _INPLACE.append(inplace)
+    inplace = _INPLACE[0]
+    if _GRAD.enabled and inplace.recording(out, args):
+        def run(snapshot):  # the op, out of place, on a snapshot of ``out``'s value and history
+            new = [snapshot if a is out else a for a in args]
+            for a in new:
+                if isinstance(a, Tensor) and a._requires_grad:
+                    return _apply_recorded(cls, new)
+            return Function.apply.__func__(cls, *new)  # only a view's base requires grad
+        return inplace.apply_inplace(out, cls.__name__.lower() + "_", run)
+    od = out._data
+    if cls.kernel is not None and args[0].__class__ is Tensor:
+        xa = args[0]._data
+        dt = xa.dtype
+        if dt.kind == "f" and od.dtype is dt:
+            if len(args) == 1:
+                xb = None
+            else:
+                b = args[1]
+                if b.__class__ is Tensor:
+                    xb = b._data if b._data.dtype is dt else False
+                elif b.__class__ is float or b.__class__ is int:
+                    xb = xp.array(b, dt)
+                else:
+                    xb = False
+            if xb is not False:
+                be = backend_of(xa)
+                try:
+                    kernel = be.op_kernels[cls]
+                except KeyError:
+                    kernel = be.op_kernels[cls] = be.op_kernel(cls.kernel)
+                try:
+                    if xb is None:
+                        kernel(xa, out=od)
+                    else:
+                        kernel(xa, xb, out=od)
+                except (ValueError, MemoryError):  # read-only target, shapes that do not fit: explained below
+                    pass
+                else:
+                    out._bump_version()
+                    return out
+    ctx = cls._backward_cls()
+    try:
+        result = cls.forward(ctx, *args)
+    except _FORWARD_ERRORS as e:
+        raise _forward_error(cls, args, e) from None
+    inplace.write(out, result if result.__class__ is xp.ndarray else _to_tensor(result)._data,
+                  cls.__name__.lower() + "_")
+    return out
 
 
 def _apply_recorded(cls, args):
