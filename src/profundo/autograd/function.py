@@ -28,7 +28,7 @@ import itertools
 import threading
 import weakref
 
-from .._backend import backend_of, xp
+from .._backend import _STATE as _BACKENDS, backend_of, xp
 from .._errors import broadcast_error, error, is_checked, memory_error
 from ..tensor import Tensor
 from . import anomaly, grad_mode
@@ -44,10 +44,15 @@ class _Scope(threading.local):
         self.stack = []
 
     def append(self, name):
+        with _SCOPE_LOCK:
+            _SCOPES_OPEN[0] += 1
         self.stack.append(name)
 
     def pop(self):
-        return self.stack.pop()
+        name = self.stack.pop()
+        with _SCOPE_LOCK:
+            _SCOPES_OPEN[0] -= 1
+        return name
 
     def __getitem__(self, i):
         return self.stack[i]
@@ -60,6 +65,10 @@ class _Scope(threading.local):
 
 
 SCOPE = _Scope()
+# scopes open in all threads together: a recorded op reads the per-thread stack
+# (a thread-local read, ~30 ns) only when some thread has one open
+_SCOPES_OPEN = [0]
+_SCOPE_LOCK = threading.Lock()
 _GRAD = grad_mode.STATE
 _ANOMALY = anomaly.STATE
 _new = object.__new__
@@ -132,7 +141,19 @@ class Node:
         saved = self._saved
         if not saved:
             return ()
-        return tuple([s.unpack(self) if s.__class__ in _SAVED else s for s in saved])  # None, numbers: as is
+        out = []
+        for s in saved:
+            if s.__class__ is SavedTensor:  # SavedTensor.unpack, inlined (hot: ~0.1 us per saved input)
+                t = s.tensor
+                vc = t._vc
+                if vc is not None and vc[0] != s.version:
+                    raise _version_error(t, vc[0], s.version, self)
+                out.append(t)
+            elif s.__class__ is SavedOutput:
+                out.append(s.unpack(self))
+            else:  # None, numbers: as is
+                out.append(s)
+        return tuple(out)
 
 
 class SavedTensor:
@@ -319,7 +340,9 @@ class Function:
                     else:
                         xb = False
                 if xb is not False:
-                    be = backend_of(xa)
+                    be = _BACKENDS.cpu  # backend_of(xa) for a CPU array, without the call (~40 ns, 4 % of an op)
+                    if xa.__class__ is not be.ndarray:
+                        be = backend_of(xa)
                     try:
                         kernel = be.op_kernels[cls]
                     except KeyError:
@@ -392,7 +415,9 @@ def _apply_into(cls, args, out):
                 else:
                     xb = False
             if xb is not False:
-                be = backend_of(xa)
+                be = _BACKENDS.cpu  # backend_of(xa), as in apply
+                if xa.__class__ is not be.ndarray:
+                    be = backend_of(xa)
                 try:
                     kernel = be.op_kernels[cls]
                 except KeyError:
@@ -453,7 +478,7 @@ def _apply_recorded(cls, args):
                 edges.append(None)
         ctx._edges = tuple(edges)
     ctx._seq = next(_sequence)
-    if SCOPE.stack:
+    if _SCOPES_OPEN[0] and SCOPE.stack:
         ctx._scope = tuple(SCOPE.stack)
     if type(out) is tuple:
         return _record_outputs(cls, ctx, args, out)
