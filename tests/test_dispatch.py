@@ -330,3 +330,13 @@ def test_inplace_no_grad_errors_and_versions():
     d = pf.zeros(3, dtype=pf.float64)
     d.add_(pf.ones(3, dtype=pf.float32))  # a float32 operand into float64: promoted, written
     assert d.dtype == pf.float64 and d.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_inplace_update_of_a_parameter_writes_into_its_array():
+    # d2l's hand-written SGD: p -= lr * p.grad under no_grad keeps p's array (no out-of-place copy)
+    p = pf.nn.Parameter(pf.ones(3))
+    arr = p._data
+    with pf.no_grad():
+        p -= 0.5 * pf.ones(3)
+        p.mul_(pf.nn.Parameter(pf.full((3,), 2.0)))
+    assert p._data is arr and p.tolist() == [1.0, 1.0, 1.0] and p.requires_grad

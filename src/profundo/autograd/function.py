@@ -400,7 +400,7 @@ def _apply_into(cls, args, out):
             return Function.apply.__func__(cls, *new)  # only a view's base requires grad
         return inplace.apply_inplace(out, cls.__name__.lower() + "_", run)
     od = out._data
-    if cls.kernel is not None and args[0].__class__ is Tensor:
+    if cls.kernel is not None and isinstance(args[0], Tensor):  # a Parameter too (optimizer updates)
         xa = args[0]._data
         dt = xa.dtype
         if dt.kind == "f" and od.dtype is dt:
@@ -408,7 +408,7 @@ def _apply_into(cls, args, out):
                 xb = None
             else:
                 b = args[1]
-                if b.__class__ is Tensor:
+                if isinstance(b, Tensor):
                     xb = b._data if b._data.dtype is dt else False
                 elif b.__class__ is float or b.__class__ is int:
                     xb = xp.array(b, dt)
