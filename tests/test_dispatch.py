@@ -340,3 +340,15 @@ def test_inplace_update_of_a_parameter_writes_into_its_array():
         p -= 0.5 * pf.ones(3)
         p.mul_(pf.nn.Parameter(pf.full((3,), 2.0)))
     assert p._data is arr and p.tolist() == [1.0, 1.0, 1.0] and p.requires_grad
+
+
+def test_no_grad_numbers_keep_their_sign_and_dtype():
+    # the fast path reuses 0-d arrays of numbers; -0.0 and 0.0 must stay apart, dtypes too
+    x = pf.tensor([1.0, -2.0])
+    with pf.no_grad():
+        for _ in range(2):
+            assert np.signbit((x * 0.0).numpy()).tolist() == [False, True]
+            assert np.signbit((x * -0.0).numpy()).tolist() == [True, False]
+            assert (x.double() * 1.1).dtype == pf.float64 and (x * 1.1).dtype == pf.float32
+            assert (x.double() * 1.1).tolist() == [1.1, -2.2]
+            assert np.isnan((x * float("nan")).numpy()).all()
