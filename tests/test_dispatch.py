@@ -93,15 +93,13 @@ def test_every_form_reaches_the_ops_apply(case, recorded, monkeypatch):
     original = op.__dict__.get("apply", None)
     apply = op.apply.__func__
 
-    def spy(cls, *args):
+    def spy(cls, *args, **kwargs):
         calls.append(cls)
-        return apply(cls, *args)
+        return apply(cls, *args, **kwargs)
 
     monkeypatch.setattr(op, "apply", classmethod(spy))
     second = FORMS[case][5]
     forms = _forms(case)
-    if not recorded:  # the in-place form writes straight into the array when nothing is recorded
-        forms.pop("in-place")
     for form, f in forms.items():
         calls.clear()
         x, y = _operands(second, pf.float32, recorded)
@@ -289,3 +287,68 @@ def test_the_no_grad_kernel_is_exactly_the_forward(op, dtype):
         assert fast.dtype.name == np.dtype(dtype).name
         np.testing.assert_array_equal(fast.numpy(), np.asarray(slow))
         assert np.asarray(slow).dtype == fast.numpy().dtype
+
+
+def test_no_grad_kernel_comes_from_the_tensors_backend(monkeypatch):
+    # the fast path asks the tensor's backend for the op's kernel (a CuPy backend brings its own)
+    from profundo._backend import backend_of
+    x = pf.tensor([0.5, 1.0])
+    be = backend_of(x)
+    seen = []
+
+    def op_kernel(name):
+        seen.append(name)
+        f = getattr(np, name)
+        return lambda *a, **k: f(*a, **k) * 0 + 7  # a marker: not NumPy's own result
+
+    monkeypatch.setattr(be, "op_kernel", op_kernel)
+    monkeypatch.setattr(be, "op_kernels", {})
+    with pf.no_grad():
+        assert x.exp().tolist() == [7.0, 7.0]
+        y = x.clone()
+        y.mul_(2.0)  # the in-place form asks the same backend
+    assert seen == ["exp", "multiply"]
+
+
+def test_inplace_no_grad_errors_and_versions():
+    x = pf.zeros(3)
+    v = x._version
+    with pf.no_grad():
+        x.add_(pf.ones(3))
+        x += 1
+        x.exp_()
+    assert x._version == v + 3 and np.allclose(x.numpy(), np.exp(2.0))
+    with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
+        pf.zeros(3).add_(pf.ones(2, 3))
+    with pytest.raises(RuntimeError, match="more than one element"):
+        pf.zeros(1).expand(3).add_(1.0)
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        pf.zeros(3, dtype=pf.int64).add_(0.5)
+    i = pf.tensor([4, 6])
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        i.div_(2)
+    d = pf.zeros(3, dtype=pf.float64)
+    d.add_(pf.ones(3, dtype=pf.float32))  # a float32 operand into float64: promoted, written
+    assert d.dtype == pf.float64 and d.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_inplace_update_of_a_parameter_writes_into_its_array():
+    # d2l's hand-written SGD: p -= lr * p.grad under no_grad keeps p's array (no out-of-place copy)
+    p = pf.nn.Parameter(pf.ones(3))
+    arr = p._data
+    with pf.no_grad():
+        p -= 0.5 * pf.ones(3)
+        p.mul_(pf.nn.Parameter(pf.full((3,), 2.0)))
+    assert p._data is arr and p.tolist() == [1.0, 1.0, 1.0] and p.requires_grad
+
+
+def test_no_grad_numbers_keep_their_sign_and_dtype():
+    # the fast path reuses 0-d arrays of numbers; -0.0 and 0.0 must stay apart, dtypes too
+    x = pf.tensor([1.0, -2.0])
+    with pf.no_grad():
+        for _ in range(2):
+            assert np.signbit((x * 0.0).numpy()).tolist() == [False, True]
+            assert np.signbit((x * -0.0).numpy()).tolist() == [True, False]
+            assert (x.double() * 1.1).dtype == pf.float64 and (x * 1.1).dtype == pf.float32
+            assert (x.double() * 1.1).tolist() == [1.1, -2.2]
+            assert np.isnan((x * float("nan")).numpy()).all()

@@ -807,7 +807,7 @@ class Tensor:
     def copy_(self, src, non_blocking=False):
         """Copies the elements from ``src`` into ``self`` tensor and returns ``self``."""
         ...
-    def cos_(self, *args, **kwargs):
+    def cos_(self):
         """In-place version of ``cos``."""
         ...
     def div_(self, other, **kwargs):
@@ -816,7 +816,7 @@ class Tensor:
     def divide_(self, other, **kwargs):
         """In-place version of ``div``."""
         ...
-    def exp_(self, *args, **kwargs):
+    def exp_(self):
         """In-place version of ``exp``."""
         ...
     def exponential_(self, lambd=1.0, *, generator=None):
@@ -837,7 +837,7 @@ class Tensor:
     def lerp_(self, end, weight):
         """In-place version of ``Tensor.lerp``."""
         ...
-    def log_(self, *args, **kwargs):
+    def log_(self):
         """In-place version of ``log``."""
         ...
     def masked_fill_(self, mask, value):
@@ -849,7 +849,7 @@ class Tensor:
     def multiply_(self, other, **kwargs):
         """In-place version of ``mul``."""
         ...
-    def neg_(self, *args, **kwargs):
+    def neg_(self):
         """In-place version of ``neg``."""
         ...
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
@@ -882,10 +882,10 @@ class Tensor:
     def sigmoid_(self, *args, **kwargs):
         """In-place version of ``sigmoid``."""
         ...
-    def sin_(self, *args, **kwargs):
+    def sin_(self):
         """In-place version of ``sin``."""
         ...
-    def sqrt_(self, *args, **kwargs):
+    def sqrt_(self):
         """In-place version of ``sqrt``."""
         ...
     def sub_(self, other, **kwargs):
@@ -894,7 +894,7 @@ class Tensor:
     def subtract_(self, other, **kwargs):
         """In-place version of ``sub``."""
         ...
-    def tanh_(self, *args, **kwargs):
+    def tanh_(self):
         """In-place version of ``tanh``."""
         ...
     def tril_(self, *args, **kwargs):

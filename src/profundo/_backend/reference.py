@@ -27,8 +27,17 @@ class ReferenceBackend:
     #: the array type of this backend
     ndarray = np.ndarray
 
+    def __init__(self):
+        #: the function each op's no-grad fast path calls (``Function.kernel``), by op class, found on first use
+        self.op_kernels = {}
+
     def __repr__(self):
         return f"<profundo backend {self.name!r}>"
+
+    def op_kernel(self, name):
+        """The array function named by an op's ``kernel`` (``"add"``, ``"exp"``): ``xp.<name>``,
+        called on same-dtype floats with no graph to record.  A backend may return its own."""
+        return getattr(self.xp, name)
 
     # ------------------------------------------------------------ arrays
     def asarray(self, x, dtype=None):

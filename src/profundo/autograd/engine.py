@@ -234,7 +234,8 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
                 if g is not None:
                     meta = nxt._out_meta
                     shape, dt = meta[nr]
-                    if g.__class__ is not Tensor or g._data.shape != shape or g._data.dtype != dt:
+                    if g.__class__ is not Tensor or g._data.shape != shape or (g._data.dtype is not dt
+                                                                                and g._data.dtype != dt):
                         g = _fit(node, edges.index(e), g, (shape, dt))
                     b = buffers.get(nxt)
                     if b is None:

@@ -8,13 +8,19 @@ With autograd recording, the op is computed out of place first (that records
 its node, with the *old* history of ``self`` as input) and ``self`` takes the
 new node as its ``grad_fn``.  If ``self`` is a view, its base's history is
 rewritten too (``ViewScatter``), as PyTorch's CopySlices does.
+
+The in-place forms of the arithmetic and kernel ops are the op's own
+``apply`` with ``out=self`` (``x.add_(y)`` is ``Add.apply(x, y, out=x)``,
+see ``Function.apply``); ``recording``, ``apply_inplace`` and ``write``
+below are the rules it calls.
 """
 from ..autograd import grad_mode
 from .._backend import backend_of
 from .._dtype import can_cast, scalar_np_dtype
 from ._base import Op, Tensor, check_operand, error, xp
 from .compare import bitwise_left_shift, bitwise_right_shift
-from .elementwise import Where, add, clamp, div, lerp, mul, pow, sub
+from .elementwise import (Add, Cos, Div, Exp, Log, Mul, Neg, Sin, Sqrt, Sub, Tanh, Where, clamp, lerp,
+                          pow)
 from .index import IndexPut, normalize_key
 
 
@@ -56,7 +62,8 @@ def _check_leaf(t, op):
                     "operation.", "haz la operación dentro de `with profundo.no_grad():` o usa .clone()")
 
 
-def _recording(self, args):
+def recording(self, args):
+    """Does an in-place op on ``self`` with these operands record a node?"""
     if not grad_mode.STATE.enabled:
         return False
     if self._requires_grad or (self._base is not None and self._base._requires_grad):
@@ -90,7 +97,7 @@ def _broadcast_or_none(a, b):
         return None
 
 
-def _write(self, values, op):
+def write(self, values, op):
     """Copy ``values`` (an array) into ``self``'s array."""
     _check_target(self, values.dtype, values.shape, op)
     xp.copyto(self._data, values, casting="unsafe")
@@ -104,17 +111,17 @@ def _tname(np_dtype):
 
 def apply_inplace(self, op, fn, *args):
     """Compute ``fn(self, *args)`` and make it ``self``'s new value (and history)."""
-    if not _recording(self, args):
+    if not recording(self, args):
         result = fn(self, *args)
-        _write(self, result._data, op)
+        write(self, result._data, op)
         return self
     _check_leaf(self, op)
     result = fn(_snapshot(self), *args)
     if result._data.dtype != self._data.dtype:
         if not can_cast(result._data.dtype, self._data.dtype):
-            _write(self, result._data, op)  # raises the cast error
+            write(self, result._data, op)  # raises the cast error
         result = result.to(self.dtype)
-    _write(self, result._data, op)
+    write(self, result._data, op)
     _rebase(self, result)
     return self
 
@@ -151,36 +158,22 @@ def _set_history(t, src):
             t.grad_fn._retained[t._output_nr] = ref
 
 
-def _fast_binary(self, ufunc, other, op):
-    """No autograd involved: let NumPy write into ``self``'s array directly."""
-    dst = self._data
-    o = other._data if isinstance(other, Tensor) else other
-    src_dtype = o.dtype if isinstance(o, xp.ndarray) else scalar_np_dtype(o)
-    if ufunc is xp.true_divide and src_dtype.kind != "f" and dst.dtype.kind != "f":
-        src_dtype = xp.dtype(xp.float32)  # true division of integers makes floats
-    _check_target(self, src_dtype, xp.shape(o), op)
-    ufunc(dst, o, out=dst, casting="unsafe")
-    self._bump_version()
-    return self
-
-
-def _binary_inplace(op, ufunc, fn):
+def _binary_inplace(op, op_cls):
     def method(self, other, **kwargs):
-        other = check_operand(op, other)
-        if kwargs.get("alpha", 1) != 1:
+        if other.__class__ is not Tensor:
+            other = check_operand(op, other)
+        if kwargs and kwargs.get("alpha", 1) != 1:
             other = other * kwargs["alpha"]
-        if not _recording(self, (other,)):
-            return _fast_binary(self, ufunc, other, op)
-        return apply_inplace(self, op, fn, other)
+        return op_cls.apply(self, other, out=self)
     method.__name__ = op
     method.__doc__ = f"In-place version of ``{op[:-1]}``."
     return method
 
 
-add_ = _binary_inplace("add_", xp.add, add)
-sub_ = _binary_inplace("sub_", xp.subtract, sub)
-mul_ = _binary_inplace("mul_", xp.multiply, mul)
-div_ = _binary_inplace("div_", xp.true_divide, div)
+add_ = _binary_inplace("add_", Add)
+sub_ = _binary_inplace("sub_", Sub)
+mul_ = _binary_inplace("mul_", Mul)
+div_ = _binary_inplace("div_", Div)
 subtract_, multiply_, divide_, true_divide_ = sub_, mul_, div_, div_
 
 
@@ -193,16 +186,16 @@ def _replace(self, value):
 def copy_(self, src, non_blocking=False):
     if not isinstance(src, Tensor):
         src = Tensor._make(xp.asarray(src))
-    if not _recording(self, (src,)):
-        _write(self, src._data, "copy_")
+    if not recording(self, (src,)):
+        write(self, src._data, "copy_")
         return self
     return apply_inplace(self, "copy_", _replace, src.to(self.dtype))
 
 
 def fill_(self, value):
-    if not _recording(self, (value,)):
+    if not recording(self, (value,)):
         if not backend_of(self).is_writeable(self._data):
-            _write(self, self._data, "fill_")
+            write(self, self._data, "fill_")
         self._data.fill(value.item() if isinstance(value, Tensor) else value)
         self._bump_version()
         return self
@@ -217,9 +210,9 @@ def setitem(self, key, value):
     """``self[key] = value``."""
     parts, _ = normalize_key(key)
     value = check_operand("__setitem__", value)
-    if not _recording(self, (value,)):
+    if not recording(self, (value,)):
         if not backend_of(self).is_writeable(self._data):
-            _write(self, self._data, "__setitem__")
+            write(self, self._data, "__setitem__")
         try:
             self._data[parts] = value._data if isinstance(value, Tensor) else value
         except (ValueError, IndexError) as e:
@@ -242,6 +235,14 @@ def _unary_inplace(name, fn):
     return method
 
 
+def _op_inplace(name, op_cls):
+    def method(self):
+        return op_cls.apply(self, out=self)
+    method.__name__ = name
+    method.__doc__ = f"In-place version of ``{name[:-1]}``."
+    return method
+
+
 def pow_(self, exponent):
     return apply_inplace(self, "pow_", pow, exponent)
 
@@ -256,21 +257,21 @@ def lerp_(self, end, weight):
 
 def addcmul_(self, tensor1, tensor2, value=1):
     """``self += value * tensor1 * tensor2`` (Adam's second moment)."""
-    if not _recording(self, (tensor1, tensor2)):
-        prod = xp.multiply(tensor1._data, tensor2._data)
+    if not recording(self, (tensor1, tensor2)):
+        prod = Mul.apply(tensor1, tensor2)
         if value != 1:
-            prod *= value
-        return _fast_binary(self, xp.add, Tensor._make(prod), "addcmul_")
+            Mul.apply(prod, value, out=prod)
+        return Add.apply(self, prod, out=self)
     return apply_inplace(self, "addcmul_", lambda s: s + value * tensor1 * tensor2)
 
 
 def addcdiv_(self, tensor1, tensor2, value=1):
     """``self += value * tensor1 / tensor2`` (Adam's update)."""
-    if not _recording(self, (tensor1, tensor2)):
-        q = xp.true_divide(tensor1._data, tensor2._data)
+    if not recording(self, (tensor1, tensor2)):
+        q = Div.apply(tensor1, tensor2)
         if value != 1:
-            q *= value
-        return _fast_binary(self, xp.add, Tensor._make(q), "addcdiv_")
+            Mul.apply(q, value, out=q)
+        return Add.apply(self, q, out=self)
     return apply_inplace(self, "addcdiv_", lambda s: s + value * tensor1 / tensor2)
 
 
@@ -346,23 +347,23 @@ def exponential_(self, lambd=1.0, *, generator=None):
 
 
 def _fill_random(self, op, values):
-    if _recording(self, ()):
+    if recording(self, ()):
         _check_leaf(self, op)
         return apply_inplace(self, op, _replace, Tensor._make(values))
-    _write(self, values, op)
+    write(self, values, op)
     return self
 
 
-neg_ = _unary_inplace("neg_", lambda s: -s)
-exp_ = _unary_inplace("exp_", lambda s: s.exp())
-log_ = _unary_inplace("log_", lambda s: s.log())
-sqrt_ = _unary_inplace("sqrt_", lambda s: s.sqrt())
+neg_ = _op_inplace("neg_", Neg)
+exp_ = _op_inplace("exp_", Exp)
+log_ = _op_inplace("log_", Log)
+sqrt_ = _op_inplace("sqrt_", Sqrt)
 abs_ = _unary_inplace("abs_", lambda s: s.abs())
 relu_ = _unary_inplace("relu_", lambda s: s.relu())
 sigmoid_ = _unary_inplace("sigmoid_", lambda s: s.sigmoid())
-tanh_ = _unary_inplace("tanh_", lambda s: s.tanh())
-sin_ = _unary_inplace("sin_", lambda s: s.sin())
-cos_ = _unary_inplace("cos_", lambda s: s.cos())
+tanh_ = _op_inplace("tanh_", Tanh)
+sin_ = _op_inplace("sin_", Sin)
+cos_ = _op_inplace("cos_", Cos)
 floor_ = _unary_inplace("floor_", lambda s: s.floor())
 ceil_ = _unary_inplace("ceil_", lambda s: s.ceil())
 round_ = _unary_inplace("round_", lambda s, decimals=0: s.round(decimals))
