@@ -324,39 +324,18 @@ class Function:
                 if (a.__class__ is Tensor or isinstance(a, Tensor)) and a._requires_grad:
                     return _apply_recorded(cls, args)
         # nothing to record: the forward alone, and no graph work
-        if cls.kernel is not None and args[0].__class__ is Tensor:
-            # same-dtype floats: forward would be exactly the backend's <kernel>(arrays), so call it here
-            xa = args[0]._data
-            dt = xa.dtype
-            if dt.kind == "f":
-                if len(args) == 1:
-                    xb = None
-                else:
-                    b = args[1]
-                    if b.__class__ is Tensor:
-                        xb = b._data if b._data.dtype is dt else False
-                    elif b.__class__ is float or b.__class__ is int:  # the number takes the tensor's dtype,
-                        xb = _SCALARS.get((b, dt))                     # as operands() does
-                        if xb is None:
-                            xb = _scalar_array(b, dt)
-                    else:
-                        xb = False
-                if xb is not False:
-                    be = _BACKENDS.cpu  # backend_of(xa) for a CPU array, without the call (~40 ns, 4 % of an op)
-                    if xa.__class__ is not be.ndarray:
-                        be = backend_of(xa)
-                    try:
-                        kernel = be.op_kernels[cls]
-                    except KeyError:
-                        kernel = be.op_kernels[cls] = be.op_kernel(cls.kernel)
-                    try:
-                        out = kernel(xa) if xb is None else kernel(xa, xb)
-                    except (ValueError, MemoryError):  # shapes that do not broadcast, or too large:
-                        out = None                     # forward below explains it
-                    if out is not None:
-                        t = _new(Tensor)
-                        t._data = out if out.__class__ is be.ndarray else be.xp.asarray(out)  # 0-d: a scalar
-                        return t
+        if cls.kernel is not None:
+            found = _kernel_operands(cls, args)
+            if found is not None:
+                kernel, xa, xb, be = found
+                try:
+                    out = kernel(xa) if xb is None else kernel(xa, xb)
+                except (ValueError, MemoryError):  # shapes that do not broadcast, or too large:
+                    out = None                     # forward below explains it
+                if out is not None:
+                    t = _new(Tensor)
+                    t._data = out if out.__class__ is be.ndarray else be.xp.asarray(out)  # 0-d: a scalar
+                    return t
         ctx = cls._backward_cls()
         try:
             out = cls.forward(ctx, *args)
@@ -376,6 +355,41 @@ class Function:
         if cls.is_view:
             _mark_view(t, args[0], cls, args, False)
         return t
+
+
+def _kernel_operands(cls, args):
+    """``(kernel, xa, xb, backend)`` when the op's forward on ``args`` would be
+    exactly its backend kernel on their arrays: a floating tensor (a Parameter
+    too) and a tensor of the same dtype, a Python number (which takes the
+    tensor's dtype, as ``operands()`` does) or nothing (``xb`` None).  None otherwise:
+    the forward then runs, and explains any error."""
+    a = args[0]
+    if not (a.__class__ is Tensor or isinstance(a, Tensor)):
+        return None
+    xa = a._data
+    dt = xa.dtype
+    if dt.kind != "f":
+        return None
+    if len(args) == 1:
+        xb = None
+    else:
+        b = args[1]
+        if b.__class__ is float or b.__class__ is int:
+            xb = _SCALARS.get((b, dt))
+            if xb is None:
+                xb = _scalar_array(b, dt)
+        elif isinstance(b, Tensor) and b._data.dtype is dt:
+            xb = b._data
+        else:
+            return None
+    be = _BACKENDS.cpu  # backend_of(xa) for a CPU array, without the call (~40 ns, 4 % of an op)
+    if xa.__class__ is not be.ndarray:
+        be = backend_of(xa)
+    try:
+        kernel = be.op_kernels[cls]
+    except KeyError:
+        kernel = be.op_kernels[cls] = be.op_kernel(cls.kernel)
+    return kernel, xa, xb, be
 
 
 # The 0-d arrays of the numbers the no-grad fast path has met, by (number, dtype):
@@ -416,40 +430,19 @@ def _apply_into(cls, args, out):
             return Function.apply.__func__(cls, *new)  # only a view's base requires grad
         return inplace.apply_inplace(out, cls.__name__.lower() + "_", run)
     od = out._data
-    if cls.kernel is not None and isinstance(args[0], Tensor):  # a Parameter too (optimizer updates)
-        xa = args[0]._data
-        dt = xa.dtype
-        if dt.kind == "f" and od.dtype is dt:
-            if len(args) == 1:
-                xb = None
+    found = _kernel_operands(cls, args) if cls.kernel is not None else None
+    if found is not None and found[1].dtype is od.dtype:
+        kernel, xa, xb, _ = found
+        try:
+            if xb is None:
+                kernel(xa, out=od)
             else:
-                b = args[1]
-                if isinstance(b, Tensor):
-                    xb = b._data if b._data.dtype is dt else False
-                elif b.__class__ is float or b.__class__ is int:
-                    xb = _SCALARS.get((b, dt))
-                    if xb is None:
-                        xb = _scalar_array(b, dt)
-                else:
-                    xb = False
-            if xb is not False:
-                be = _BACKENDS.cpu  # backend_of(xa), as in apply
-                if xa.__class__ is not be.ndarray:
-                    be = backend_of(xa)
-                try:
-                    kernel = be.op_kernels[cls]
-                except KeyError:
-                    kernel = be.op_kernels[cls] = be.op_kernel(cls.kernel)
-                try:
-                    if xb is None:
-                        kernel(xa, out=od)
-                    else:
-                        kernel(xa, xb, out=od)
-                except (ValueError, MemoryError):  # read-only target, shapes that do not fit: explained below
-                    pass
-                else:
-                    out._bump_version()
-                    return out
+                kernel(xa, xb, out=od)
+        except (ValueError, MemoryError):  # read-only target, shapes that do not fit: explained below
+            pass
+        else:
+            out._bump_version()
+            return out
     ctx = cls._backward_cls()
     try:
         result = cls.forward(ctx, *args)
