@@ -999,15 +999,19 @@ def floor_divide(input, other):
 
 
 class Remainder(Op):
-    """Python's ``%``: ``a - floor(a / b) * b``, with the sign of ``b``."""
+    """Python's ``%``: ``a - floor(a / b) * b``, with the sign of ``b``.  (``Fmod``
+    below is the same op with the quotient truncated.)"""
+
+    rounding, ufunc = "floor", "remainder"
 
     @staticmethod
     def forward(ctx, a, b):
+        op = ctx._forward_cls
         xp = backend_for(a, b).xp
         xa, xb = operands(a, b)
-        q = _rounded_quotient("remainder", xa, xb, "floor", xp)  # (refuses an integer zero divisor)
+        q = _rounded_quotient(op.ufunc, xa, xb, op.rounding, xp)  # (refuses an integer zero divisor)
         ctx.save_for_backward(q)  # d/db = -q
-        return xp.asarray(xp.remainder(xa, xb))  # exact, unlike a - q * b
+        return xp.asarray(getattr(xp, op.ufunc)(xa, xb))  # exact, unlike a - q * b
 
     @staticmethod
     def backward(ctx, g):
@@ -1021,22 +1025,10 @@ def remainder(input, other):
     return _binary(Remainder, "remainder", input, other)
 
 
-class Fmod(Op):
+class Fmod(Remainder):
     """C's fmod: ``a - trunc(a / b) * b``, with the sign of ``a``."""
 
-    @staticmethod
-    def forward(ctx, a, b):
-        xp = backend_for(a, b).xp
-        xa, xb = operands(a, b)
-        q = _rounded_quotient("fmod", xa, xb, "trunc", xp)  # (refuses an integer zero divisor)
-        ctx.save_for_backward(q)  # d/db = -q
-        return xp.asarray(xp.fmod(xa, xb))  # exact, unlike a - q * b
-
-    @staticmethod
-    def backward(ctx, g):
-        (q,) = ctx.saved_tensors
-        na, nb = ctx.needs_input_grad
-        return (g if na else None), (-g * q if nb else None)
+    rounding, ufunc = "trunc", "fmod"
 
 
 def fmod(input, other):
