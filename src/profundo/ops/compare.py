@@ -12,6 +12,11 @@ def _apply(op, ufunc, a, b):
     xp = backend_for(a, b).xp
     ufunc = getattr(xp, ufunc)
     xa, xb = operands(a, b)
+    return _result(op, xp, ufunc, xa, xb, a, b)
+
+
+def _result(op, xp, ufunc, xa, xb, a, b):
+    """``ufunc(xa, xb)`` as a tensor; operands that do not broadcast get PyTorch's error."""
     try:
         return Tensor._make(xp.asarray(ufunc(xa, xb)))
     except ValueError:
@@ -113,12 +118,7 @@ def _shift(op, kernel, ufunc, input, other):
     bits = dt.itemsize * 8
     if not isinstance(xb, xp.ndarray) and not 0 <= xb < bits:
         xb = bits  # a Python int that NumPy could not cast; NumPy shifts by >= bits like PyTorch
-    try:
-        return Tensor._make(xp.asarray(ufunc(xa, xb)))
-    except ValueError:
-        sa = input._data.shape if isinstance(input, Tensor) else ()
-        sb = other._data.shape if isinstance(other, Tensor) else ()
-        raise broadcast_error(op, sa, sb) from None
+    return _result(op, xp, ufunc, xa, xb, input, other)
 
 
 def bitwise_left_shift(input, other):
