@@ -101,9 +101,9 @@ class Extreme(Op):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim, largest):
-        xp = backend_of(x).xp
-        a = x._data
         be = backend_of(x)
+        xp = be.xp
+        a = x._data
         y = (be.reduce_max if largest else be.reduce_min)(a, dims, True)
         if a.dtype.kind == "f":
             mask = a == y
