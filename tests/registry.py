@@ -401,5 +401,8 @@ from registry_sorting import OPS as _SORTING  # noqa: E402  (sort, topk, median,
 from registry_math import OPS as _MATH  # noqa: E402  (logaddexp, copysign, shifts, scatter_reduce, ...)
 from registry_nn import OPS as _NN  # noqa: E402  (F.pad, F.normalize, losses' arguments, ...)
 
-OPS += _SORTING + _MATH + _NN
+from registry_conv import OPS as _CONV  # noqa: E402  (Unit 2: conv1d/2d, conv_transpose2d, unfold/fold)
+from registry_pool import OPS as _POOL  # noqa: E402  (Unit 2: pooling, interpolate, normalization)
+
+OPS += _SORTING + _MATH + _NN + _CONV + _POOL
 OPS_BY_NAME = {op.name: op for op in OPS}

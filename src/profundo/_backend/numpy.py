@@ -180,6 +180,8 @@ class NumpyBackend(ReferenceBackend):
         self.xp.subtract(g, out, out=out)
         return out
 
+    # ------------------------------------------------------------ pooling and normalization (Unit 2)
+
     # ------------------------------------------------------------ optimizers
     def adam_step(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
                   bias_correction1, bias_correction2_sqrt):
@@ -203,3 +205,5 @@ class NumpyBackend(ReferenceBackend):
         xp.divide(exp_avg, tmp, out=tmp)
         tmp *= lr / bias_correction1
         param -= tmp
+
+    # ------------------------------------------------------------ convolution (Unit 2)

@@ -238,6 +238,9 @@ class ReferenceBackend:
         """``g - softmax(x) * sum(g)``, with ``p = softmax(x) = exp(y)``."""
         return g - p * self.reduce_sum(g, axis, keepdims=True)
 
+    # ------------------------------------------------------------ pooling and normalization (Unit 2)
+    # (max/avg pooling windows, batch/layer/group normalization statistics)
+
     # ------------------------------------------------------------ optimizers
     def adam_step(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
                   bias_correction1, bias_correction2_sqrt):
@@ -254,3 +257,6 @@ class ReferenceBackend:
             second = exp_avg_sq
         denom = xp.sqrt(second) / bias_correction2_sqrt + eps
         param -= (lr / bias_correction1) * (exp_avg / denom)
+
+    # ------------------------------------------------------------ convolution (Unit 2)
+    # (im2col / col2im and the convolution kernels)

@@ -459,3 +459,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+
+
+# Unit 2 (issue 12): the functional forms of convolution, pooling and normalization
+from ..ops.conv import *  # noqa: F401,F403,E402
+from ..ops.pooling import *  # noqa: F401,F403,E402
+from ..ops.normalization import *  # noqa: F401,F403,E402
