@@ -75,6 +75,17 @@ class ReferenceBackend:
                 raise ValueError(str(e)) from None
             return v
 
+    def sliding_windows(self, a, kernel_size, stride, dilation):
+        """A read-only view of the windows of ``a`` over its last ``k = len(kernel_size)``
+        dims (convolution and pooling read their inputs through it): shape
+        ``a.shape[:-k] + out + kernel_size`` with ``out[i] = (n[i] - dilation[i] * (kernel_size[i] - 1) - 1)
+        // stride[i] + 1``.  No copy: every window is the same memory seen through
+        other strides (``window[..., o, j] = a[..., o * stride + j * dilation]``)."""
+        k = len(kernel_size)
+        span = tuple(d * (ks - 1) + 1 for ks, d in zip(kernel_size, dilation))  # a dilated window's extent
+        v = self.xp.lib.stride_tricks.sliding_window_view(a, span, axis=tuple(range(a.ndim - k, a.ndim)))
+        return v[(...,) + tuple(slice(None, None, s) for s in stride) + tuple(slice(None, None, d) for d in dilation)]
+
     # ------------------------------------------------------------ reductions
     def reduce_sum(self, a, axis, keepdims=False, dtype=None):
         """The sum of ``a`` over ``axis`` (an int, a tuple of ints or None)."""
