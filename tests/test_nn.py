@@ -380,3 +380,14 @@ def test_branch_free_activations_on_special_values_like_torch(name, kw):
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-14, atol=0)
     x = profundo.tensor(np.random.default_rng(4).standard_normal((3, 4)) + 0.05, requires_grad=True)
     assert profundo.autograd.gradgradcheck(lambda t: getattr(F, name)(t, **kw) ** 2, (x,))
+
+
+def test_linear_size_mismatch_after_convolutions_points_to_lazylinear():
+    """d2l's LeNet/VGG code: a miscounted in_features after the conv layers names the fix."""
+    net = profundo.nn.Sequential(profundo.nn.Flatten(), profundo.nn.Linear(400, 10))
+    with pytest.raises(RuntimeError, match=r"256 features.*expected 400.*nn.LazyLinear\(10\)") as e:
+        net(profundo.randn(2, 16, 4, 4))
+    assert "calculaste mal el tamaño tras las capas convolucionales? usa nn.LazyLinear" in str(e.value)
+    with pytest.raises(RuntimeError, match="flatten it first") as e:  # an image that was not flattened
+        profundo.nn.Linear(400, 10)(profundo.randn(2, 1, 28, 28))
+    assert "olvidaste aplanar" in str(e.value)

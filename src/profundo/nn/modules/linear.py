@@ -18,6 +18,17 @@ class Identity(Module):
         return input
 
 
+def _mismatch(input, out_features):
+    """The likely mistake, in English and Spanish: an image not flattened, or a size
+    miscounted after the convolutional layers (d2l's LeNet and VGG code meet the second)."""
+    if input.dim() > 2:
+        return ("; if it is an image, flatten it first (nn.Flatten())",
+                "¿olvidaste aplanar la imagen (nn.Flatten() o x.reshape(len(x), -1))? o ajusta in_features")
+    return (f"; after convolutions and pooling, nn.LazyLinear({out_features}) infers in_features from the first batch",
+            "¿calculaste mal el tamaño tras las capas convolucionales? usa nn.LazyLinear, "
+            "que deduce in_features del primer lote (o ajusta in_features)")
+
+
 class Linear(Module):
     """``y = x W^T + b`` with ``W`` of shape (out_features, in_features), PyTorch's default initialization."""
 
@@ -42,10 +53,10 @@ class Linear(Module):
 
     def forward(self, input):
         if input.dim() == 0 or input.shape[-1] != self.in_features:
+            fix, hint = _mismatch(input, self.out_features)
             raise error(RuntimeError, repr(self),
                         f"input has {input.shape[-1] if input.dim() else 0} features in its last dim "
-                        f"(input shape {tuple(input.shape)}), expected {self.in_features}",
-                        "¿olvidaste aplanar la imagen (nn.Flatten() o x.reshape(len(x), -1))? o ajusta in_features")
+                        f"(input shape {tuple(input.shape)}), expected {self.in_features}{fix}", hint)
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self):
