@@ -25,6 +25,8 @@ from .._backend import backend_of
 from .._dtype import can_cast
 from .._errors import broadcast_error
 from ._base import Op, Tensor, check_operand, error
+
+_GRAD = grad_mode.STATE
 from .compare import bitwise_left_shift, bitwise_right_shift
 from .elementwise import (Abs, Acos, Acosh, Add, Asin, Asinh, Atan, Atan2, Atanh, Ceil, ClampTensor, Clamp,
                           Copysign, Cos, Cosh, Div, DivRounding, Erf, Exp, Exp2, Expm1, Floor, FloorDivide, Fmod,
@@ -77,17 +79,20 @@ def _check_leaf(t, op):
 
 def recording(self, args):
     """Does an in-place op on ``self`` with these operands record a node?"""
-    if not grad_mode.STATE.enabled:
+    if not _GRAD.enabled:
         return False
     if self._requires_grad or (self._base is not None and self._base._requires_grad):
         return True
-    return any(isinstance(a, Tensor) and a._requires_grad for a in args)
+    for a in args:  # (a loop, not any(...): this runs on every in-place op)
+        if (a.__class__ is Tensor or isinstance(a, Tensor)) and a._requires_grad:
+            return True
+    return False
 
 
 def _check_target(self, src_dtype, src_shape, op):
     """Can a result of this dtype and shape be written into ``self``? (PyTorch's rules)"""
     dst = self._data
-    if src_dtype != dst.dtype and not can_cast(src_dtype, dst.dtype):
+    if src_dtype is not dst.dtype and src_dtype != dst.dtype and not can_cast(src_dtype, dst.dtype):
         raise error(RuntimeError, op, f"result type {_tname(src_dtype)} can't be cast to the desired output "
                     f"type {_tname(dst.dtype)}", "el resultado no cabe en el tipo del tensor; usa la versión "
                     "sin guion bajo (x = x + ...) o convierte antes con .float()")
@@ -96,7 +101,7 @@ def _check_target(self, src_dtype, src_shape, op):
         raise error(RuntimeError, op, "unsupported operation: more than one element of the written-to tensor "
                     "refers to a single memory location. Please clone() the tensor before performing the "
                     "operation.", "el tensor viene de expand(): usa .clone() antes de modificarlo")
-    if src_shape != dst.shape:
+    if src_shape != dst.shape and src_shape:  # (a 0-d result fills the whole tensor)
         try:
             shape = be.xp.broadcast_shapes(src_shape, dst.shape)
         except ValueError:
@@ -110,7 +115,7 @@ def _check_target(self, src_dtype, src_shape, op):
 def write(self, values, op):
     """Copy ``values`` (an array) into ``self``'s array."""
     _check_target(self, values.dtype, values.shape, op)
-    backend_of(self).xp.copyto(self._data, values, casting="unsafe")
+    self._data[...] = values  # (NumPy: 2x faster than copyto for a 0-d value; a copy where they overlap)
     self._bump_version()
 
 
@@ -179,9 +184,14 @@ class Copy(Op):
     def forward(ctx, x, src):
         xp = backend_of(x).xp
         dst = x._data
-        v = src._data if isinstance(src, Tensor) else src
-        v = xp.asarray(v, dtype=dst.dtype)  # PyTorch casts any dtype here (copy_, fill_, x[i] = v)
+        ctx.shape = dst.shape
+        s = src._data if isinstance(src, Tensor) else src
+        v = xp.asarray(s, dtype=dst.dtype)  # PyTorch casts any dtype here (copy_, fill_, x[i] = v)
         if v.shape == dst.shape:
+            return v
+        if not (_GRAD.enabled and (x._requires_grad or s is not src and src._requires_grad)):
+            # no node records this result, so it is only written into x (Copy is no public
+            # function): the write broadcasts it (fill_'s one number: no array of x's size)
             return v
         try:
             return xp.broadcast_to(v, dst.shape)  # a read-only view: the in-place form copies it in
@@ -191,7 +201,7 @@ class Copy(Op):
     @staticmethod
     def backward(ctx, g):
         nx, ns = ctx.needs_input_grad
-        gx = Tensor._make(backend_of(g).xp.zeros_like(g._data)) if nx else None
+        gx = Tensor._make(backend_of(g).xp.zeros(ctx.shape, g._data.dtype)) if nx else None
         return gx, g if ns else None  # (the engine sums g down to src's shape and dtype)
 
 
@@ -234,16 +244,38 @@ def setitem(self, key, value):
     index (masks, integer tensors), ``IndexPut``."""
     parts, basic = normalize_key(key, backend_of(self).xp)
     value = check_operand("__setitem__", value)
-    if basic and (not recording(self, (value,)) or (self._base is None and self._requires_grad)):
-        # the view is recorded whenever the op is (self requires grad), so the copy rewrites self's history
-        view = Slice.apply(self, parts)
+    if basic:
+        if not recording(self, (value,)):
+            view = _plain_view(self, parts)
+        elif self._base is None and self._requires_grad:  # a recorded view: the copy rewrites self's history
+            view = Slice.apply(self, parts)
+        else:
+            view = None  # (a view not recorded, or a view of a view: IndexPut rewrites self itself)
+    if basic and view is not None:
         if isinstance(value, Tensor) and value._data.ndim > view._data.ndim:
             value = _drop_leading_ones(value, view._data.ndim)
         Copy.apply(view, value, out=view)
         return
     if isinstance(value, Tensor) and value._data.dtype != self._data.dtype:
-        value = value.to(self.dtype)  # PyTorch casts the value to the target's dtype
+        if not (value._data.size == 1 and len(parts) == 1 and getattr(parts[0], "dtype", None) == bool):
+            raise error(RuntimeError, "__setitem__", "Index put requires the source and destination dtypes match, "
+                        f"got {_tname(self._data.dtype)} for the destination and {_tname(value._data.dtype)} for "
+                        "the source.", "convierte el valor antes: x[i] = v.to(x.dtype)")
+        value = value.to(self.dtype)  # one value under a mask: a masked fill, which casts (as PyTorch)
     IndexPut.apply(self, parts, value, False, out=self)
+
+
+def _plain_view(self, parts):
+    """``self[parts]`` (a basic index) with nothing to record: the array view, sharing self's version counter."""
+    if not any(k is Ellipsis for k in parts):
+        parts = parts + (Ellipsis,)  # NumPy then returns a 0-d view, not a scalar copy
+    try:
+        view = Tensor._make(self._data[parts])
+    except IndexError as e:
+        raise error(IndexError, "__setitem__", f"{e} (tensor shape {tuple(self.shape)})",
+                    "el índice debe estar dentro de la forma del tensor") from None
+    view._vc = self._version_counter()
+    return view
 
 
 def _drop_leading_ones(value, ndim):
@@ -257,11 +289,13 @@ def _drop_leading_ones(value, ndim):
 # in-place random fills (parameter initialisation): only inside no_grad for leaves
 def uniform_(self, a=0.0, b=1.0, *, generator=None):
     from .. import random as _random
+    _floating_only(self, "uniform_", "check_uniform_bounds")
     return _fill_random(self, _random.uniform_array(self._data.shape, a, b, self._data.dtype, generator))
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
     from .. import random as _random
+    _floating_only(self, "normal_", "normal_kernel_cpu")
     return _fill_random(self, _random.normal_array(self._data.shape, mean, std, self._data.dtype, generator))
 
 
@@ -283,9 +317,19 @@ def random_(self, from_=0, to=None, *, generator=None):
 
 def exponential_(self, lambd=1.0, *, generator=None):
     from .. import random as _random
+    if self._data.dtype.kind != "f":
+        raise error(RuntimeError, "exponential_", "Exponential distribution is a continuous probability "
+                    f"distribution. dtype must be a floating point but you specified {_tname(self._data.dtype)}",
+                    "usa un tensor flotante (.float())")
     be = backend_of(self)
     u = be.asarray(_random.uniform_array(self._data.shape, 0.0, 1.0, be.xp.float64, generator))
     return _fill_random(self, -be.xp.log1p(-u) / lambd)
+
+
+def _floating_only(self, op, kernel):
+    if self._data.dtype.kind != "f":
+        raise error(NotImplementedError, op, f'"{kernel}" not implemented for \'{_tname(self._data.dtype)}\'',
+                    "usa un tensor flotante (.float())")
 
 
 def _fill_random(self, values):
@@ -475,17 +519,26 @@ def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
     """Write ``src`` (or ``value``) at ``index`` along ``dim``; ``reduce="add"``/``"multiply"`` combines."""
     if src is None:
         src = value
+    _same_dtype_src(self, src)
     if reduce is not None:
         return scatter_reduce_(self, dim, index, *_legacy_reduce(self, index, src, reduce))
     src = check_operand("scatter_", src)
     d = _check_index("scatter_", self, dim, index, src if isinstance(src, Tensor) else None)
-    return Scatter.apply(self, d, index, src.to(self.dtype) if isinstance(src, Tensor) else src, out=self)
+    return Scatter.apply(self, d, index, src, out=self)
+
+
+def _same_dtype_src(self, src, op="scatter"):
+    """PyTorch's scatter kernels take a ``src`` tensor of ``self``'s dtype only (a number is cast)."""
+    if isinstance(src, Tensor) and src._data.dtype != self._data.dtype:
+        raise error(RuntimeError, op + "_", f"{op}(): Expected self.dtype to be equal to src.dtype (got "
+                    f"{self.dtype} and {src.dtype})", "convierte src con src.to(x.dtype)")
 
 
 def scatter_add_(self, dim, index, src):
     """Add ``src`` at ``index`` along ``dim``."""
+    _same_dtype_src(self, src)
     d = _check_index("scatter_add_", self, dim, index, src)
-    return ScatterAdd.apply(self, d, index, src.to(self.dtype), out=self)
+    return ScatterAdd.apply(self, d, index, src, out=self)
 
 
 def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
@@ -499,6 +552,10 @@ def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
 
 def index_add_(self, dim, index, source, *, alpha=1):
     """Add ``alpha * source`` at positions ``index`` along ``dim``."""
+    if isinstance(source, Tensor) and source._data.dtype != self._data.dtype:
+        raise error(RuntimeError, "index_add_", f"index_add_(): self ({_tname(self._data.dtype)}) and source "
+                    f"({_tname(source._data.dtype)}) must have the same scalar type",
+                    "convierte source con source.to(x.dtype)")
     d = _check_vector_index("index_add_", self, dim, index)
     return IndexAdd.apply(self, d, index.reshape(-1), source, alpha, out=self)
 

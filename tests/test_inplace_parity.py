@@ -1,0 +1,147 @@
+"""Every in-place form against PyTorch's (issue 11, item 4): the value written,
+the version counter, the gradient through an in-place op on a non-leaf, the
+error for a leaf that requires grad, and the dtype rule (an integer tensor:
+PyTorch's result or PyTorch's error type).  The forms are tests/inplace_cases.py."""
+import numpy as np
+import pytest
+
+import profundo as pf
+from inplace_cases import CASES, DOMAINS, NOT_OPS, SHIFTS, W, build_args
+
+torch = pytest.importorskip("torch")
+
+IDS = [c.name for c in CASES]
+# PyTorch has no derivative for these in place (NotImplementedError); profundo's is the out-of-place one
+NO_TORCH_INPLACE_DERIVATIVE = {"asinh_", "arcsinh_", "acosh_", "arccosh_", "atanh_", "arctanh_"}
+
+
+def _x(T, case, dtype=None, requires_grad=False):
+    return T.tensor(DOMAINS[case.domain], dtype=dtype or T.float64, requires_grad=requires_grad)
+
+
+def _check_random(case, values):
+    if case.random == "normal":
+        assert np.isfinite(values).all() and values.std() > 0
+    elif case.random == "uniform":
+        assert ((0 <= values) & (values < 1)).all()
+    elif case.random == "bernoulli":
+        assert set(np.unique(values)) <= {0.0, 1.0}
+    elif case.random == "exponential":
+        assert (values >= 0).all()
+    else:
+        assert ((0 <= values) & (values < 10)).all() and (values == np.round(values)).all()
+
+
+def _same_values(case, got, want):
+    assert got.dtype == want.dtype and got.shape == want.shape
+    if case.random:
+        _check_random(case, got)
+    else:
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("grad_enabled", [False, True], ids=["no_grad", "grad_mode"])
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_value_and_version_like_torch(case, grad_enabled):
+    results = {}
+    for T in (pf, torch):
+        with T.set_grad_enabled(grad_enabled):
+            x = _x(T, case)
+            v0 = x._version
+            out = case.call(x, *build_args(T, case))
+        assert out is x
+        results[T] = (x.numpy(), x._version - v0)
+    (got, bumps), (want, torch_bumps) = results[pf], results[torch]
+    _same_values(case, got, torch.tensor(want).numpy())
+    assert bumps == torch_bumps == 1
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_gradient_through_inplace_on_a_non_leaf_like_torch(case):
+    results = {}
+    for T in (pf, torch):
+        a = _x(T, case, requires_grad=True)
+        args = build_args(T, case, requires_grad=True)
+        x = a * 1.0  # a non-leaf: in-place ops on it are recorded
+        if T is torch and case.name in NO_TORCH_INPLACE_DERIVATIVE:
+            with pytest.raises(NotImplementedError, match="derivative for 'inplace version of"):
+                case.call(x * 1.0, *args).sum().backward()
+            x = getattr(x, case.name[:-1])()  # the reference: PyTorch's out-of-place gradient
+        else:
+            out = case.call(x, *args)
+            assert out is x
+        assert x.grad_fn is not None and x.requires_grad
+        value = x.detach().numpy().copy()
+        if case.diff:
+            (x * T.tensor(W)).sum().backward()
+        grads = [t.grad for t in [a] + args if isinstance(t, T.Tensor) and t.requires_grad]
+        results[T] = value, [None if g is None else g.numpy() for g in grads]
+    (got, got_grads), (want, want_grads) = results[pf], results[torch]
+    _same_values(case, got, want)
+    assert [g is None for g in got_grads] == [g is None for g in want_grads]
+    for g, w in zip(got_grads, want_grads):
+        if g is not None:
+            np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_inplace_on_a_leaf_that_requires_grad_raises_like_torch(case):
+    errors = {}
+    for T in (pf, torch):
+        a = _x(T, case, requires_grad=True)
+        with pytest.raises(Exception) as info:
+            case.call(a, *build_args(T, case))
+        errors[T] = info.value
+        assert a._version == 0 and a.grad_fn is None  # refused before writing
+        v = _x(T, case, requires_grad=True)[:]  # a view of such a leaf
+        with pytest.raises(Exception) as info:
+            case.call(v, *build_args(T, case))
+        errors[(T, "view")] = info.value
+    assert type(errors[torch]) is RuntimeError and isinstance(errors[pf], RuntimeError)
+    assert "leaf Variable that requires grad" in str(errors[pf])
+    assert type(errors[(torch, "view")]) is RuntimeError and isinstance(errors[(pf, "view")], RuntimeError)
+
+
+@pytest.mark.parametrize("case", CASES + SHIFTS, ids=[c.name for c in CASES + SHIFTS])
+def test_integer_tensor_follows_torchs_dtype_rule(case):
+    """On an int64 tensor an in-place op writes its result when PyTorch can cast it
+    to int64 (values equal to PyTorch's) and raises PyTorch's error type otherwise."""
+    outcome = {}
+    for T in (pf, torch):
+        x = T.tensor(np.round(DOMAINS[case.domain] * 3), dtype=T.int64)
+        v0 = x._version
+        try:
+            case.call(x, *build_args(T, case))
+        except Exception as e:  # noqa: BLE001 - the type is compared with PyTorch's
+            outcome[T] = (e, x._version - v0)
+        else:
+            outcome[T] = (x.numpy().copy(), x._version - v0)
+    got, want = outcome[pf], outcome[torch]
+    if isinstance(want[0], Exception):
+        assert isinstance(got[0], type(want[0])), f"{case.name}: PyTorch raises {want[0]!r}, profundo gave {got[0]!r}"
+        assert got[1] == want[1] == 0
+    else:
+        assert not isinstance(got[0], Exception), f"{case.name}: PyTorch writes the result, profundo raised {got[0]!r}"
+        _same_values(case, got[0], want[0])
+        assert got[1] == want[1] == 1
+
+
+def test_every_inplace_method_has_a_case():
+    methods = {n for n in dir(pf.Tensor) if n.endswith("_") and not n.startswith("_")} - NOT_OPS
+    assert methods - {c.name for c in CASES + SHIFTS} == set()
+    for name in methods:
+        assert hasattr(torch.Tensor, name), f"{name} is no PyTorch method"
+
+
+def test_a_saved_tensor_modified_by_any_inplace_form_raises_like_torch():
+    """``b = a * a`` saves ``a``; changing ``a`` in place (any form) makes backward raise."""
+    for case in CASES:
+        if case.random or case.domain != "any":
+            continue
+        for T in (pf, torch):
+            leaf = _x(T, case, requires_grad=True)
+            a = leaf * 1.0
+            b = a * a
+            case.call(a, *build_args(T, case))
+            with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+                b.sum().backward()
