@@ -145,3 +145,60 @@ def test_a_saved_tensor_modified_by_any_inplace_form_raises_like_torch():
             case.call(a, *build_args(T, case))
             with pytest.raises(RuntimeError, match="modified by an inplace operation"):
                 b.sum().backward()
+
+
+def test_setitem_casts_like_torch_whatever_the_path():
+    """A basic index is a copy_ into a view (any dtype is cast) whether or not the
+    assignment is recorded; an advanced index needs the value's dtype (PyTorch's error)."""
+    for T in (pf, torch):
+        v = T.tensor([1.5, 2.5], dtype=T.float64, requires_grad=True)
+        y = T.zeros(2, 2)  # float32, no grad: recorded only because v requires grad
+        y[0] = v
+        (y * 2).sum().backward()
+        assert y.dtype == T.float32 and y.tolist() == [[1.5, 2.5], [0.0, 0.0]] and v.grad.tolist() == [2.0, 2.0]
+        z = T.zeros(2, 2)
+        with pytest.raises(RuntimeError, match="Index put requires the source and destination dtypes match"):
+            z[T.tensor([0])] = v
+        z[T.tensor([[True, False], [False, False]])] = T.tensor(7.0, dtype=T.float64)  # one masked value: cast
+        assert z.tolist() == [[7.0, 0.0], [0.0, 0.0]]
+
+
+def test_fill_and_copy_shape_errors_like_torch():
+    for T in (pf, torch):
+        x = T.zeros(3)
+        with pytest.raises(RuntimeError, match="fill_ only supports 0-dimension value tensor"):
+            x.fill_(T.ones(2))
+        with pytest.raises(RuntimeError):
+            x.copy_(T.ones(2))
+        with pytest.raises(RuntimeError, match=r"output with shape \[3\] doesn't match the broadcast shape \[1, 3\]"):
+            x.copy_(T.ones(1, 3))
+        y = T.zeros(2, 3)
+        y[0] = T.ones(1, 1, 3)  # extra leading size-1 dims are dropped
+        assert y.tolist() == [[1.0] * 3, [0.0] * 3]
+        assert x._version == 0 and y._version == 1
+
+
+WITH_TENSOR_ARGS = [c for c in CASES if any(isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in c.args)]
+
+
+@pytest.mark.parametrize("case", WITH_TENSOR_ARGS, ids=[c.name for c in WITH_TENSOR_ARGS])
+def test_inplace_on_a_plain_tensor_records_when_an_operand_requires_grad(case):
+    """``y = zeros(...); y.add_(w)`` with ``w`` requiring grad: ``y`` gets the op's node and
+    ``w`` its gradient (the old code wrote the values but recorded nothing: no w.grad)."""
+    results = {}
+    for T in (pf, torch):
+        x = _x(T, case)  # a leaf that does not require grad
+        args = build_args(T, case, requires_grad=True)
+        case.call(x, *args)
+        assert x.requires_grad and x.grad_fn is not None
+        value = x.detach().numpy().copy()
+        if case.diff:
+            (x * T.tensor(W)).sum().backward()
+        results[T] = value, [None if a.grad is None else a.grad.numpy() for a in args if isinstance(a, T.Tensor)
+                             and a.requires_grad]
+    (got, got_grads), (want, want_grads) = results[pf], results[torch]
+    _same_values(case, got, want)
+    assert [g is None for g in got_grads] == [g is None for g in want_grads]
+    for g, w in zip(got_grads, want_grads):
+        if g is not None:
+            np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)

@@ -130,8 +130,15 @@ def apply_inplace(self, op, fn, *args):
         result = fn(self, *args)
         write(self, result._data, op)
         return self
+    return record_inplace(self, op, lambda s: fn(s, *args))
+
+
+def record_inplace(self, op, fn):
+    """An in-place op that records (``recording`` said so; ``_apply_into`` asks it
+    first): refuse a leaf that requires grad, compute ``fn`` out of place on a
+    snapshot of ``self``, write the result in, and give ``self`` its history."""
     _check_leaf(self, op)
-    result = fn(_snapshot(self), *args)
+    result = fn(_snapshot(self))
     if result._data.dtype != self._data.dtype:
         if not can_cast(result._data.dtype, self._data.dtype):
             write(self, result._data, op)  # raises the cast error
@@ -196,7 +203,7 @@ class Copy(Op):
         try:
             return xp.broadcast_to(v, dst.shape)  # a read-only view: the in-place form copies it in
         except ValueError:
-            raise broadcast_error(ctx.name().replace("Backward", "").lower() + "_", dst.shape, v.shape) from None
+            raise broadcast_error("copy_", dst.shape, v.shape) from None
 
     @staticmethod
     def backward(ctx, g):
@@ -257,11 +264,12 @@ def setitem(self, key, value):
         Copy.apply(view, value, out=view)
         return
     if isinstance(value, Tensor) and value._data.dtype != self._data.dtype:
-        if not (value._data.size == 1 and len(parts) == 1 and getattr(parts[0], "dtype", None) == bool):
+        one_masked = value._data.size == 1 and len(parts) == 1 and getattr(parts[0], "dtype", None) == bool
+        if not (basic or one_masked):
             raise error(RuntimeError, "__setitem__", "Index put requires the source and destination dtypes match, "
                         f"got {_tname(self._data.dtype)} for the destination and {_tname(value._data.dtype)} for "
                         "the source.", "convierte el valor antes: x[i] = v.to(x.dtype)")
-        value = value.to(self.dtype)  # one value under a mask: a masked fill, which casts (as PyTorch)
+        value = value.to(self.dtype)  # a copy_ into a view, or one value under a mask: cast (as PyTorch)
     IndexPut.apply(self, parts, value, False, out=self)
 
 
