@@ -202,3 +202,73 @@ def test_inplace_on_a_plain_tensor_records_when_an_operand_requires_grad(case):
     for g, w in zip(got_grads, want_grads):
         if g is not None:
             np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+
+
+HOOKED = [c for c in CASES if c.diff and c.name not in NO_TORCH_INPLACE_DERIVATIVE]
+
+
+@pytest.mark.parametrize("case", HOOKED, ids=[c.name for c in HOOKED])
+def test_hooks_and_retain_grad_around_an_inplace_op_like_torch(case):
+    """A hook registered before the in-place op sees the gradient of the old value, one
+    registered after (and retain_grad) the gradient of the new one, as in PyTorch."""
+    results = {}
+    for T in (pf, torch):
+        a = _x(T, case, requires_grad=True)
+        x = a * 2.0
+        seen = []
+        x.register_hook(lambda g: seen.append(("before", g.numpy().copy())))
+        case.call(x, *build_args(T, case))
+        x.register_hook(lambda g: seen.append(("after", g.numpy().copy())))
+        x.retain_grad()
+        (x * T.tensor(W)).sum().backward()
+        results[T] = seen, x.grad.numpy(), a.grad.numpy()
+    (seen, xg, ag), (tseen, txg, tag) = results[pf], results[torch]
+    assert [s for s, _ in seen] == [s for s, _ in tseen]
+    for (_, g), (_, t) in zip(seen, tseen):
+        np.testing.assert_allclose(g, t, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(xg, txg, rtol=1e-12)
+    np.testing.assert_allclose(ag, tag, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", HOOKED, ids=[c.name for c in HOOKED])
+def test_changing_the_result_of_an_inplace_op_again_like_torch(case):
+    """``x.exp_()`` saves its result, which is ``x``: a second in-place op on ``x`` makes
+    backward raise (PyTorch's error); an op that saved no output keeps its gradient."""
+    results = {}
+    for T in (pf, torch):
+        a = _x(T, case, requires_grad=True)
+        x = a * 2.0
+        case.call(x, *build_args(T, case))
+        x.mul_(3.0)
+        try:
+            (x * T.tensor(W)).sum().backward()
+        except RuntimeError as e:
+            assert "modified by an inplace operation" in str(e)
+            results[T] = None
+        else:
+            results[T] = a.grad.numpy()
+    if results[torch] is None:
+        assert results[pf] is None, f"{case.name}: PyTorch raises, profundo computed a gradient"
+    else:
+        np.testing.assert_allclose(results[pf], results[torch], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", HOOKED, ids=[c.name for c in HOOKED])
+def test_inplace_on_a_view_rewrites_its_base_like_torch(case):
+    """The form on ``base[1]`` (a view): the base's values, version and gradient (CopySlices)."""
+    results = {}
+    w = np.linspace(-1.0, 1.0, 24).reshape(2, 3, 4)
+    for T in (pf, torch):
+        a = T.tensor(np.stack([DOMAINS[case.domain], DOMAINS[case.domain][::-1]]), requires_grad=True)
+        base = a * 1.0
+        view = base[1]
+        case.call(view, *build_args(T, case, requires_grad=True))
+        (base * T.tensor(w)).sum().backward()
+        results[T] = base.detach().numpy().copy(), base._version, a.grad.numpy()
+    (got, gv, gg), (want, wv, wg) = results[pf], results[torch]
+    if case.random:
+        np.testing.assert_array_equal(got[0], want[0])  # the rest of the base is untouched
+    else:
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert gv == wv
+    np.testing.assert_allclose(gg, wg, rtol=1e-10, atol=1e-12)

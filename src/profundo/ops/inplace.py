@@ -21,6 +21,7 @@ the same things:
   base's history is rewritten too (``ViewScatter``), as PyTorch's CopySlices does.
 """
 from ..autograd import grad_mode
+from ..autograd.function import SavedOutput
 from .._backend import backend_of
 from .._dtype import can_cast
 from .._errors import broadcast_error
@@ -144,8 +145,35 @@ def record_inplace(self, op, fn):
             write(self, result._data, op)  # raises the cast error
         result = result.to(self.dtype)
     write(self, result._data, op)
+    _tie_saved_output(result, self)
     _rebase(self, result)
     return self
+
+
+def _tie_saved_output(result, self):
+    """The op saved its output (``exp_``, ``sigmoid_``, ``relu_``): from now on that
+    output is ``self``, its array and its versions, so changing ``self`` again before
+    backward raises as in PyTorch (and the result's own array is not kept)."""
+    node = result.grad_fn
+    saved = node._saved if node is not None else None
+    if not saved or not any(s.__class__ is SavedOutput and s.data is result._data for s in saved):
+        return
+    since = _VersionsSince(self._vc)
+    node._saved = tuple(SavedOutput(self._data, s.output_nr, since)
+                        if s.__class__ is SavedOutput and s.data is result._data else s for s in saved)
+
+
+class _VersionsSince:
+    """A version counter that reads 0 until ``self`` is changed again (what a
+    ``SavedOutput`` checks: its output was at version 0 when saved)."""
+
+    __slots__ = ("vc", "at")
+
+    def __init__(self, vc):
+        self.vc, self.at = vc, vc[0]
+
+    def __getitem__(self, i):
+        return self.vc[0] - self.at
 
 
 def _snapshot(t):
