@@ -115,8 +115,10 @@ def _check_target(self, src_dtype, src_shape, op):
 
 def write(self, values, op):
     """Copy ``values`` (an array) into ``self``'s array."""
-    _check_target(self, values.dtype, values.shape, op)
-    self._data[...] = values  # (NumPy: 2x faster than copyto for a 0-d value; a copy where they overlap)
+    dst = self._data
+    if values.dtype is not dst.dtype or values.shape != dst.shape or not backend_of(self).is_writeable(dst):
+        _check_target(self, values.dtype, values.shape, op)  # (the common case needs no more checks)
+    dst[...] = values  # (NumPy: 2x faster than copyto for a 0-d value; a copy where they overlap)
     self._bump_version()
 
 
@@ -303,7 +305,7 @@ def setitem(self, key, value):
 
 def _plain_view(self, parts):
     """``self[parts]`` (a basic index) with nothing to record: the array view, sharing self's version counter."""
-    if not any(k is Ellipsis for k in parts):
+    if Ellipsis not in parts:
         parts = parts + (Ellipsis,)  # NumPy then returns a 0-d view, not a scalar copy
     try:
         view = Tensor._make(self._data[parts])
