@@ -10,6 +10,7 @@ array a mask; numbers stay numbers.  ``op`` names the op class whose
 the op's domain; ``diff=False`` marks a form PyTorch gives no derivative;
 ``random`` marks a random fill (values are compared by their support only).
 """
+import operator
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,12 +60,6 @@ def _setitem_tensor_key(x, key, v):
     return x
 
 
-def _iop(symbol):
-    ns = {}
-    exec(f"def call(x, y):\n    x {symbol}= y\n    return x", ns)
-    return ns["call"]
-
-
 UNARY = [("neg_", "Neg"), ("negative_", "Neg"), ("abs_", "Abs"), ("absolute_", "Abs"), ("sign_", "Sign"),
          ("reciprocal_", "Reciprocal"), ("exp_", "Exp"), ("exp2_", "Exp2"), ("expm1_", "Expm1"),
          ("log_", "Log", "pos"), ("log2_", "Log2", "pos"), ("log10_", "Log10", "pos"), ("log1p_", "Log1p", "pos"),
@@ -102,11 +97,11 @@ CASES = [Case(n, _m(n), op, domain=(rest[0] if rest else "any")) for n, op, *res
     Case("lerp_tensor_weight", _m("lerp_"), "Lerp", (Y, POS)),
     Case("addcmul_", _m("addcmul_", value=0.5), "Add", (Y, Z)),
     Case("addcdiv_", _m("addcdiv_", value=2.0), "Add", (Y, POS)),
-    Case("__iadd__", _iop("+"), "Add", (Y,)),
-    Case("__isub__", _iop("-"), "Sub", (Y,)),
-    Case("__imul__", _iop("*"), "Mul", (Y,)),
-    Case("__itruediv__", _iop("/"), "Div", (POS,)),
-    Case("__ipow__", _iop("**"), "Pow", (2.0,)),
+    Case("__iadd__", operator.iadd, "Add", (Y,)),
+    Case("__isub__", operator.isub, "Sub", (Y,)),
+    Case("__imul__", operator.imul, "Mul", (Y,)),
+    Case("__itruediv__", operator.itruediv, "Div", (POS,)),
+    Case("__ipow__", operator.ipow, "Pow", (2.0,)),
     Case("clamp_", _m("clamp_"), "Clamp", (-0.5, 0.5)),
     Case("clamp_tensor", _m("clamp_"), "ClampTensor", (-POS, POS)),
     Case("clip_", _m("clip_"), "Clamp", (-0.5, 0.5)),
@@ -139,11 +134,12 @@ CASES = [Case(n, _m(n), op, domain=(rest[0] if rest else "any")) for n, op, *res
     Case("random_", _m("random_", 0, 10), "Copy", random="integers"),
 ]
 
+# (operator.iadd(x, y) is ``x += y``: x.__iadd__(y))
 # integer-only in-place forms (bit shifts: no autograd op; the result is copied in)
 SHIFTS = [Case("bitwise_left_shift_", _m("bitwise_left_shift_"), "Copy", (2,)),
           Case("bitwise_right_shift_", _m("bitwise_right_shift_"), "Copy", (1,)),
-          Case("__ilshift__", _iop("<<"), "Copy", (1,)),
-          Case("__irshift__", _iop(">>"), "Copy", (1,))]
+          Case("__ilshift__", operator.ilshift, "Copy", (1,)),
+          Case("__irshift__", operator.irshift, "Copy", (1,))]
 
 # methods ending in "_" that are no in-place op on the values
 NOT_OPS = {"requires_grad_", "detach_"}
