@@ -272,3 +272,16 @@ def test_inplace_on_a_view_rewrites_its_base_like_torch(case):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     assert gv == wv
     np.testing.assert_allclose(gg, wg, rtol=1e-10, atol=1e-12)
+
+
+def test_index_fill_errors_like_torch():
+    for T in (pf, torch):
+        x = T.zeros(2, 3)
+        with pytest.raises(IndexError, match="index 5 is out of bounds for dimension 1 with size 3"):
+            x.index_fill_(1, T.tensor([5]), 1.0)
+        with pytest.raises(IndexError, match=r"index_fill_\(\): Expected dtype int64 for index"):
+            x.index_fill_(1, T.tensor([1.0]), 1.0)
+        with pytest.raises(IndexError, match="Dimension out of range"):
+            x.index_fill_(3, T.tensor([1]), 1.0)
+        assert x._version == 0
+        assert x.index_fill_(-1, T.tensor([-1]), 1.0).tolist() == [[0.0, 0.0, 1.0]] * 2

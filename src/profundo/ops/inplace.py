@@ -24,6 +24,7 @@ from ..autograd import grad_mode
 from ..autograd.function import SavedOutput
 from .._backend import backend_of
 from .._dtype import can_cast
+from .._dims import norm_dim
 from .._errors import broadcast_error
 from ._base import Op, Tensor, check_operand, error
 
@@ -547,9 +548,18 @@ def masked_fill_(self, mask, value):
 
 def index_fill_(self, dim, index, value):
     """Write ``value`` at positions ``index`` along ``dim``: a masked_fill_."""
+    d = norm_dim(dim, self._data.ndim, "index_fill_")
+    if not isinstance(index, Tensor) or index._data.dtype.kind not in "iu":
+        raise error(IndexError, "index_fill_", "index_fill_(): Expected dtype int64 for index.",
+                    "el índice es un tensor de enteros (.long())")
+    n, i = (self._data.shape[d] if self._data.ndim else 1), index._data
+    if i.size and (i.max() >= n or i.min() < -n):
+        bad = int(i.max()) if i.max() >= n else int(i.min())
+        raise error(IndexError, "index_fill_", f"index {bad} is out of bounds for dimension {d} with size {n}",
+                    "los índices van de 0 al tamaño de la dimensión - 1")
     xp = backend_of(self).xp
     mask = xp.zeros(self._data.shape, bool)
-    xp.moveaxis(mask, dim, 0)[index._data] = True
+    xp.moveaxis(mask, d, 0)[i] = True
     return masked_fill_(self, Tensor._make(mask), value)
 
 
