@@ -16,9 +16,12 @@ the same things:
   ``self``'s array (``write``: PyTorch's dtype, shape and expand() rules);
 * with autograd recording, the op is computed out of place on a snapshot of
   ``self`` (that records its node, with the *old* history of ``self`` as
-  input; ``apply_inplace``) after refusing a leaf that requires grad, and
+  input; ``record_inplace``) after refusing a leaf that requires grad, and
   ``self`` takes the new node as its ``grad_fn``.  If ``self`` is a view, its
   base's history is rewritten too (``ViewScatter``), as PyTorch's CopySlices does.
+
+Integer bit shifts have no autograd op: their result is copied in (``Copy``)
+after the same dtype check.
 """
 from ..autograd import grad_mode
 from ..autograd.function import SavedOutput
@@ -27,8 +30,6 @@ from .._dtype import can_cast
 from .._dims import norm_dim
 from .._errors import broadcast_error
 from ._base import Op, Tensor, check_operand, error
-
-_GRAD = grad_mode.STATE
 from .compare import bitwise_left_shift, bitwise_right_shift
 from .elementwise import (Abs, Acos, Acosh, Add, Asin, Asinh, Atan, Atan2, Atanh, Ceil, ClampTensor, Clamp,
                           Copysign, Cos, Cosh, Div, DivRounding, Erf, Exp, Exp2, Expm1, Floor, FloorDivide, Fmod,
@@ -38,6 +39,8 @@ from .index import (IndexAdd, IndexPut, MaskedFill, Scatter, ScatterAdd, Scatter
                     _check_masked_fill, _check_scatter_reduce, _check_vector_index, _legacy_reduce, normalize_key,
                     scatter_reduce)
 from .shape import Tril, Triu, _check_matrix
+
+_GRAD = grad_mode.STATE
 
 
 # ---------------------------------------------------------------- the rules _apply_into uses
