@@ -352,3 +352,38 @@ def test_no_grad_numbers_keep_their_sign_and_dtype():
             assert (x.double() * 1.1).dtype == pf.float64 and (x * 1.1).dtype == pf.float32
             assert (x.double() * 1.1).tolist() == [1.1, -2.2]
             assert np.isnan((x * float("nan")).numpy()).all()
+
+
+# ---------------------------------------------------------------- every in-place form (tests/inplace_cases.py)
+from inplace_cases import CASES as INPLACE_CASES, DOMAINS, SHIFTS, build_args  # noqa: E402
+
+
+def _inplace_operand(case, recorded):
+    if case in SHIFTS:
+        return pf.tensor(np.round(DOMAINS["any"] * 3), dtype=pf.int64), build_args(pf, case)
+    x = pf.tensor(DOMAINS[case.domain], dtype=pf.float64, requires_grad=recorded)
+    return (x * 1.0 if recorded else x), build_args(pf, case, requires_grad=recorded)
+
+
+@pytest.mark.parametrize("recorded", [False, True], ids=["no_grad", "recorded"])
+@pytest.mark.parametrize("case", INPLACE_CASES + SHIFTS, ids=[c.name for c in INPLACE_CASES + SHIFTS])
+def test_every_inplace_form_is_its_ops_apply_with_out(case, recorded, monkeypatch):
+    """``x.<op>_(...)`` (and ``x[i] = v``, ``x += y``) is ``Op.apply(x, ..., out=x)``: one call
+    of the in-place path of apply (``_apply_into``) writes into x (or, for ``x[i] = v``, into the
+    view ``x[i]``), whatever grad mode says, so every form gets the same checks."""
+    from profundo.autograd import function
+
+    calls = []
+    into = function._apply_into
+
+    def spy(cls, args, out):
+        calls.append((cls.__name__, out))
+        return into(cls, args, out)
+
+    monkeypatch.setattr(function, "_apply_into", spy)
+    x, args = _inplace_operand(case, recorded and case not in SHIFTS)
+    v = x._version
+    assert case.call(x, *args) is x
+    into_x = [name for name, out in calls if np.shares_memory(out._data, x._data)]
+    assert into_x == [case.op], f"{case.name}: {calls}"
+    assert x._version == v + 1

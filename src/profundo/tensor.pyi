@@ -766,13 +766,22 @@ class Tensor:
     def __getitem__(self, key):
         ...
     def __setitem__(self, key, value):
-        """``self[key] = value``."""
+        """``self[key] = value``: with a basic index (ints, slices), ``copy_`` into"""
         ...
-    def abs_(self, *args, **kwargs):
+    def abs_(self):
         """In-place version of ``abs``."""
         ...
-    def add_(self, other, **kwargs):
-        """In-place version of ``add``."""
+    def absolute_(self):
+        """In-place version of ``abs``."""
+        ...
+    def acos_(self):
+        """In-place version of ``acos``."""
+        ...
+    def acosh_(self):
+        """In-place version of ``acosh``."""
+        ...
+    def add_(self, other, *, alpha=1):
+        """``self += alpha * other``."""
         ...
     def addcdiv_(self, tensor1, tensor2, value=1):
         """``self += value * tensor1 / tensor2`` (Adam's update)."""
@@ -780,137 +789,233 @@ class Tensor:
     def addcmul_(self, tensor1, tensor2, value=1):
         """``self += value * tensor1 * tensor2`` (Adam's second moment)."""
         ...
+    def arccos_(self):
+        """In-place version of ``acos``."""
+        ...
+    def arccosh_(self):
+        """In-place version of ``acosh``."""
+        ...
+    def arcsin_(self):
+        """In-place version of ``asin``."""
+        ...
+    def arcsinh_(self):
+        """In-place version of ``asinh``."""
+        ...
+    def arctan2_(self, other):
+        """In-place version of ``atan2``."""
+        ...
+    def arctan_(self):
+        """In-place version of ``atan``."""
+        ...
+    def arctanh_(self):
+        """In-place version of ``atanh``."""
+        ...
+    def asin_(self):
+        """In-place version of ``asin``."""
+        ...
+    def asinh_(self):
+        """In-place version of ``asinh``."""
+        ...
+    def atan2_(self, other):
+        """In-place version of ``atan2``."""
+        ...
+    def atan_(self):
+        """In-place version of ``atan``."""
+        ...
+    def atanh_(self):
+        """In-place version of ``atanh``."""
+        ...
     def bernoulli_(self, p=0.5, *, generator=None):
         """Fills each location of ``self`` with an independent sample from Bernoulli(``p``)."""
         ...
     def bitwise_left_shift_(self, other):
-        """In-place version of ``Tensor.bitwise_left_shift``."""
+        """``self <<= other``."""
         ...
     def bitwise_right_shift_(self, other):
-        """In-place version of ``Tensor.bitwise_right_shift``."""
+        """``self >>= other``."""
         ...
-    def ceil_(self, *args, **kwargs):
+    def ceil_(self):
         """In-place version of ``ceil``."""
         ...
     def clamp_(self, min=None, max=None):
-        """In-place version of ``Tensor.clamp``."""
+        """Clamp this tensor's values into ``[min, max]``."""
         ...
-    def clamp_max_(self, *args, **kwargs):
+    def clamp_max_(self, max):
         """In-place version of ``clamp_max``."""
         ...
-    def clamp_min_(self, *args, **kwargs):
+    def clamp_min_(self, min):
         """In-place version of ``clamp_min``."""
         ...
     def clip_(self, min=None, max=None):
-        """In-place version of ``Tensor.clamp``."""
+        """Clamp this tensor's values into ``[min, max]``."""
         ...
     def copy_(self, src, non_blocking=False):
-        """Copies the elements from ``src`` into ``self`` tensor and returns ``self``."""
+        """Copy ``src``'s values (broadcast, cast to this tensor's dtype) into this tensor."""
+        ...
+    def copysign_(self, other):
+        """In-place version of ``copysign``."""
         ...
     def cos_(self):
         """In-place version of ``cos``."""
         ...
-    def div_(self, other, **kwargs):
-        """In-place version of ``div``."""
+    def cosh_(self):
+        """In-place version of ``cosh``."""
         ...
-    def divide_(self, other, **kwargs):
-        """In-place version of ``div``."""
+    def div_(self, other, *, rounding_mode=None):
+        """``self /= other`` (rounded with ``rounding_mode="floor"`` or ``"trunc"``)."""
+        ...
+    def divide_(self, other, *, rounding_mode=None):
+        """``self /= other`` (rounded with ``rounding_mode="floor"`` or ``"trunc"``)."""
+        ...
+    def erf_(self):
+        """In-place version of ``erf``."""
+        ...
+    def exp2_(self):
+        """In-place version of ``exp2``."""
         ...
     def exp_(self):
         """In-place version of ``exp``."""
+        ...
+    def expm1_(self):
+        """In-place version of ``expm1``."""
         ...
     def exponential_(self, lambd=1.0, *, generator=None):
         """Fills ``self`` tensor with elements drawn from the exponential distribution of rate ``lambd``."""
         ...
     def fill_(self, value):
-        """Fills ``self`` tensor with the specified value."""
+        """Fill this tensor with ``value`` (a number, or a 0-d tensor)."""
         ...
-    def floor_(self, *args, **kwargs):
+    def fix_(self):
+        """In-place version of ``trunc``."""
+        ...
+    def floor_(self):
         """In-place version of ``floor``."""
         ...
+    def floor_divide_(self, other):
+        """In-place version of ``floor_divide``."""
+        ...
+    def fmod_(self, other):
+        """In-place version of ``fmod``."""
+        ...
+    def frac_(self):
+        """In-place version of ``frac``."""
+        ...
     def index_add_(self, dim, index, source, *, alpha=1):
-        """Accumulate the elements of ``alpha`` times ``source`` into the ``self`` tensor by adding to the indices in the order given in ``index``."""
+        """Add ``alpha * source`` at positions ``index`` along ``dim``."""
         ...
     def index_fill_(self, dim, index, value):
-        """Fills the elements of the ``self`` tensor with value ``value`` by selecting the indices in the order given in ``index``."""
+        """Write ``value`` at positions ``index`` along ``dim``: a masked_fill_."""
         ...
     def lerp_(self, end, weight):
-        """In-place version of ``Tensor.lerp``."""
+        """``self += weight * (end - self)``."""
+        ...
+    def log10_(self):
+        """In-place version of ``log10``."""
+        ...
+    def log1p_(self):
+        """In-place version of ``log1p``."""
+        ...
+    def log2_(self):
+        """In-place version of ``log2``."""
         ...
     def log_(self):
         """In-place version of ``log``."""
         ...
     def masked_fill_(self, mask, value):
-        """Fills elements of ``self`` tensor with ``value`` where ``mask`` is True."""
+        """Write ``value`` where ``mask`` is True."""
         ...
-    def mul_(self, other, **kwargs):
+    def mul_(self, other):
         """In-place version of ``mul``."""
         ...
-    def multiply_(self, other, **kwargs):
+    def multiply_(self, other):
         """In-place version of ``mul``."""
         ...
     def neg_(self):
+        """In-place version of ``neg``."""
+        ...
+    def negative_(self):
         """In-place version of ``neg``."""
         ...
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
         """Fills ``self`` tensor with elements samples from the normal distribution parameterized by ``mean`` and ``std``."""
         ...
     def pow_(self, exponent):
-        """In-place version of ``Tensor.pow``."""
+        """``self **= exponent``."""
         ...
     def random_(self, from_=0, to=None, *, generator=None):
         """Fills ``self`` tensor with numbers sampled from the discrete uniform distribution over ``[from, to - 1]``."""
         ...
-    def reciprocal_(self, *args, **kwargs):
+    def reciprocal_(self):
         """In-place version of ``reciprocal``."""
         ...
-    def relu_(self, *args, **kwargs):
+    def relu_(self):
         """In-place version of ``relu``."""
         ...
-    def round_(self, *args, **kwargs):
-        """In-place version of ``round``."""
+    def remainder_(self, other):
+        """In-place version of ``remainder``."""
+        ...
+    def round_(self, decimals=0):
+        """Round to ``decimals`` decimal places (halves to even, as PyTorch)."""
+        ...
+    def rsqrt_(self):
+        """In-place version of ``rsqrt``."""
         ...
     def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
-        """Writes all values from the tensor ``src`` into ``self`` at the indices specified in the ``index`` tensor."""
+        """Write ``src`` (or ``value``) at ``index`` along ``dim``; ``reduce="add"``/``"multiply"`` combines."""
         ...
     def scatter_add_(self, dim, index, src):
-        """Adds all values from the tensor ``src`` into ``self`` at the indices specified in the ``index`` tensor in a similar fashion as ``Tensor.scatter_``."""
+        """Add ``src`` at ``index`` along ``dim``."""
         ...
     def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
-        """Reduces all values from ``src`` into ``self`` at the indices in ``index`` with the reduction ``reduce``."""
+        """Reduce ``src`` into this tensor at ``index`` along ``dim``."""
         ...
-    def sigmoid_(self, *args, **kwargs):
+    def sigmoid_(self):
         """In-place version of ``sigmoid``."""
+        ...
+    def sign_(self):
+        """In-place version of ``sign``."""
         ...
     def sin_(self):
         """In-place version of ``sin``."""
         ...
+    def sinh_(self):
+        """In-place version of ``sinh``."""
+        ...
     def sqrt_(self):
         """In-place version of ``sqrt``."""
         ...
-    def sub_(self, other, **kwargs):
-        """In-place version of ``sub``."""
+    def square_(self):
+        """``self **= 2``."""
         ...
-    def subtract_(self, other, **kwargs):
-        """In-place version of ``sub``."""
+    def sub_(self, other, *, alpha=1):
+        """``self -= alpha * other``."""
+        ...
+    def subtract_(self, other, *, alpha=1):
+        """``self -= alpha * other``."""
+        ...
+    def tan_(self):
+        """In-place version of ``tan``."""
         ...
     def tanh_(self):
         """In-place version of ``tanh``."""
         ...
-    def tril_(self, *args, **kwargs):
+    def tril_(self, diagonal=0):
         """In-place version of ``tril``."""
         ...
-    def triu_(self, *args, **kwargs):
+    def triu_(self, diagonal=0):
         """In-place version of ``triu``."""
         ...
-    def true_divide_(self, other, **kwargs):
-        """In-place version of ``div``."""
+    def true_divide_(self, other, *, rounding_mode=None):
+        """``self /= other`` (rounded with ``rounding_mode="floor"`` or ``"trunc"``)."""
+        ...
+    def trunc_(self):
+        """In-place version of ``trunc``."""
         ...
     def uniform_(self, a=0.0, b=1.0, *, generator=None):
         """Fills ``self`` tensor with numbers sampled from the continuous uniform distribution on [``from``, ``to``)."""
         ...
     def zero_(self):
-        """Fills ``self`` tensor with zeros."""
+        """Fill this tensor with zeros."""
         ...
     def __add__(self, other):
         """``self + other``: the same op as ``profundo.add``."""
@@ -1011,25 +1116,25 @@ class Tensor:
     def __rrshift__(self, other):
         ...
     def __ilshift__(self, other):
-        """In-place version of ``Tensor.bitwise_left_shift``."""
+        """``self <<= other``."""
         ...
     def __irshift__(self, other):
-        """In-place version of ``Tensor.bitwise_right_shift``."""
+        """``self >>= other``."""
         ...
-    def __iadd__(self, other, **kwargs):
-        """In-place version of ``add``."""
+    def __iadd__(self, other, *, alpha=1):
+        """``self += alpha * other``."""
         ...
-    def __isub__(self, other, **kwargs):
-        """In-place version of ``sub``."""
+    def __isub__(self, other, *, alpha=1):
+        """``self -= alpha * other``."""
         ...
-    def __imul__(self, other, **kwargs):
+    def __imul__(self, other):
         """In-place version of ``mul``."""
         ...
-    def __itruediv__(self, other, **kwargs):
-        """In-place version of ``div``."""
+    def __itruediv__(self, other, *, rounding_mode=None):
+        """``self /= other`` (rounded with ``rounding_mode="floor"`` or ``"trunc"``)."""
         ...
     def __ipow__(self, exponent):
-        """In-place version of ``Tensor.pow``."""
+        """``self **= exponent``."""
         ...
     @property
     def T(self):

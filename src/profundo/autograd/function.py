@@ -413,7 +413,7 @@ def _apply_into(cls, args, out):
     """``apply`` for an in-place form (``x.add_(y)`` is ``Add.apply(x, y, out=x)``):
     the op's result is written into ``out``'s array, whose version goes up.
 
-    Recorded: ``ops.inplace.apply_inplace`` runs the op out of place on a
+    Recorded: ``ops.inplace.record_inplace`` runs the op out of place on a
     snapshot of ``out`` (``_apply_recorded``) and gives ``out`` the new node.  Not recorded:
     the op's kernel writes into the array directly (``kernel(x, y, out=x._data)``),
     or else its forward computes the result and it is copied in."""
@@ -428,7 +428,7 @@ def _apply_into(cls, args, out):
                 if isinstance(a, Tensor) and a._requires_grad:
                     return _apply_recorded(cls, new)
             return Function.apply.__func__(cls, *new)  # only a view's base requires grad
-        return inplace.apply_inplace(out, cls.__name__.lower() + "_", run)
+        return inplace.record_inplace(out, cls.__name__.lower() + "_", run)
     od = out._data
     found = _kernel_operands(cls, args) if cls.kernel is not None else None
     if found is not None and found[1].dtype is od.dtype:

@@ -786,10 +786,20 @@ class Trunc(_ZeroGrad):
         return xp.trunc(x._data) if x._data.dtype.kind == "f" else x._data.copy()
 
 
+def _no_integer_kernel(op, x):
+    """PyTorch's error for an op that has no kernel for an integer (or bool) dtype."""
+    from .out import _SCALAR_NAMES  # (PyTorch's names of the dtypes: Long, Int, Bool, ...)
+    name = _SCALAR_NAMES.get(x._data.dtype.name, x._data.dtype.name)
+    return error(NotImplementedError, op, f'"{op}_cpu" not implemented for \'{name}\'',
+                 "convierte a flotante con .float()")
+
+
 class Round(_ZeroGrad):
     @staticmethod
     def forward(ctx, x, decimals):
         xp = backend_of(x).xp
+        if decimals and x._data.dtype.kind != "f":  # (without decimals an integer is returned as it is)
+            raise _no_integer_kernel("round", x)
         return xp.round(x._data, decimals)
 
     @staticmethod
@@ -801,6 +811,8 @@ class Frac(Op):
     @staticmethod
     def forward(ctx, x):
         xp = backend_of(x).xp
+        if x._data.dtype.kind != "f":  # PyTorch has no integer kernel (an integer's fraction is always 0)
+            raise _no_integer_kernel("frac", x)
         return x._data - xp.trunc(x._data)
 
     @staticmethod

@@ -252,23 +252,28 @@ def gather(input, dim, index, *, sparse_grad=False):
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
-    xp = backend_of(input).xp
     if src is None:
         src = value
     if reduce is not None:
-        # the legacy form: scatter_reduce with include_self=True (differentiable here; PyTorch
-        # records it without a derivative)
-        if reduce not in ("add", "multiply"):
-            raise error(RuntimeError, "scatter", f"reduce argument must be either add or multiply. (got "
-                        f"{reduce!r})", "usa reduce='add' o reduce='multiply', o scatter_reduce para "
-                        "'sum', 'prod', 'mean', 'amax' y 'amin'")
-        src = check_operand("scatter", src)
-        if not isinstance(src, Tensor):  # a number: the same value at every index position
-            src = Tensor._make(xp.full(index._data.shape, src).astype(input._data.dtype))
-        return scatter_reduce(input, dim, index, src.to(input.dtype), "sum" if reduce == "add" else "prod")
+        return scatter_reduce(input, dim, index, *_legacy_reduce(input, index, src, reduce))
     src = check_operand("scatter", src)
     d = _check_index("scatter", input, dim, index, src if isinstance(src, Tensor) else None)
     return Scatter.apply(input, d, index, src.to(input.dtype) if isinstance(src, Tensor) else src)
+
+
+def _legacy_reduce(input, index, src, reduce):
+    """``scatter(..., reduce="add" | "multiply")``, the legacy form: ``(src, reduce)`` for
+    scatter_reduce with include_self=True (differentiable here; PyTorch records it
+    without a derivative)."""
+    if reduce not in ("add", "multiply"):
+        raise error(RuntimeError, "scatter", f"reduce argument must be either add or multiply. (got "
+                    f"{reduce!r})", "usa reduce='add' o reduce='multiply', o scatter_reduce para "
+                    "'sum', 'prod', 'mean', 'amax' y 'amin'")
+    src = check_operand("scatter", src)
+    if not isinstance(src, Tensor):  # a number: the same value at every index position
+        xp = backend_of(input).xp
+        src = Tensor._make(xp.full(index._data.shape, src).astype(input._data.dtype))
+    return src.to(input.dtype), "sum" if reduce == "add" else "prod"
 
 
 _SCATTER_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
@@ -372,6 +377,16 @@ def _where(cond, a, b):
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     """Reduce ``src`` into ``input`` at ``index`` along ``dim`` with ``reduce``
     ("sum", "prod", "mean", "amax" or "amin"), like ``torch.scatter_reduce``."""
+    reduce = _check_scatter_reduce(input, src, reduce)
+    if input._data.ndim == 0:  # a 0-d input is a 1-element vector here
+        return scatter_reduce(input.reshape(1), 0, index.reshape(-1), src.reshape(-1), reduce,
+                              include_self=include_self).reshape(())
+    d = _check_index("scatter_reduce", input, dim, index, src)
+    return ScatterReduce.apply(input, d, index, src, reduce, bool(include_self))
+
+
+def _check_scatter_reduce(input, src, reduce):
+    """PyTorch's checks of scatter_reduce's ``src`` and ``reduce`` (returned without its aliases)."""
     reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # aliases PyTorch accepts
     if reduce not in _SCATTER_REDUCTIONS:
         raise error(RuntimeError, "scatter_reduce", "reduce argument must be either sum, prod, mean, amax or amin, "
@@ -385,11 +400,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     if reduce == "mean" and input._data.dtype.kind == "b":
         raise error(NotImplementedError, "scatter_reduce", "\"scatter_gather_tensor_cpu_reduce_mean\" not "
                     "implemented for 'Bool'", "convierte a entero o flotante antes")
-    if input._data.ndim == 0:  # a 0-d input is a 1-element vector here
-        return scatter_reduce(input.reshape(1), 0, index.reshape(-1), src.reshape(-1), reduce,
-                              include_self=include_self).reshape(())
-    d = _check_index("scatter_reduce", input, dim, index, src)
-    return ScatterReduce.apply(input, d, index, src, reduce, bool(include_self))
+    return reduce
 
 
 def scatter_add(input, dim, index, src):
@@ -474,6 +485,12 @@ class MaskedFill(Op):
 
 
 def masked_fill(input, mask, value):
+    _check_masked_fill(input, mask, value)
+    return MaskedFill.apply(input, mask, value)
+
+
+def _check_masked_fill(input, mask, value):
+    """PyTorch's checks of masked_fill's (and masked_fill_'s) mask and value."""
     xp = backend_of(input).xp
     if not isinstance(mask, Tensor) or mask._data.dtype.kind != "b":
         raise error(RuntimeError, "masked_fill", "masked_fill_ only supports boolean masks, but got mask with "
@@ -489,7 +506,6 @@ def masked_fill(input, mask, value):
     if shape != input._data.shape:
         from .._errors import broadcast_error
         raise broadcast_error("masked_fill", input._data.shape, mask._data.shape)
-    return MaskedFill.apply(input, mask, value)
 
 
 def masked_select(input, mask):
