@@ -7,7 +7,8 @@ The layer shapes of the issue's two targets (float32, 1 thread):
 Each case times ``y = conv(x, w, b); y.backward(g)`` (the gradient of x only where a network needs
 it: not for the first layer).  "floor" is the same step written directly in NumPy with the fastest
 formulation found (below); "ratio" columns are medians over interleaved rounds (each round times
-every contender once, best of a few calls), with the min-max spread of the per-round ratios.
+every contender once, best of a few calls, in CPU time), with the min-max spread of the per-round
+ratios.
 
     PYTHONPATH=src python benchmarks/conv.py              # the table
     PYTHONPATH=src python benchmarks/conv.py --formulations  # the formulations that were compared
@@ -30,12 +31,12 @@ import sys
 import time
 import tracemalloc
 
-import numpy as np
+from _common import load_torch  # first: it sets 1 thread for NumPy's BLAS before NumPy loads
 
-from _common import load_torch
+import numpy as np  # noqa: E402
 
-import profundo
-import profundo.nn.functional as F
+import profundo  # noqa: E402
+import profundo.nn.functional as F  # noqa: E402
 
 CASES = [  # name, N, C, O, H, k, stride, padding, input needs grad
     ("lenet conv1 1->6 5x5 p2 @28", 256, 1, 6, 28, 5, 1, 2, False),
@@ -49,11 +50,13 @@ CASES = [  # name, N, C, O, H, k, stride, padding, input needs grad
 
 
 def call_time(fn, calls=3):
+    """CPU seconds of one call (best of ``calls``): process time, not wall time, so that other
+    programs on a shared machine do not count (everything here runs on 1 thread)."""
     best = float("inf")
     for _ in range(calls):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         fn()
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, time.process_time() - t0)
     return best
 
 
@@ -187,7 +190,7 @@ def main():
         if args.formulations:
             def window():
                 be = profundo._backend.BACKENDS["reference"]
-                be.conv_forward(x, w, (stride,) * 2, ((pad, pad),) * 2, (1, 1), 1)
+                be.conv_forward(x, w, None, (stride,) * 2, ((pad, pad),) * 2, (1, 1), 1)
                 be.conv_weight_grad(x, g, w.shape, (stride,) * 2, ((pad, pad),) * 2, (1, 1), 1)
                 if input_grad:
                     be.conv_input_grad(g, w, x.shape, (stride,) * 2, ((pad, pad),) * 2, (1, 1), 1)

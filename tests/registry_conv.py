@@ -17,6 +17,7 @@ def _conv2d_samples(make):
         Sample((make((1, 2, 3, 3)), make((2, 1, 2, 2)), make((2,))), dict(groups=2, padding=1)),
         Sample((make((2, 3, 3)), make((1, 2, 2, 2))), dict(padding="same")),        # unbatched CHW, even kernel
         Sample((make((1, 1, 5, 4)), make((1, 1, 2, 2))), dict(dilation=2, stride=(2, 1))),
+        Sample((make((1, 2, 3, 3)), make((2, 2, 1, 1)), make((2,))), dict(padding=1)),  # padding beyond the kernel
         # larger
         Sample((make((2, 3, 7, 6)), make((4, 3, 3, 3)), make((4,)))),
         Sample((make((2, 4, 8, 9)), make((6, 2, 3, 2)), make((6,))), dict(stride=(2, 1), padding=(1, 2), groups=2)),
