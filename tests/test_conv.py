@@ -256,7 +256,8 @@ def test_errors_name_the_layer_the_shapes_and_the_fix():
     assert issubclass(kind, ValueError)
     kind, _ = _message(lambda: nn.ConvTranspose2d(4, 6, 3, padding_mode="reflect"))
     assert issubclass(kind, ValueError)
-    kind, text = _message(lambda: F.conv2d(profundo.randn(1, 3, 8, 8), profundo.randn(6, 3, 3, 3, dtype=profundo.float64)))
+    kind, text = _message(lambda: F.conv2d(profundo.randn(1, 3, 8, 8),
+                                           profundo.randn(6, 3, 3, 3, dtype=profundo.float64)))
     assert issubclass(kind, RuntimeError) and "float32" in text
     kind, _ = _message(lambda: F.conv2d(profundo.ones(1, 3, 8, 8, dtype=profundo.bool),
                                         profundo.ones(6, 3, 3, 3, dtype=profundo.bool)))
