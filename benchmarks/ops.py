@@ -90,7 +90,8 @@ def _floor_sigmoid(x, g):
 
 def _floor_relu(x, g, zeros):
     y = np.maximum(x, zeros)  # array-array: NumPy's SIMD loop (the scalar 0 is 3x slower)
-    mask = (y != 0).astype(x.dtype)
+    mask = np.empty_like(g)
+    np.not_equal(y, 0, out=mask, casting="unsafe")  # 0/1 floats in one pass (no bool array)
     mask *= g
     return y, mask
 
@@ -110,26 +111,19 @@ def _floor_var(x, g):
 def _floor_leaky_relu(x, g, zeros, slope=0.01):
     y = x * np.float32(slope)
     np.maximum(x, y, out=y)  # max(x, slope x) for a slope <= 1
-    w = (x > 0).astype(x.dtype)  # 1 where x > 0, else the slope
-    gx = 1.0 - w
-    gx *= slope
-    gx += w
+    gx = np.empty_like(g)
+    np.greater(x, 0, out=gx, casting="unsafe")  # 0/1 floats
+    np.maximum(gx, np.float32(slope), out=gx)  # 1 where x > 0, else the slope (a slope <= 1)
     gx *= g
     return y, gx
 
 
-def _floor_elu(x, g, zeros, alpha=1.0):
+def _floor_elu(x, g, zeros, alpha=1.0):  # (alpha = 1, the benchmark's)
     e = np.minimum(x, zeros)
     np.exp(e, out=e)  # exp(min(x, 0)): never overflows
-    y = e - 1.0
-    y *= alpha
+    y = e - 1.0  # (times alpha: 1 here)
     y += np.maximum(x, zeros)
-    w = (x > 0).astype(x.dtype)
-    gx = 1.0 - w
-    gx *= e
-    gx *= alpha  # alpha e^x where x <= 0
-    gx += w
-    gx *= g
+    gx = e * g  # alpha = 1: e = exp(min(x, 0)) is the derivative itself (exactly 1 where x > 0)
     return y, gx
 
 

@@ -127,6 +127,10 @@ class ReferenceBackend:
         """``x`` where ``x > 0``, else ``negative_slope * x``."""
         return self.xp.where(a > 0, a, a * negative_slope)
 
+    def leaky_relu_backward(self, g, x, negative_slope):
+        """``g`` where ``x > 0``, else ``negative_slope * g``."""
+        return self.xp.where(x > 0, g, g * g.dtype.type(negative_slope))
+
     def sigmoid(self, a):
         """``1 / (1 + exp(-x))``.  For very negative x, ``exp(-x)`` overflows
         to inf and the result is ``1 / inf = 0``: no NaN for any x."""
@@ -196,8 +200,8 @@ class ReferenceBackend:
         return xp.asarray(y, a.dtype), xp.asarray(e, a.dtype)
 
     def elu_backward(self, g, x, e, alpha):
-        """``g`` where ``x > 0``, else ``g alpha exp(x)``."""
-        return self.xp.asarray(self.xp.where(x > 0, g, g * x.dtype.type(alpha) * e), g.dtype)
+        """``g alpha exp(x)`` where ``x <= 0``, else ``g`` (also where x is NaN, as PyTorch)."""
+        return self.xp.asarray(self.xp.where(x <= 0, g * x.dtype.type(alpha) * e, g), g.dtype)
 
     def silu(self, a):
         """``x sigmoid(x)``.  Returns ``(y, sigmoid(x))``."""

@@ -317,31 +317,36 @@ def softplus_backward(g, x, beta=1.0, threshold=20.0):
 @_any_shape
 def elu(x, alpha=1.0):
     """``x`` where x > 0, else ``alpha (exp(x) - 1)``.  Returns ``(y, e)``, ``e = exp(min(x, 0))``
-    for the backward.  Branch-free: ``max(x, 0) + alpha (exp(min(x, 0)) - 1)``; the clamped
-    exp never overflows, and float32 ``expm1`` is not a SIMD loop in NumPy (5x slower)."""
+    for the backward (1 where x is NaN: ``fmin``).  Branch-free: ``max(x, 0) + alpha (exp(min(x, 0)) - 1)``;
+    the clamped exp never overflows, and float32 ``expm1`` is not a SIMD loop in NumPy (5x slower)."""
     t = x.dtype.type
     zeros = np.zeros((), x.dtype)
-    e = np.minimum(x, zeros)
+    e = np.fmin(x, zeros)  # (fmin: 0 where x is NaN, so e = 1 there and the gradient is g, as PyTorch's)
     if x.dtype == np.float32:
         np.exp(e, out=e)
         y = e - t(1.0)  # exp(x) - 1: off by up to half an ulp of 1 where x is tiny (x rather than 0 near -0)
     else:  # float64's expm1 is fast enough: exact where x is tiny
         y = np.expm1(e)
         np.exp(e, out=e)  # not y + 1, which rounds exp(x) below 1e-16 to 0
-    y *= t(alpha)
-    y += np.maximum(x, zeros)
+    if alpha != 1:
+        y *= t(alpha)
+    y += np.maximum(x, zeros)  # NaN stays NaN
     return y, e
 
 
 @_any_shape
 def elu_backward(g, x, e, alpha=1.0):
-    """``g`` where x > 0, else ``g alpha exp(x)`` (``e = exp(min(x, 0))`` from ``elu``)."""
+    """``g alpha exp(x)`` where x <= 0, else ``g`` (NaN included, as PyTorch's);
+    ``e = exp(min(x, 0))`` from ``elu``, exactly 1 where x > 0 or NaN."""
     t = x.dtype.type
-    w = (x > 0).astype(x.dtype)  # 0/1 weights: a multiply, not NumPy's branchy where()
-    d = t(1.0) - w
-    d *= e
+    if alpha == 1:  # then e is the derivative itself: one pass
+        return e * g
+    u = np.empty_like(e)
+    np.less_equal(x, 0, out=u, casting="unsafe")  # 0/1 weights, written as floats (no bool array)
+    d = u * e  # a multiply, not NumPy's branchy where()
     d *= t(alpha)
-    d += w
+    np.subtract(t(1.0), u, out=u)
+    d += u
     d *= g
     return d
 
