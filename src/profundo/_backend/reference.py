@@ -212,6 +212,20 @@ class ReferenceBackend:
         """d/dx x s(x) = s (1 + x (1 - s))."""
         return self.xp.asarray(g * s * (1 + x * (1 - s)), g.dtype)
 
+    def lgamma(self, a):
+        """``log |Gamma(x)|``: Stirling's series after the recurrence ``Gamma(x + 1) = x Gamma(x)``, the
+        reflection formula for negative x, a Taylor series near the zeros at 1 and 2
+        (``special.lgamma_float64``), computed in float64 and rounded to ``a``'s dtype."""
+        return self.xp.asarray(special.lgamma_float64(a.astype(self.xp.float64), self.xp), a.dtype)
+
+    def digamma(self, a):
+        """``digamma(x) = d/dx lgamma(x)`` (``special.digamma_float64``: the same three steps), in float64."""
+        return self.xp.asarray(special.digamma_float64(a.astype(self.xp.float64), self.xp), a.dtype)
+
+    def trigamma(self, a):
+        """``trigamma(x) = d/dx digamma(x)`` (``special.trigamma_float64``), in float64."""
+        return self.xp.asarray(special.trigamma_float64(a.astype(self.xp.float64), self.xp), a.dtype)
+
     # ------------------------------------------------------------ softmax family
     def max_for_shift(self, a, axes, nan_on_posinf=False):
         """The max of ``a`` over ``axes`` (kept), the shift that makes
