@@ -56,7 +56,7 @@ class NumpyBackend(ReferenceBackend):
     def relu_backward(self, g, y):
         # the comparison written straight into a float array (0/1; NumPy casts its bools chunk by
         # chunk, in cache), then an in-place multiply: a plain float loop, no bool array and no
-        # astype pass: 1.25x faster than (y != 0).astype(g.dtype) * g, 1.5x than g * (y != 0)
+        # astype pass: 1.1-1.25x faster than (y != 0).astype(g.dtype) * g, 1.25x than the reference
         out = self.xp.empty_like(g)
         self.xp.not_equal(y, 0, out=out, casting="unsafe")
         out *= g
@@ -72,7 +72,7 @@ class NumpyBackend(ReferenceBackend):
 
     def leaky_relu_backward(self, g, x, negative_slope):
         # the weight (1 or the slope, exactly) as max(0/1 float, slope): no where(), three passes:
-        # 1.5x faster than the 0/1 weights w turned into 1 - w, * slope, + w
+        # 7x faster than the reference's where(), 1.4x than 0/1 weights w turned into 1 - w, * slope, + w
         xp = self.xp
         if not 0 <= negative_slope <= 1:  # (max(0/1, slope) is the weight only for a slope in [0, 1])
             return super().leaky_relu_backward(g, x, negative_slope)
@@ -155,8 +155,8 @@ class NumpyBackend(ReferenceBackend):
         return special.elu(a, alpha)
 
     def elu_backward(self, g, x, e, alpha):
-        # alpha = 1: e * g, one pass (e is 1 where x > 0): 9x; other alphas: 0/1 weights multiplied,
-        # not where(): 4.6x
+        # alpha = 1: e * g, one pass (e is 1 where x > 0): 14x; other alphas: 0/1 weights multiplied,
+        # not where(): 4.4x
         return special.elu_backward(g, x, e, alpha)
 
     def silu_backward(self, g, x, s):

@@ -36,7 +36,7 @@ class Multinomial(Distribution):
     def sample(self, sample_shape=()):
         n = self._categorical._num_events
         draws = self._categorical._draw((self.total_count,) + tuple(sample_shape))
-        counts = (draws[..., None] == np.arange(n)).sum(axis=0)
+        counts = (draws[..., None] == backend_of(self.probs).xp.arange(n)).sum(axis=0)  # (on the probs' device)
         return Tensor._make(counts.astype(self.probs._data.dtype))
 
     def log_prob(self, value):
