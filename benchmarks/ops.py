@@ -9,6 +9,14 @@
 Run: python benchmarks/ops.py   (ratio < 1 means profundo is faster)
      python benchmarks/ops.py gelu softplus       (only those large ops)
      python benchmarks/ops.py --ratios [names]    (per-round ratios: steadier on a busy machine)
+     python benchmarks/ops.py --cold              (the fixed cost of a large op over its floor)
+
+On a large op profundo's kernels are the floor's own (the same passes, each
+giving a fresh array, x.grad included); the rest, tens of microseconds, is
+profundo's per-op Python (node recording, the engine, the backward's op),
+~12 us on a warm machine but 2-3x that right after a 256x784 kernel, whose
+~3 MB of traffic evicts the interpreter's code and objects from L1/L2
+(``--cold`` measures it).  The cheap ops (relu, tanh, leaky_relu) feel it most.
 """
 import sys
 
@@ -90,7 +98,8 @@ def _floor_sigmoid(x, g):
 
 def _floor_relu(x, g, zeros):
     y = np.maximum(x, zeros)  # array-array: NumPy's SIMD loop (the scalar 0 is 3x slower)
-    mask = (y != 0).astype(x.dtype)
+    mask = np.empty_like(g)
+    np.not_equal(y, 0, out=mask, casting="unsafe")  # 0/1 floats in one pass (no bool array)
     mask *= g
     return y, mask
 
@@ -110,26 +119,19 @@ def _floor_var(x, g):
 def _floor_leaky_relu(x, g, zeros, slope=0.01):
     y = x * np.float32(slope)
     np.maximum(x, y, out=y)  # max(x, slope x) for a slope <= 1
-    w = (x > 0).astype(x.dtype)  # 1 where x > 0, else the slope
-    gx = 1.0 - w
-    gx *= slope
-    gx += w
+    gx = np.empty_like(g)
+    np.greater(x, 0, out=gx, casting="unsafe")  # 0/1 floats
+    np.maximum(gx, np.float32(slope), out=gx)  # 1 where x > 0, else the slope (a slope <= 1)
     gx *= g
     return y, gx
 
 
-def _floor_elu(x, g, zeros, alpha=1.0):
+def _floor_elu(x, g, zeros, alpha=1.0):  # (alpha = 1, the benchmark's)
     e = np.minimum(x, zeros)
     np.exp(e, out=e)  # exp(min(x, 0)): never overflows
-    y = e - 1.0
-    y *= alpha
+    y = e - 1.0  # (times alpha: 1 here)
     y += np.maximum(x, zeros)
-    w = (x > 0).astype(x.dtype)
-    gx = 1.0 - w
-    gx *= e
-    gx *= alpha  # alpha e^x where x <= 0
-    gx += w
-    gx *= g
+    gx = e * g  # alpha = 1: e = exp(min(x, 0)) is the derivative itself (exactly 1 where x > 0)
     return y, gx
 
 
@@ -230,6 +232,45 @@ def large_rows(only=()):
     return rows, floors, vs_floor
 
 
+def cold_rows(rounds=15):
+    """Where profundo's fixed cost over the floor on a large op goes: its per-op Python (recording the
+    node, the backward engine, the backward's own op) is measured on a 4x4 relu forward + backward, as
+    it runs on a warm machine and right after a 4 MB NumPy pass, which evicts the interpreter's code and
+    objects from L1/L2 as every 256x784 kernel does (~3 MB of traffic).  The floor's few lines of
+    Python are measured the same way.  Prints the medians of interleaved rounds."""
+    import time
+    small = np.random.default_rng(0).standard_normal((4, 4)).astype(np.float32)
+    x, up = profundo.tensor(small, requires_grad=True), profundo.tensor(small.copy())
+    big = np.zeros(1 << 20, np.float32)  # 4 MB
+    zeros = np.zeros_like(small)
+
+    def evict():
+        np.add(big, 1, out=big)
+
+    def framework():
+        x.grad = None
+        x.relu().backward(up)
+
+    def floor():
+        _floor_relu(small, up._data, zeros)
+
+    cases = {"evict": evict, "profundo": framework, "floor": floor,
+             "evict+profundo": lambda: (evict(), framework()), "evict+floor": lambda: (evict(), floor())}
+    times = {k: [] for k in cases}
+    for r in range(rounds):
+        for k in (list(cases) if r % 2 else list(cases)[::-1]):
+            fn, runs = cases[k], []
+            for _ in range(20):
+                t0 = time.perf_counter()
+                fn()
+                runs.append(time.perf_counter() - t0)
+            times[k].append(np.median(runs))
+    m = {k: float(np.median(v)) for k, v in times.items()}
+    return [("relu 4x4 fwd+bwd: Python per op, warm caches", m["profundo"], m["floor"]),
+            ("... right after a 4 MB pass (as after a large op)", m["evict+profundo"] - m["evict"],
+             m["evict+floor"] - m["evict"])]
+
+
 def kernel_rows():
     """NumPy's own float32 exp against PyTorch's, forward only: the pass that
     softmax and log_softmax cannot avoid."""
@@ -301,6 +342,9 @@ if __name__ == "__main__":
     args = sys.argv[1:]
     if args[:1] == ["--ratios"]:  # python benchmarks/ops.py --ratios [gelu softplus ...]
         ratio_rows(tuple(args[1:]))
+        sys.exit()
+    if args[:1] == ["--cold"]:  # python benchmarks/ops.py --cold: the fixed cost of a large op, explained
+        table("Per-op Python, warm and cold (what a large op pays over the floor)", cold_rows(), ref="floor")
         sys.exit()
     only = tuple(args)  # names of large ops to run (their first words), e.g. gelu softplus
     if not only:

@@ -58,6 +58,14 @@ def _scatter_reduce_op(reduce, include_self, grad=True):
                errors=_scatter_errors(reduce) if include_self else None)
 
 
+def _gamma_points(make):
+    """Negative non-integers (the reflection formula), points near lgamma's zeros at 1 and 2 and
+    near its negative zero at -2.457 (the values are relative there), tiny and large arguments."""
+    return [Sample((np.array([-2.5, -0.3, -7.2, -2.45, 0.05, 0.9999, 1.001, 1.999, 2.2, 1.4616, 30.0, 150.5],
+                             np.float32),)),
+            Sample((np.array([[-11.75, 3.5], [1e-3, 8.0]], np.float32),))]
+
+
 def _prod_zeros(make):
     """prod with zeros in input and src: a single zero gets the product of the others, two get 0."""
     a = np.array([[1.5, 0.0, 3.0, 2.0]], np.float32)
@@ -166,6 +174,14 @@ OPS = [
     _op("norm_p_zeros", lambda T, a, **kw: T.norm(a, **kw),
         lambda make: [Sample((np.array([[0.0, 1.5, -2.0], [0.0, 0.0, 0.0]], np.float32),), dict(p=p, dim=d))
                       for p in (1.5, 3.0) for d in (None, 1)], gradgrad=False),
+    # lgamma and digamma (issue 11: vectorized kernels, no math.lgamma per element)
+    _op("lgamma", lambda T, a: T.lgamma(a), unary(0.2, 6.0)),
+    _op("lgamma_method", lambda T, a: a.lgamma(), _gamma_points),
+    _op("lgamma_large", lambda T, a: T.lgamma(a), unary(20.0, 200.0)),
+    _op("lgamma_int", lambda T, a: T.lgamma(a), lambda make: [Sample((make.ints((2, 3), 1, 12),))], grad=False),
+    _op("digamma", lambda T, a: T.digamma(a), unary(0.2, 6.0), gradgrad=False),  # (polygamma(2): not built)
+    _op("digamma_method", lambda T, a: a.digamma(), _gamma_points, gradgrad=False),
+    _op("digamma_int", lambda T, a: T.digamma(a), lambda make: [Sample((make.ints((4,), 1, 12),))], grad=False),
 ]
 
 

@@ -3,11 +3,26 @@
 ``profundo.manual_seed(0)`` makes every random function (and ``uniform_``,
 ``normal_``, dropout masks, DataLoader shuffling...) repeat exactly.  The
 streams are NumPy's (PCG64), so the numbers differ from PyTorch's.
+
+Where the numbers are drawn (the device seam): always on the host, by NumPy's
+generator, whatever device the tensor goes to; the host array is then handed
+to that device's backend, ``backend_of_device(device).asarray(host)``
+(``_to_device`` below: the same array on the CPU, one host-to-device copy on a
+GPU).  So one seed gives the same numbers on every backend and device: a
+lesson's figures, the tests, and a notebook run on a laptop and on a GPU agree,
+and the generator's state is one host object that ``get_rng_state`` can save.
+(A GPU's own generator, ``cupy.random``, would skip the copy but draw other
+streams; for a course, the same numbers everywhere is worth more.)  The other
+direction, a tensor's values read on the host (the probabilities that
+``multinomial`` samples from), goes through ``_to_host``.  Nothing here uses an
+array feature a GPU backend lacks: the host side is NumPy by design, the
+device side is the backend's ``xp``.
 """
 import json
 
 import numpy as np
 
+from ._backend import backend_of, backend_of_device
 from ._dtype import get_default_dtype, to_dtype
 from ._errors import check_new_shape, error, memory_error
 from ._device import check_device
@@ -48,7 +63,7 @@ class Generator:
 
     def set_state(self, new_state):
         try:
-            state = json.loads(bytes(np.asarray(new_state._data, dtype=np.uint8)).decode())
+            state = json.loads(bytes(_to_host(new_state._data).astype(np.uint8)).decode())
             self._seed = state["seed"]
             self._rng.bit_generator.state = state["bit_generator"]
         except (ValueError, KeyError, TypeError, AttributeError):
@@ -90,7 +105,21 @@ def set_rng_state(new_state):
     default_generator.set_state(new_state)
 
 
-# ---------------------------------------------------------------- arrays
+# ---------------------------------------------------------------- host and device
+def _to_device(host, device=None):
+    """A host (NumPy) array drawn here, as an array of ``device``'s backend (None: the default device).
+    The CPU backends take it as it is; a GPU backend's ``asarray`` copies it to the device."""
+    return backend_of_device(device).asarray(host)
+
+
+def _to_host(a):
+    """A device array's values as a host (NumPy) array, for the host-side sampling code.  The CPU
+    backends' arrays are NumPy arrays already (no copy); a GPU backend will copy them back here
+    (CuPy's ``a.get()``)."""
+    return np.asarray(a)
+
+
+# ---------------------------------------------------------------- arrays (on the host)
 def _float_np(dtype):
     dt = to_dtype(dtype).np if dtype is not None else get_default_dtype().np
     if dt.kind != "f":
@@ -143,8 +172,9 @@ def _draw(op, fill, shape, np_dtype):
         raise memory_error(op, shape, np.dtype(np_dtype).itemsize, str(np.dtype(np_dtype))) from None
 
 
-def _finish(arr, requires_grad):
-    t = Tensor._make(arr)
+def _finish(arr, requires_grad, device=None):
+    """The new tensor: the host array ``arr`` handed to ``device``'s backend."""
+    t = Tensor._make(_to_device(arr, device))
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -152,27 +182,26 @@ def _finish(arr, requires_grad):
 
 def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples in [0, 1).  ``rand(2, 3)``, ``rand((2, 3))`` or ``rand(size=(2, 3))``."""
-    if device is not None:
-        check_device(device, "rand")
+    device = check_device(device, "rand")
     dt = _float_np(dtype)
     shape = _shape(sizes if size is None else (size,), "rand", dt)
-    return _finish(_draw("rand", lambda: uniform_array(shape, 0.0, 1.0, dt, generator), shape, dt), requires_grad)
+    return _finish(_draw("rand", lambda: uniform_array(shape, 0.0, 1.0, dt, generator), shape, dt), requires_grad,
+                   device)
 
 
 def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples.  ``randn(2, 3)``, ``randn((2, 3))`` or ``randn(size=(2, 3))``."""
-    if device is not None:
-        check_device(device, "randn")
+    device = check_device(device, "randn")
     dt = _float_np(dtype)
     shape = _shape(sizes if size is None else (size,), "randn", dt)
-    return _finish(_draw("randn", lambda: normal_array(shape, 0.0, 1.0, dt, generator), shape, dt), requires_grad)
+    return _finish(_draw("randn", lambda: normal_array(shape, 0.0, 1.0, dt, generator), shape, dt), requires_grad,
+                   device)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
     """Integers in [low, high): ``randint(high, size)``, ``randint(low, high, size)``
     (or with keywords: ``randint(10, size=(3,))``, ``randint(low=2, high=9, size=(3,))``)."""
-    if device is not None:
-        check_device(device, "randint")
+    device = check_device(device, "randint")
     if size is None and isinstance(high, (tuple, list)):
         low, high, size = 0, low, high  # randint(high, size)
     elif size is None and high is not None:
@@ -215,32 +244,30 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
                     f"gradients (randint's dtype is {dt})", "pasa dtype=profundo.float32 si necesitas gradientes")
     shape = _shape((size,), "randint", dt)
     return _finish(_draw("randint", lambda: integers_array(shape, low, high, dt, generator), shape, dt),
-                   requires_grad)
+                   requires_grad, device)
 
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False, generator=None):
-    if device is not None:
-        check_device(device, "rand_like")
-    return rand(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad, generator=generator)
+    device = check_device(device, "rand_like") if device is not None else input.device
+    return rand(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad, generator=generator,
+                device=device)
 
 
 def randn_like(input, *, dtype=None, device=None, requires_grad=False, generator=None):
-    if device is not None:
-        check_device(device, "randn_like")
-    return randn(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad, generator=generator)
+    device = check_device(device, "randn_like") if device is not None else input.device
+    return randn(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad, generator=generator,
+                 device=device)
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, device=None, generator=None):
-    if device is not None:
-        check_device(device, "randint_like")
+    device = check_device(device, "randint_like") if device is not None else input.device
     if high is None:
         low, high = 0, low
-    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, generator=generator)
+    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, generator=generator, device=device)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
-    if device is not None:
-        check_device(device, "randperm")
+    device = check_device(device, "randperm")
     dt = to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
     n = int(n)
     shape = _shape((n,), "randperm", np.int64)
@@ -248,24 +275,25 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
         raise error(RuntimeError, "randperm", "Only Tensors of floating point and complex dtype can require "
                     f"gradients (randperm's dtype is {dt})", "pasa dtype=profundo.float32 si necesitas gradientes")
     perm = _draw("randperm", lambda: _rng(generator).permutation(n), shape, np.int64)
-    return _finish(perm.astype(dt), requires_grad)
+    return _finish(perm.astype(dt), requires_grad, device)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
     """Normal samples: ``normal(mean, std, size)`` with numbers, or elementwise
     with tensor ``mean``/``std`` (then the result has their broadcast shape)."""
-    if device is not None:
-        check_device(device, "normal")
+    device = check_device(device, "normal")
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        t = mean if isinstance(mean, Tensor) else std  # the samples go to its device
+        xp = backend_of(t).xp
         m = mean._data if isinstance(mean, Tensor) else mean
         s = std._data if isinstance(std, Tensor) else std
-        if np.any(np.asarray(s) < 0):
+        if bool(xp.any(xp.asarray(s) < 0)):
             raise error(RuntimeError, "normal", "normal expects all elements of std >= 0.0",
                         "la desviación estándar no puede ser negativa")
-        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
-        dt = (mean if isinstance(mean, Tensor) else std)._data.dtype
-        z = normal_array(shape, 0.0, 1.0, dt, generator)
-        return _finish((z * s + m).astype(dt, copy=False), requires_grad)
+        shape = np.broadcast_shapes(np.shape(m), np.shape(s))  # (shapes: host-side tuples)
+        dt = t._data.dtype
+        z = _to_device(normal_array(shape, 0.0, 1.0, dt, generator), t.device)
+        return _finish((z * s + m).astype(dt, copy=False), requires_grad, t.device)
     if std < 0:
         raise error(RuntimeError, "normal", f"normal expects std >= 0.0, but found std {std}",
                     "la desviación estándar no puede ser negativa")
@@ -274,22 +302,25 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
                     "p. ej. profundo.normal(0, 1, size=(3, 4))")
     dt = _float_np(dtype)
     shape = _shape((size,), "normal", dt)
-    return _finish(_draw("normal", lambda: normal_array(shape, mean, std, dt, generator), shape, dt), requires_grad)
+    return _finish(_draw("normal", lambda: normal_array(shape, mean, std, dt, generator), shape, dt), requires_grad,
+                   device)
 
 
 def bernoulli(input, p=None, *, generator=None):
     """1 with probability ``input`` (or ``p``), else 0; same shape and dtype as input."""
+    xp = backend_of(input).xp
     probs = input._data if p is None else p
-    if np.any((np.asarray(probs) < 0) | (np.asarray(probs) > 1)):
+    if bool(xp.any((xp.asarray(probs) < 0) | (xp.asarray(probs) > 1))):
         raise error(RuntimeError, "bernoulli", "Expected p_in >= 0 && p_in <= 1 to be true",
                     "las probabilidades deben estar entre 0 y 1")
-    u = uniform_array(input._data.shape, 0.0, 1.0, np.float64, generator)
+    u = _to_device(uniform_array(input._data.shape, 0.0, 1.0, np.float64, generator), input.device)
     return Tensor._make((u < probs).astype(input._data.dtype))
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):
-    """Sample category indices with probabilities proportional to the rows of ``input``."""
-    p = np.asarray(input._data, dtype=np.float64)
+    """Sample category indices with probabilities proportional to the rows of ``input``.
+    Sampled on the host (the probabilities are read there); the indices go to ``input``'s device."""
+    p = _to_host(input._data).astype(np.float64)
     if p.ndim not in (1, 2):
         raise error(RuntimeError, "multinomial", "prob_dist must be 1 or 2 dim",
                     "pasa un vector de probabilidades o una matriz (una fila por distribución)")
@@ -312,7 +343,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     else:
         out = np.stack([rng.choice(rows.shape[1], size=num_samples, replace=False, p=r / s)
                         for r, s in zip(rows, sums)])
-    return Tensor._make(out.reshape(p.shape[:-1] + (num_samples,)).astype(np.int64))
+    return _finish(out.reshape(p.shape[:-1] + (num_samples,)).astype(np.int64), False, input.device)
 
 
 rand = factory_out(rand, "rand")  # out=: the samples written into a tensor you have (ops/out.py)

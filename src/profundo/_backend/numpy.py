@@ -57,9 +57,11 @@ class NumpyBackend(ReferenceBackend):
     # (relu: the reference's np.maximum(x, 0) is already NumPy's SIMD loop;
     # comparing against a cached array of zeros no longer gains with NumPy 2.)
     def relu_backward(self, g, y):
-        # 0/1 floats, then an in-place multiply: a plain float loop instead of
-        # float * bool casting, 1.3x faster
-        out = (y != 0).astype(g.dtype)
+        # the comparison written straight into a float array (0/1; NumPy casts its bools chunk by
+        # chunk, in cache), then an in-place multiply: a plain float loop, no bool array and no
+        # astype pass: 1.1-1.25x faster than (y != 0).astype(g.dtype) * g, 1.25x than the reference
+        out = self.xp.empty_like(g)
+        self.xp.not_equal(y, 0, out=out, casting="unsafe")
         out *= g
         return out
 
@@ -70,6 +72,18 @@ class NumpyBackend(ReferenceBackend):
         y = a * a.dtype.type(negative_slope)  # exactly torch's x * slope where x <= 0
         pick = xp.maximum if negative_slope <= 1 else xp.minimum
         return pick(a, y, out=y) if y.__class__ is xp.ndarray else pick(a, y)  # (0-d: y is a scalar)
+
+    def leaky_relu_backward(self, g, x, negative_slope):
+        # the weight (1 or the slope, exactly) as max(0/1 float, slope): no where(), three passes:
+        # 7x faster than the reference's where(), 1.4x than 0/1 weights w turned into 1 - w, * slope, + w
+        xp = self.xp
+        if not 0 <= negative_slope <= 1:  # (max(0/1, slope) is the weight only for a slope in [0, 1])
+            return super().leaky_relu_backward(g, x, negative_slope)
+        w = xp.empty_like(g)
+        xp.greater(x, 0, out=w, casting="unsafe")  # 0/1 floats, no bool array (see relu_backward)
+        xp.maximum(w, g.dtype.type(negative_slope), out=w)
+        w *= g
+        return w
 
     def sigmoid(self, a):
         # the reference's 1 / (1 + exp(-x)) in one buffer: no temporaries, 1.15x faster
@@ -144,7 +158,8 @@ class NumpyBackend(ReferenceBackend):
         return special.elu(a, alpha)
 
     def elu_backward(self, g, x, e, alpha):
-        # 0/1 weights multiplied, not where(): 4.6x
+        # alpha = 1: e * g, one pass (e is 1 where x > 0): 14x; other alphas: 0/1 weights multiplied,
+        # not where(): 4.4x
         return special.elu_backward(g, x, e, alpha)
 
     def silu_backward(self, g, x, s):

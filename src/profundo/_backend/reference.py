@@ -128,6 +128,10 @@ class ReferenceBackend:
         """``x`` where ``x > 0``, else ``negative_slope * x``."""
         return self.xp.where(a > 0, a, a * negative_slope)
 
+    def leaky_relu_backward(self, g, x, negative_slope):
+        """``g`` where ``x > 0``, else ``negative_slope * g``."""
+        return self.xp.where(x > 0, g, g * g.dtype.type(negative_slope))
+
     def sigmoid(self, a):
         """``1 / (1 + exp(-x))``.  For very negative x, ``exp(-x)`` overflows
         to inf and the result is ``1 / inf = 0``: no NaN for any x."""
@@ -197,8 +201,8 @@ class ReferenceBackend:
         return xp.asarray(y, a.dtype), xp.asarray(e, a.dtype)
 
     def elu_backward(self, g, x, e, alpha):
-        """``g`` where ``x > 0``, else ``g alpha exp(x)``."""
-        return self.xp.asarray(self.xp.where(x > 0, g, g * x.dtype.type(alpha) * e), g.dtype)
+        """``g alpha exp(x)`` where ``x <= 0``, else ``g`` (also where x is NaN, as PyTorch)."""
+        return self.xp.asarray(self.xp.where(x <= 0, g * x.dtype.type(alpha) * e, g), g.dtype)
 
     def silu(self, a):
         """``x sigmoid(x)``.  Returns ``(y, sigmoid(x))``."""
@@ -208,6 +212,20 @@ class ReferenceBackend:
     def silu_backward(self, g, x, s):
         """d/dx x s(x) = s (1 + x (1 - s))."""
         return self.xp.asarray(g * s * (1 + x * (1 - s)), g.dtype)
+
+    def lgamma(self, a):
+        """``log |Gamma(x)|``: Stirling's series after the recurrence ``Gamma(x + 1) = x Gamma(x)``, the
+        reflection formula for negative x, a Taylor series near the zeros at 1 and 2
+        (``special.lgamma_float64``), computed in float64 and rounded to ``a``'s dtype."""
+        return self.xp.asarray(special.lgamma_float64(a.astype(self.xp.float64), self.xp), a.dtype)
+
+    def digamma(self, a):
+        """``digamma(x) = d/dx lgamma(x)`` (``special.digamma_float64``: the same three steps), in float64."""
+        return self.xp.asarray(special.digamma_float64(a.astype(self.xp.float64), self.xp), a.dtype)
+
+    def trigamma(self, a):
+        """``trigamma(x) = d/dx digamma(x)`` (``special.trigamma_float64``), in float64."""
+        return self.xp.asarray(special.trigamma_float64(a.astype(self.xp.float64), self.xp), a.dtype)
 
     # ------------------------------------------------------------ softmax family
     def max_for_shift(self, a, axes, nan_on_posinf=False):

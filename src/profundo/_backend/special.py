@@ -317,31 +317,36 @@ def softplus_backward(g, x, beta=1.0, threshold=20.0):
 @_any_shape
 def elu(x, alpha=1.0):
     """``x`` where x > 0, else ``alpha (exp(x) - 1)``.  Returns ``(y, e)``, ``e = exp(min(x, 0))``
-    for the backward.  Branch-free: ``max(x, 0) + alpha (exp(min(x, 0)) - 1)``; the clamped
-    exp never overflows, and float32 ``expm1`` is not a SIMD loop in NumPy (5x slower)."""
+    for the backward (1 where x is NaN: ``fmin``).  Branch-free: ``max(x, 0) + alpha (exp(min(x, 0)) - 1)``;
+    the clamped exp never overflows, and float32 ``expm1`` is not a SIMD loop in NumPy (5x slower)."""
     t = x.dtype.type
     zeros = np.zeros((), x.dtype)
-    e = np.minimum(x, zeros)
+    e = np.fmin(x, zeros)  # (fmin: 0 where x is NaN, so e = 1 there and the gradient is g, as PyTorch's)
     if x.dtype == np.float32:
         np.exp(e, out=e)
         y = e - t(1.0)  # exp(x) - 1: off by up to half an ulp of 1 where x is tiny (x rather than 0 near -0)
     else:  # float64's expm1 is fast enough: exact where x is tiny
         y = np.expm1(e)
         np.exp(e, out=e)  # not y + 1, which rounds exp(x) below 1e-16 to 0
-    y *= t(alpha)
-    y += np.maximum(x, zeros)
+    if alpha != 1:
+        y *= t(alpha)
+    y += np.maximum(x, zeros)  # NaN stays NaN
     return y, e
 
 
 @_any_shape
 def elu_backward(g, x, e, alpha=1.0):
-    """``g`` where x > 0, else ``g alpha exp(x)`` (``e = exp(min(x, 0))`` from ``elu``)."""
+    """``g alpha exp(x)`` where x <= 0, else ``g`` (NaN included, as PyTorch's);
+    ``e = exp(min(x, 0))`` from ``elu``, exactly 1 where x > 0 or NaN."""
     t = x.dtype.type
-    w = (x > 0).astype(x.dtype)  # 0/1 weights: a multiply, not NumPy's branchy where()
-    d = t(1.0) - w
-    d *= e
+    if alpha == 1:  # then e is the derivative itself: one pass
+        return e * g
+    u = np.empty_like(e)
+    np.less_equal(x, 0, out=u, casting="unsafe")  # 0/1 weights, written as floats (no bool array)
+    d = u * e  # a multiply, not NumPy's branchy where()
     d *= t(alpha)
-    d += w
+    np.subtract(t(1.0), u, out=u)
+    d += u
     d *= g
     return d
 
@@ -367,3 +372,129 @@ def silu_backward(g, x, s):
     d *= s
     d *= g
     return d
+
+
+# ---------------------------------------------------------------------- log-gamma, digamma, trigamma (float64)
+# Every one of them in three steps, on the whole array at once (masks, no Python loop over elements):
+#  1. reflection: a negative x (x < 1/2) is sent to 1 - x >= 1/2 by Euler's reflection formula;
+#  2. recurrence: Gamma(x + 1) = x Gamma(x) moves x up to where
+#  3. the asymptotic (Stirling) series converges to float64 round-off in a few terms.
+# ``xp`` is the array module (NumPy; a CuPy backend passes its own).
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+# Stirling: lgamma(z) = (z - 1/2) log z - z + log sqrt(2 pi) + sum B_2k / (2k (2k - 1) z^(2k - 1)),
+# B_2k the Bernoulli numbers; from z >= 8 the first eight terms leave < 1e-16.
+_STIRLING = (1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360, 1 / 156, -3617 / 122400)
+# Near its zeros x = 1 and x = 2, lgamma is a difference of nearly equal numbers in Stirling's form; its
+# Taylor series around 2 keeps the relative accuracy there: lgamma(2 + z) = (1 - euler_gamma) z +
+# sum_k (-1)^k (zeta(k) - 1) / k z^k (zeta Riemann's; coefficients k = 2..20, to 1e-19 for |z| <= 1/4),
+# and lgamma(1 + z) = lgamma(2 + z) - log1p(z).
+_ONE_MINUS_EULER = 0.42278433509846713939
+_LGAMMA_AT_2 = (
+    0.3224670334241132, -0.0673523010531981, 0.020580808427784546, -0.007385551028673986,
+    0.0028905103307415234, -0.001192753911703261, 0.0005096695247430425, -0.00022315475845357939,
+    9.945751278180853e-05, -4.492623673813314e-05, 2.050721277567069e-05, -9.439488275268397e-06,
+    4.374866789907488e-06, -2.039215753801366e-06, 9.55141213040742e-07, -4.492469198764566e-07,
+    2.1207184805554665e-07, -1.0043224823968099e-07, 4.7698101693639804e-08)
+# digamma(z) = log z - 1/(2z) - sum B_2k / (2k z^2k); trigamma(z) = 1/z + 1/(2 z^2) + sum B_2k / z^(2k+1)
+_DIGAMMA = (1 / 12, -1 / 120, 1 / 252, -1 / 240, 1 / 132, -691 / 32760, 1 / 12)
+_TRIGAMMA = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6)
+
+
+def _series(w, coefs, xp):
+    """``coefs[0] + coefs[1] w + coefs[2] w^2 + ...`` by Horner's rule."""
+    out = xp.full_like(w, coefs[-1])
+    for c in coefs[-2::-1]:
+        out *= w
+        out += c
+    return out
+
+
+def _sin_pi(x, xp):
+    """``sin(pi x)``, exact at the integers: the reduction ``r = x - round(x)`` loses nothing, so a
+    huge or integer x gives ``sin(pi r)`` with r exact (``sin(pi * x)`` itself rounds ``pi x`` first)."""
+    r = x - xp.round(x)
+    s = xp.sin(math.pi * r)
+    return xp.where(xp.round(x) % 2 == 0, s, -s)  # sin(pi (n + r)) = (-1)^n sin(pi r)
+
+
+def _shift_up(x, to, xp):
+    """``(z, steps)``: ``z = x + n`` with the least n >= 0 that makes ``z >= to`` (x >= 1/2, so n <= to), and
+    the list of the ``x + k`` (k < n, where the shift happened; 0 elsewhere) the recurrence divides by."""
+    z = x.copy()
+    steps = []
+    for _ in range(int(to)):
+        below = z < to
+        if not below.any():
+            break
+        steps.append(xp.where(below, z, 0.0))
+        z += below
+    return z, steps
+
+
+def _lgamma_positive(x, xp):
+    """lgamma(x) for x >= 1/2 (inf and NaN pass through)."""
+    z, steps = _shift_up(x, 8.0, xp)
+    w = 1.0 / z
+    out = (z - 0.5) * (xp.log(z) - 1.0) - 0.5 + _LOG_SQRT_2PI + w * _series(w * w, _STIRLING, xp)
+    for s in steps:  # lgamma(x) = lgamma(x + n) - log(x (x + 1) ... (x + n - 1))
+        out -= xp.log(xp.where(s == 0, 1.0, s))
+    # near 1 and 2: the Taylor series around 2 (see above)
+    z1, z2 = x - 1.0, x - 2.0
+    near1, near2 = xp.abs(z1) <= 0.25, xp.abs(z2) <= 0.25
+    if near1.any() or near2.any():
+        t = xp.where(near1, z1, xp.where(near2, z2, 0.0))
+        at2 = t * (_ONE_MINUS_EULER + t * _series(t, _LGAMMA_AT_2, xp))
+        out = xp.where(near2, at2, xp.where(near1, at2 - xp.log1p(t), out))
+    return out
+
+
+def lgamma_float64(x, xp=np):
+    """``log |Gamma(x)|`` of a float64 array, to ~1e-15 relative (relative also near the zeros at 1
+    and 2; next to the zeros at x < 0, -2.457, -2.747, ..., an absolute error of a few 1e-15).  Negative x: reflection, ``lgamma(x) = log(pi / |sin(pi x)|) - lgamma(1 - x)``; +inf at
+    0 and the negative integers (and at -inf), as PyTorch's."""
+    neg = x < 0.5
+    y = xp.where(neg, 1.0 - x, x)
+    out = _lgamma_positive(y, xp)
+    if neg.any():
+        s = xp.abs(_sin_pi(xp.where(neg & xp.isfinite(x), x, 0.5), xp))  # (0 at the integers: log(pi / 0) = inf)
+        out = xp.where(neg, xp.log(math.pi / s) - out, out)
+        out = xp.where(x == -xp.inf, xp.inf, out)
+    return out
+
+
+def digamma_float64(x, xp=np):
+    """``digamma(x) = d/dx lgamma(x)`` of a float64 array.  Negative x: reflection, ``digamma(x) =
+    digamma(1 - x) - pi / tan(pi x)``; as PyTorch: -inf at +0 (+inf at -0), NaN at the negative
+    integers and at -inf."""
+    neg = x < 0.5
+    y = xp.where(neg, 1.0 - x, x)
+    z, steps = _shift_up(y, 10.0, xp)
+    w = 1.0 / z
+    out = xp.log(z) - 0.5 * w - (w * w) * _series(w * w, _DIGAMMA, xp)
+    for s in steps:  # digamma(x) = digamma(x + n) - 1/x - 1/(x + 1) - ... - 1/(x + n - 1)
+        out -= xp.where(s == 0, 0.0, 1.0 / xp.where(s == 0, 1.0, s))
+    if neg.any():
+        r = x - xp.round(x)  # tan has period pi: tan(pi x) = tan(pi r), with r exact
+        with_reflection = out - math.pi / xp.tan(math.pi * r)
+        out = xp.where(neg, with_reflection, out)
+        out = xp.where((r == 0) & neg, xp.nan, out)  # the poles at 0, -1, -2, ... (and -inf)
+        out = xp.where(x == 0, xp.copysign(xp.inf, -xp.copysign(1.0, x)), out)  # -inf at +0, +inf at -0
+    return out
+
+
+def trigamma_float64(x, xp=np):
+    """``trigamma(x) = d/dx digamma(x)`` (PyTorch's ``polygamma(1, x)``) of a float64 array, for the
+    gradient of digamma.  Negative x: ``trigamma(x) = pi^2 / sin^2(pi x) - trigamma(1 - x)``; +inf at
+    0 and the negative integers."""
+    neg = x < 0.5
+    y = xp.where(neg, 1.0 - x, x)
+    z, steps = _shift_up(y, 10.0, xp)
+    w = 1.0 / z
+    out = w + 0.5 * (w * w) + (w * w * w) * _series(w * w, _TRIGAMMA, xp)
+    for s in steps:  # trigamma(x) = trigamma(x + n) + 1/x^2 + ... + 1/(x + n - 1)^2
+        out += xp.where(s == 0, 0.0, 1.0 / xp.where(s == 0, 1.0, s) ** 2)
+    if neg.any():
+        s = _sin_pi(xp.where(neg & xp.isfinite(x), x, 0.5), xp)
+        out = xp.where(neg, math.pi ** 2 / (s * s) - out, out)  # (s = 0 at the poles: inf)
+        out = xp.where(x == -xp.inf, xp.nan, out)
+    return out

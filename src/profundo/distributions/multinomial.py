@@ -1,15 +1,11 @@
 """The multinomial distribution (counts of K categories in n draws)."""
-import math
-
 import numpy as np
 
+from .._backend import backend_of
 from .._errors import error
 from ..tensor import Tensor
 from .categorical import Categorical
 from .distribution import Distribution
-
-_lgamma = np.frompyfunc(math.lgamma, 1, 1)  # log(n!) of the counts: constants, no gradient needed
-
 
 class Multinomial(Distribution):
     """Counts of each of K categories in ``total_count`` independent draws."""
@@ -40,13 +36,16 @@ class Multinomial(Distribution):
     def sample(self, sample_shape=()):
         n = self._categorical._num_events
         draws = self._categorical._draw((self.total_count,) + tuple(sample_shape))
-        counts = (draws[..., None] == np.arange(n)).sum(axis=0)
+        counts = (draws[..., None] == backend_of(self.probs).xp.arange(n)).sum(axis=0)  # (on the probs' device)
         return Tensor._make(counts.astype(self.probs._data.dtype))
 
     def log_prob(self, value):
         self._validate_sample(value)
-        v = np.asarray(value._data, dtype=np.float64)
-        log_factorials = _lgamma(v.sum(-1) + 1).astype(np.float64) - _lgamma(v + 1).astype(np.float64).sum(-1)
+        be = backend_of(value)
+        v = value._data.astype(be.xp.float64)
+        # log(n! / (k_1! ... k_K!)) with log(k!) = lgamma(k + 1), the backend's vectorized kernel: constants
+        # of the counts, no gradient needed
+        log_factorials = be.lgamma(v.sum(-1) + 1) - be.lgamma(v + 1).sum(-1)
         from ..ops import FUNCTIONS
         logits = FUNCTIONS["where"]((value == 0) & self.logits.isinf(), 0.0, self.logits)
         constant = Tensor._make(log_factorials.astype(self.logits._data.dtype))

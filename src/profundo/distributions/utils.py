@@ -7,8 +7,10 @@ from .distribution import as_float_tensor
 
 
 def noise(draw, shape, like):
-    """Parameter-free noise of ``shape`` with ``like``'s float dtype (the reparameterization's epsilon)."""
-    return Tensor._make(np.asarray(draw(tuple(shape)), dtype=like._data.dtype))
+    """Parameter-free noise of ``shape`` with ``like``'s float dtype (the reparameterization's epsilon),
+    drawn on the host and handed to ``like``'s device (profundo.random's seam)."""
+    from ..random import _to_device
+    return Tensor._make(_to_device(np.asarray(draw(tuple(shape)), dtype=like._data.dtype), like.device))
 
 
 def broadcast_all(*params):

@@ -4,7 +4,7 @@ method (``x.exp()``) -- the same function object in both places."""
 import functools
 import inspect
 
-from . import compare, convert, elementwise, index, inplace, linalg, reduce, shape, softmax, sorting
+from . import compare, convert, elementwise, index, inplace, linalg, reduce, shape, softmax, sorting, special
 from ..tensor import Tensor
 from ._base import check_operand
 from ._docs import DOCS
@@ -33,6 +33,7 @@ for _mod, _names in [
             "take_along_dim index_put"),
     (linalg, "matmul mm bmm mv dot inner outer ger trace einsum"),
     (sorting, "sort argsort msort topk kthvalue median nanmedian unique cummax cummin logcumsumexp meshgrid"),
+    (special, "lgamma digamma"),
 ]:
     for _name in _names.split():
         FUNCTIONS[_name] = getattr(_mod, _name)

@@ -118,12 +118,7 @@ class LeakyReluGrad(Op):
     def forward(ctx, g, x, negative_slope):
         ctx.save_for_backward(x)
         ctx.negative_slope = negative_slope
-        positive = (x._data > 0).astype(g._data.dtype)
-        w = 1.0 - positive  # the weight: 1 where x > 0, else the slope (exactly)
-        w *= negative_slope
-        w += positive
-        w *= g._data
-        return w
+        return backend_of(g).leaky_relu_backward(g._data, x._data, negative_slope)
 
     @staticmethod
     def backward(ctx, gg):
