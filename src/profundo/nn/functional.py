@@ -159,9 +159,9 @@ def dropout(input, p=0.5, training=True, inplace=False):
                     f"{_tname(input._data.dtype)}", "convierte la entrada a flotante con .float()")
     if p == 1:
         return _maybe_inplace(input, inplace, "dropout", lambda x: x * 0)
-    from ..random import _rng
-    keep = _rng(None).random(input.shape) >= p
-    mask = Tensor._make((keep / (1 - p)).astype(input._data.dtype))
+    from ..random import _rng, _to_device
+    keep = _rng(None).random(input.shape) >= p  # drawn on the host, like every random number (random.py)
+    mask = Tensor._make(_to_device((keep / (1 - p)).astype(input._data.dtype), input.device))
     return _maybe_inplace(input, inplace, "dropout", lambda x: x * mask)
 
 

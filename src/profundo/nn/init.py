@@ -9,12 +9,13 @@ import warnings
 from .._backend import backend_of
 from .._errors import error
 from ..autograd.grad_mode import no_grad
-from ..random import _rng
+from ..random import _rng, _to_device
 
 
 def _fill(tensor, values):
+    """Write host-drawn ``values`` into ``tensor``, handed to its device's backend first (random.py's seam)."""
     with no_grad():
-        tensor._data[...] = values
+        tensor._data[...] = _to_device(values, tensor.device)
         tensor._bump_version()
     return tensor
 
