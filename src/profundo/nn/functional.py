@@ -11,7 +11,8 @@ from .._backend import backend_of
 from .._errors import error
 from ..autograd import grad_mode
 from ..ops import FUNCTIONS as _F
-from ..ops.inplace import _tname, apply_inplace
+from ..ops.elementwise import Mul
+from ..ops.inplace import _tname
 from ..ops.activation import Elu, Gelu, GeluTanh, Silu, Softplus
 from ..ops.nn import Addmm, BinaryCrossEntropy, LeakyRelu, NllLoss, pad  # noqa: F401  (pad is F.pad)
 from ..tensor import Tensor
@@ -59,13 +60,13 @@ def _check_floating(op, input):
                     "convierte la entrada a flotante con .float()")
 
 
-def _maybe_inplace(input, inplace, op, fn):
-    """``fn(input)``, or with ``inplace=True`` written into ``input`` (returned, version bumped):
-    ``apply_inplace`` is what ``x.relu_()`` uses, so a leaf that requires grad is refused and
-    the gradient flows through ``fn`` as if it were out of place."""
+def _maybe_inplace(input, inplace, op, *args):
+    """``op.apply(input, *args)``, or with ``inplace=True`` the same op written into
+    ``input`` (``apply(..., out=input)``: the path of ``x.relu_()``, so a leaf that requires
+    grad is refused and the version goes up)."""
     if not inplace:
-        return fn(input)
-    return apply_inplace(input, op + "_", fn)
+        return op.apply(input, *args)
+    return op.apply(input, *args, out=input)
 
 
 # ------------------------------------------------------------------- activations
@@ -80,7 +81,7 @@ def relu_(input):
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     _check_floating("leaky_relu", input)
     slope = float(negative_slope)
-    return _maybe_inplace(input, inplace, "leaky_relu", lambda x: LeakyRelu.apply(x, slope))
+    return _maybe_inplace(input, inplace, LeakyRelu, slope)
 
 
 def leaky_relu_(input, negative_slope=0.01):
@@ -89,7 +90,7 @@ def leaky_relu_(input, negative_slope=0.01):
 
 def elu(input, alpha=1.0, inplace=False):
     _check_floating("elu", input)
-    return _maybe_inplace(input, inplace, "elu", lambda x: Elu.apply(x, float(alpha)))
+    return _maybe_inplace(input, inplace, Elu, float(alpha))
 
 
 def elu_(input, alpha=1.0):
@@ -107,7 +108,7 @@ def gelu(input, approximate="none"):
 
 def silu(input, inplace=False):
     _check_floating("silu", input)
-    return _maybe_inplace(input, inplace, "silu", Silu.apply)
+    return _maybe_inplace(input, inplace, Silu)
 
 
 def sigmoid(input):
@@ -158,11 +159,11 @@ def dropout(input, p=0.5, training=True, inplace=False):
         raise error(RuntimeError, "dropout", f"result type Float can't be cast to the desired output type "
                     f"{_tname(input._data.dtype)}", "convierte la entrada a flotante con .float()")
     if p == 1:
-        return _maybe_inplace(input, inplace, "dropout", lambda x: x * 0)
+        return _maybe_inplace(input, inplace, Mul, 0.0)
     from ..random import _rng, _to_device
     keep = _rng(None).random(input.shape) >= p  # drawn on the host, like every random number (random.py)
     mask = Tensor._make(_to_device((keep / (1 - p)).astype(input._data.dtype), input.device))
-    return _maybe_inplace(input, inplace, "dropout", lambda x: x * mask)
+    return _maybe_inplace(input, inplace, Mul, mask)
 
 
 def linear(input, weight, bias=None):
