@@ -270,51 +270,92 @@ class NumpyBackend(ReferenceBackend):
             return out.reshape(in_shape)
         return super().avg_pool_backward(g, kernel_size, stride, padding, in_shape, divisor)
 
-    # Batch norm: the per-channel sums of (N, C, M) through einsum (SIMD, no temporary; as accurate
-    # as np.sum here, see tests/test_norm.py), and the normalization as ``x * scale + shift`` per
-    # channel (two passes over the data).
-    def batch_norm_stats(self, a):
-        # 2.4x faster than mean/var over axes (0, 2, 3) on (64, 32, 28, 28)
-        xp = self.xp
+    # Batch norm on (N, C, M) (M the pixels): the per-channel sums through einsum (SIMD, no
+    # temporary; as accurate as np.sum here, see tests/test_norm.py), and the per-channel arithmetic
+    # one example at a time against (C, M) blocks that hold each channel's number repeated: the
+    # block stays in the cache, and contiguous-by-contiguous arithmetic runs about twice as fast as
+    # NumPy's broadcasting of a (C, 1) column over a (N, C, M) array (measured on (64, 32, 784)).
+    # Small examples (C * M below _BLOCK) use the broadcast: there the Python loop would cost more.
+    _BLOCK = 4096
+
+    def _blocks(self, a):
+        """``a`` as (N, C, M), and whether to loop over the N examples (see above)."""
         n, c = a.shape[:2]
         a3 = a.reshape(n, c, -1)
-        count = n * a3.shape[2]
-        mean = xp.einsum("ncm->c", a3) / a.dtype.type(count)
-        d = a3 - mean[:, None]
-        var = xp.einsum("ncm,ncm->c", d, d) / a.dtype.type(count)
-        return mean, var
+        return a3, a3.shape[1] * a3.shape[2] >= self._BLOCK and n > 1
+
+    def _rows(self, v, a3, dtype):
+        """A (C, M) block with ``v[c]`` repeated along each row."""
+        out = self.xp.empty(a3.shape[1:], dtype)
+        out[...] = v.astype(dtype, copy=False)[:, None]
+        return out
+
+    def batch_norm_stats(self, a):
+        # mean by einsum, the variance of x - mean per example block: 1.5-2.5x faster than the
+        # reference's mean/var over axes (0, 2, 3) on (64, 32, 28, 28)
+        xp = self.xp
+        a3, blocked = self._blocks(a)
+        count = a.dtype.type(a3.shape[0] * a3.shape[2])
+        mean = xp.einsum("ncm->c", a3) / count
+        if not blocked:
+            d = a3 - mean[:, None]
+            return mean, xp.einsum("ncm,ncm->c", d, d) / count
+        rows, d = self._rows(mean, a3, a.dtype), xp.empty(a3.shape[1:], a.dtype)
+        var = xp.zeros(a3.shape[1], a.dtype)
+        for example in a3:
+            xp.subtract(example, rows, out=d)
+            var += xp.einsum("cm,cm->c", d, d)
+        return mean, var / count
 
     def batch_norm(self, a, mean, invstd, weight, bias):
         # y = x * scale + shift with per-channel scale = weight * invstd, shift = bias - mean * scale:
-        # two passes and one array instead of four passes, 2x
+        # two passes and one array instead of the reference's four passes: 2-3x
+        xp = self.xp
         scale = invstd if weight is None else weight * invstd
         shift = -mean * scale if bias is None else bias - mean * scale
-        shape = (1, -1) + (1,) * (a.ndim - 2)
-        y = a * scale.astype(a.dtype, copy=False).reshape(shape)
-        y += shift.astype(a.dtype, copy=False).reshape(shape)
-        return y
+        a3, blocked = self._blocks(a)
+        if not blocked:
+            y = a3 * scale.astype(a.dtype, copy=False)[:, None]
+            y += shift.astype(a.dtype, copy=False)[:, None]
+            return y.reshape(a.shape)
+        y = xp.empty(a3.shape, a.dtype)
+        scale, shift = self._rows(scale, a3, a.dtype), self._rows(shift, a3, a.dtype)
+        for example, out in zip(a3, y):
+            xp.multiply(example, scale, out=out)
+            out += shift
+        return y.reshape(a.shape)
 
     def batch_norm_backward(self, g, a, mean, invstd, weight, training):
         # The closed form expanded per channel (no xhat array): with S_g = sum g and
         # S_gx = sum g x (einsum), dweight = invstd (S_gx - mean S_g), dbias = S_g and
         #   dx = alpha g - beta x - gamma,  alpha = weight invstd,  beta = alpha invstd dweight / n,
         #   gamma = alpha S_g / n - beta mean
-        # (normalize_backward with xhat = (x - mean) invstd written out): 4 passes, 3.5x faster
-        xp = self.xp
-        nb, c = a.shape[:2]
-        g3, a3 = g.reshape(nb, c, -1), a.reshape(nb, c, -1)
-        count = nb * g3.shape[2]
+        # (normalize_backward with xhat = (x - mean) invstd written out): 3-4x faster than the reference
+        xp, dt = self.xp, g.dtype
+        g3, blocked = self._blocks(g)
+        a3 = a.reshape(g3.shape)
+        count = g3.shape[0] * g3.shape[2]
         dbias = xp.einsum("ncm->c", g3)
         dweight = (xp.einsum("ncm,ncm->c", g3, a3) - mean * dbias) * invstd
         alpha = invstd if weight is None else weight * invstd
-        shape = (1, -1) + (1,) * (a.ndim - 2)
-        dx = g * alpha.astype(g.dtype, copy=False).reshape(shape)
-        if training:
-            beta = alpha * invstd * dweight / count
-            gamma = alpha * dbias / count - beta * mean
-            dx -= a * beta.astype(g.dtype, copy=False).reshape(shape)
-            dx -= gamma.astype(g.dtype, copy=False).reshape(shape)
-        return dx, dweight.astype(g.dtype, copy=False), dbias
+        beta = alpha * invstd * dweight / count
+        gamma = alpha * dbias / count - beta * mean
+        if not blocked:
+            dx = g3 * alpha.astype(dt, copy=False)[:, None]
+            if training:
+                dx -= a3 * beta.astype(dt, copy=False)[:, None]
+                dx -= gamma.astype(dt, copy=False)[:, None]
+        else:
+            dx = xp.empty(g3.shape, dt)
+            alpha, beta, gamma = (self._rows(v, g3, dt) for v in (alpha, beta, gamma))
+            tmp = xp.empty(g3.shape[1:], dt)
+            for ge, ae, out in zip(g3, a3, dx):
+                xp.multiply(ge, alpha, out=out)
+                if training:
+                    xp.multiply(ae, beta, out=tmp)
+                    out -= tmp
+                    out -= gamma
+        return dx.reshape(g.shape), dweight.astype(dt, copy=False), dbias
 
     # ------------------------------------------------------------ optimizers
     def adam_step(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
