@@ -158,10 +158,16 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not input.is_floating_point():  # the float mask cannot be written into integers
         raise error(RuntimeError, "dropout", f"result type Float can't be cast to the desired output type "
                     f"{_tname(input._data.dtype)}", "convierte la entrada a flotante con .float()")
+    return _drop(input, p, input.shape, inplace)
+
+
+def _drop(input, p, mask_shape, inplace):
+    """``input`` times a mask of ``mask_shape`` (broadcast: one value per element for dropout, per
+    channel for dropout1d/2d) that is 0 with probability ``p`` and ``1 / (1 - p)`` otherwise."""
     if p == 1:
         return _maybe_inplace(input, inplace, Mul, 0.0)
     from ..random import _rng, _to_device
-    keep = _rng(None).random(input.shape) >= p  # drawn on the host, like every random number (random.py)
+    keep = _rng(None).random(mask_shape) >= p  # drawn on the host, like every random number (random.py)
     mask = Tensor._make(_to_device((keep / (1 - p)).astype(input._data.dtype), input.device))
     return _maybe_inplace(input, inplace, Mul, mask)
 

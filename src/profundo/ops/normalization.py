@@ -311,8 +311,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
 def _channel_dropout(op, input, p, training, inplace, batched):
     """Zero whole channels (every value of a (sample, channel) pair) with probability ``p`` and scale the
     others by ``1 / (1 - p)``: one mask value per channel, broadcast over the spatial dims."""
-    from ..nn.functional import _maybe_inplace
-    from ..random import _rng
+    from ..nn.functional import _drop
     if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
         raise error(ValueError, op, f"dropout probability has to be between 0 and 1, but got {p}",
                     "p es la probabilidad de apagar cada canal: un número entre 0 y 1")
@@ -323,11 +322,7 @@ def _channel_dropout(op, input, p, training, inplace, batched):
                     "convierte la entrada a flotante con .float()")
     shape = tuple(input.shape)
     mask_shape = (shape[:2] if batched else shape[:1]) + (1,) * (len(shape) - (2 if batched else 1))
-    if p == 1:
-        return _maybe_inplace(input, inplace, op, lambda x: x * 0)
-    keep = _rng(None).random(mask_shape) >= p
-    mask = Tensor._make((keep / (1 - p)).astype(input._data.dtype))
-    return _maybe_inplace(input, inplace, op, lambda x: x * mask)
+    return _drop(input, p, mask_shape, inplace)
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):
