@@ -28,7 +28,9 @@ import itertools
 import threading
 import weakref
 
-from .._backend import _STATE as _BACKENDS, backend_of, xp
+from .. import _device
+from .._backend import _STATE as _BACKENDS, backend_of
+from .._dtype import float32 as _float32, float64 as _float64
 from .._errors import broadcast_error, error, is_checked, memory_error
 from ..tensor import Tensor
 from . import anomaly, grad_mode
@@ -70,6 +72,8 @@ SCOPE = _Scope()
 _SCOPES_OPEN = [0]
 _SCOPE_LOCK = threading.Lock()
 _GRAD = grad_mode.STATE
+_GRAD_OFF = grad_mode.OFF  # how many threads have grad mode off (see apply)
+_SEVERAL_DEVICES = _device.SEVERAL  # [True] once tensors may live on two devices (see apply)
 _ANOMALY = anomaly.STATE
 _new = object.__new__
 
@@ -316,10 +320,21 @@ class Function:
         """Run the op on ``args``.  Every form of a built-in op ends here:
         ``profundo.add(x, y)``, ``x.add(y)``, ``x + y``, and the in-place
         ``x.add_(y)`` / ``x += y``, which pass ``out=x``: the result is written
-        into that tensor (see ``_apply_into``)."""
+        into that tensor (see ``_apply_into``).
+
+        Three ways through, the first that applies:
+        1. some input requires grad (and grad mode is on): ``_apply_recorded``
+           runs forward and links the result into the graph;
+        2. nothing to record and the op declares a ``kernel``: the backend's
+           kernel on the arrays, no ctx (the no-grad fast path);
+        3. nothing to record: forward alone, its ctx thrown away."""
+        if _SEVERAL_DEVICES[0]:  # False until a second device exists: one list read per op, not ~1 us
+            _check_devices(cls, args, out)
         if out is not None:
             return _apply_into(cls, args, out)
-        if _GRAD.enabled:
+        # grad mode is per thread; while no thread has turned it off, the shared
+        # counter answers without the per-thread read (~40 ns, 1 % of an op)
+        if not _GRAD_OFF[0] or _GRAD.enabled:
             for a in args:
                 if (a.__class__ is Tensor or isinstance(a, Tensor)) and a._requires_grad:
                     return _apply_recorded(cls, args)
@@ -341,7 +356,7 @@ class Function:
             out = cls.forward(ctx, *args)
         except _FORWARD_ERRORS as e:
             raise _forward_error(cls, args, e) from None
-        if out.__class__ is xp.ndarray and not cls.is_view:  # the common case, inlined
+        if out.__class__ is _BACKENDS.cpu.ndarray and not cls.is_view:  # a CPU array: the common case, inlined
             t = _new(Tensor)
             t._data = out
             return t
@@ -357,6 +372,18 @@ class Function:
         return t
 
 
+def _check_devices(cls, args, out):
+    """PyTorch's error when the tensors of one op live on two devices (a list
+    argument, as ``cat``'s, is looked into)."""
+    tensors = [out] if out is not None else []
+    for a in args:
+        if isinstance(a, (list, tuple)):
+            tensors.extend(a)
+        else:
+            tensors.append(a)
+    _device.check_same_device(cls.__name__.lower(), tensors)
+
+
 def _kernel_operands(cls, args):
     """``(kernel, xa, xb, backend)`` when the op's forward on ``args`` would be
     exactly its backend kernel on their arrays: a floating tensor (a Parameter
@@ -370,21 +397,21 @@ def _kernel_operands(cls, args):
     dt = xa.dtype
     if dt.kind != "f":
         return None
+    be = _BACKENDS.cpu  # backend_of(xa) for a CPU array, without the call (~40 ns, 4 % of an op)
+    if xa.__class__ is not be.ndarray:
+        be = backend_of(xa)
     if len(args) == 1:
         xb = None
     else:
         b = args[1]
         if b.__class__ is float or b.__class__ is int:
-            xb = _SCALARS.get((b, dt))
+            xb = _F32_SCALARS.get(b) if dt is _F32 else None  # the cache, inlined (see scalar_array)
             if xb is None:
-                xb = _scalar_array(b, dt)
+                xb = scalar_array(b, dt, xa)
         elif isinstance(b, Tensor) and b._data.dtype is dt:
             xb = b._data
         else:
             return None
-    be = _BACKENDS.cpu  # backend_of(xa) for a CPU array, without the call (~40 ns, 4 % of an op)
-    if xa.__class__ is not be.ndarray:
-        be = backend_of(xa)
     try:
         kernel = be.op_kernels[cls]
     except KeyError:
@@ -392,17 +419,28 @@ def _kernel_operands(cls, args):
     return kernel, xa, xb, be
 
 
-# The 0-d arrays of the numbers the no-grad fast path has met, by (number, dtype):
-# making one costs ~0.18 us, finding it ~0.08 (y * 1.01 in a loop, a backward's
-# g * 1.01).  Only passed to kernels as an input, never returned.  Zero is not
-# kept (0.0 == -0.0 as keys, but their products differ in sign); at most 256.
-_SCALARS = {}
+# The 0-d arrays of the Python numbers met as operands (``y * 1.01``, a backward's
+# ``g * 1.01``), per floating dtype: NumPy computes with a 0-d array ~2x faster
+# than with a Python float, and making one costs ~0.2 us, finding it here ~0.03.
+# Only passed to kernels as an input, never returned or written to.  The two
+# common dtypes are told apart by identity (hashing a NumPy dtype costs ~50 ns).
+# Zero is not kept (0.0 == -0.0 as keys, but their products differ in sign), nor
+# NaN (never equal to itself); at most 256 numbers per dtype.
+_F32, _F64 = _float32.np, _float64.np
+_F32_SCALARS, _F64_SCALARS = {}, {}
 
 
-def _scalar_array(b, dt):
-    a = xp.array(b, dt)
-    if b and len(_SCALARS) < 256:
-        _SCALARS[(b, dt)] = a
+def scalar_array(b, dt, like):
+    """The Python number ``b`` as a 0-d array of the floating dtype ``dt``, on
+    the backend of the array ``like``."""
+    cache = _F32_SCALARS if dt is _F32 else _F64_SCALARS if dt is _F64 else None
+    if cache is not None:
+        a = cache.get(b)
+        if a is not None:
+            return a
+    a = backend_of(like).xp.array(b, dt)
+    if cache is not None and b and b == b and len(cache) < 256:
+        cache[b] = a
     return a
 
 
@@ -448,7 +486,7 @@ def _apply_into(cls, args, out):
         result = cls.forward(ctx, *args)
     except _FORWARD_ERRORS as e:
         raise _forward_error(cls, args, e) from None
-    inplace.write(out, result if result.__class__ is xp.ndarray else _to_tensor(result)._data,
+    inplace.write(out, result if result.__class__ is backend_of(out).ndarray else _to_tensor(result)._data,
                   cls.__name__.lower() + "_")
     return out
 
@@ -485,7 +523,7 @@ def _apply_recorded(cls, args):
         return _record_outputs(cls, ctx, args, out)
     # one output: the common case, written out
     t = _new(Tensor)
-    arr = t._data = out if out.__class__ is xp.ndarray else _to_tensor(out)._data
+    arr = t._data = out if out.__class__ is _BACKENDS.cpu.ndarray else _to_tensor(out)._data
     ctx._out_meta = ((arr.shape, arr.dtype),)
     if arr.dtype.kind == "f" and not ctx._non_differentiable:
         t._requires_grad = True
@@ -512,11 +550,12 @@ def _edge(a):
 
 
 def _to_tensor(o):
-    if type(o) is xp.ndarray:
-        return Tensor._make(o)
+    """A fresh tensor around what a forward returned: an array of its backend,
+    a NumPy scalar (from 0-d math), a tensor (a custom forward), or a number."""
     if isinstance(o, Tensor):  # a custom forward returned a tensor: fresh object, same data
         return Tensor._make(o._data)
-    return Tensor._make(xp.asarray(o))
+    be = backend_of(o)
+    return Tensor._make(o if o.__class__ is be.ndarray else be.xp.asarray(o))
 
 
 def _record_outputs(cls, ctx, args, outs):
@@ -550,29 +589,40 @@ def _pack_saved(cls, ctx, outs, results):
     ``outs``: what forward returned; ``results``: the output tensors made of
     them.  A custom Function saves tensors or None, as in PyTorch.  A built-in
     op's forward computes on arrays and may take a number operand, so it may
-    also save an array (kept as a constant tensor) or a number (kept as is)."""
+    also save an array (kept as a constant tensor) or a number (kept as is).
+
+    The records are made with ``_new`` and two or three attribute stores rather
+    than by calling the class: no ``__init__`` frame (~50 ns a record, run for
+    almost every recorded op)."""
     builtin = not cls._forward_uses_tensor_ops
     first_out, first_result = outs[0], results[0]
     packed = []
     for item in ctx._saved:
-        if item is first_out or item is first_result:
+        if item is first_out or item is first_result:  # output 0 (exp and tanh save their result)
             vc = first_result._vc
             if vc is None:  # a fresh output's counter, shared with the views made of it later
                 vc = first_result._vc = [0]
-            packed.append(SavedOutput(first_result._data, 0, vc))
-        elif len(outs) > 1 and _output_nr(item, outs, results):
-            nr = _output_nr(item, outs, results)
-            packed.append(SavedOutput(results[nr]._data, nr, _fresh_counter(results[nr])))
-        elif isinstance(item, Tensor):
-            vc = item._vc
-            packed.append(SavedTensor(item, vc[0] if vc is not None else 0))
+            s = _new(SavedOutput)
+            s.data, s.output_nr, s.counter = first_result._data, 0, vc
+        elif item.__class__ is Tensor or isinstance(item, Tensor):
+            if len(outs) > 1 and _output_nr(item, outs, results):  # another output
+                nr = _output_nr(item, outs, results)
+                s = SavedOutput(results[nr]._data, nr, _fresh_counter(results[nr]))
+            else:  # an input, or any other tensor
+                vc = item._vc
+                s = _new(SavedTensor)
+                s.tensor, s.version = item, (vc[0] if vc is not None else 0)
         elif item is None or (builtin and item.__class__ in _NUMBERS):
-            packed.append(item)
-        elif builtin and isinstance(item, (xp.ndarray, xp.generic)):  # NumPy returns scalars from 0-d math
-            packed.append(SavedTensor(Tensor._make(xp.asarray(item)), 0))
+            s = item
+        elif len(outs) > 1 and _output_nr(item, outs, results):  # an array returned as another output
+            nr = _output_nr(item, outs, results)
+            s = SavedOutput(results[nr]._data, nr, _fresh_counter(results[nr]))
+        elif builtin and hasattr(item, "dtype") and hasattr(item, "shape"):  # an array (or a NumPy scalar
+            s = SavedTensor(_to_tensor(item), 0)                               # from 0-d math): a constant
         else:
             raise _save_type_error(ctx._saved, item)
-    ctx._saved = tuple(packed)
+        packed.append(s)
+    ctx._saved = packed  # a list, read in order by saved_tensors
 
 
 def _save_type_error(saved, item):
