@@ -25,10 +25,17 @@ CuPy backend, a third subclass of ``ReferenceBackend``.  What it will need:
 - the array module swap: ``xp = cupy``, ``ndarray = cupy.ndarray``.  The
   ops reach both the named kernels and plain array calls through
   ``backend_of(x)`` (~0.05 us per op); ``tests/test_backends.py`` lists the
-  files that still use the module-level ``xp`` below (the in-place ops and the
-  engine) and the host-side uses (``host_xp``: NumPy values a user passes in);
+  files that still use the module-level ``xp`` below (the in-place ops) and
+  the host-side uses (``host_xp``: NumPy values a user passes in);
 - ``backend_of`` must then pick the backend by the tensor's device (or the
-  array's type), and ``backend_of_device`` by the device;
+  array's type), and ``backend_of_device`` by the device.  ``Function.apply``
+  tests ``out.__class__ is _STATE.cpu.ndarray`` for the common case and falls
+  back to ``backend_of`` for any other array, so it needs no change; its
+  cache of 0-d arrays for number operands (``autograd.function.scalar_array``)
+  holds CPU arrays only and must be keyed by backend too;
+- ``check_device`` accepting a GPU device must call
+  ``_device.several_devices()``: from then on every op compares the devices
+  of its tensors (PyTorch's "Expected all tensors to be on the same device");
 - ``is_writeable``: CuPy arrays have no ``flags.writeable``; a broadcast view
   is writeable there, so it must test for zero strides instead;
 - ``owns_data``: CuPy has ``flags.owndata`` and ``c_contiguous`` but no
@@ -143,7 +150,7 @@ if os.environ.get("PROFUNDO_BACKEND"):
 
 # ---------------------------------------------------------------- legacy names
 # The module-level names of the old ``_backend.py``, kept while code written
-# before the backends moves over (ops/inplace.py and the engine; host-side
+# before the backends moves over (ops/inplace.py; host-side
 # dtype and type checks import ``xp`` as ``host_xp``); new code calls
 # ``backend_of(tensor).<kernel>`` and ``backend_of(tensor).xp``.
 xp = np
