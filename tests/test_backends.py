@@ -219,8 +219,7 @@ def test_the_core_computes_through_the_backend():
 
 # Files that may still bind the process-wide ``xp`` (NumPy) at module level, and why.  Everywhere
 # else an array call uses the array module of the tensor at hand: ``xp = backend_of(x).xp``.
-MODULE_XP = {"ops/_base.py": "re-exports it for ops/inplace.py (pending)",
-             "autograd/engine.py": "pending", "autograd/function.py": "pending"}
+MODULE_XP = {}
 # files that read host-side NumPy (``host_xp``): values a user passes in, not device arrays
 HOST_XP = {"ops/_base.py": "a NumPy array or scalar operand from the user",
            "ops/sorting.py": "a NumPy bool passed as a flag"}

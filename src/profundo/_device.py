@@ -162,11 +162,23 @@ def check_device(dev, op):
                 "torch.backends.mps.is_available() (dan False) y usa .to(device)")
 
 
+# [True] once tensors may live on more than one device in this process.  Until then every tensor is on
+# the CPU and ``Function.apply`` skips ``check_same_device`` (~1 us an op) for one list read.  Set by
+# ``several_devices``: a Tensor subclass that reports its own ``device`` (tests fake a CUDA tensor so) and,
+# when a GPU backend exists, ``check_device`` accepting a GPU device.
+SEVERAL = [False]
+
+
+def several_devices():
+    """From now on, every op compares the devices of its tensors (``check_same_device``)."""
+    SEVERAL[0] = True
+
+
 def check_same_device(op, tensors):
     """PyTorch's error when the tensors an op receives live on different devices.
 
-    Every tensor is on the CPU today, so no op can mix devices yet; the dispatch calls this once a
-    second backend exists (it costs one ``.device`` read per input)."""
+    Called by ``Function.apply`` for every op once tensors may live on two devices (see ``SEVERAL``);
+    it costs one ``.device`` read per input."""
     first = None
     for t in tensors:
         d = getattr(t, "device", None)

@@ -20,7 +20,7 @@ import weakref
 from ._backend import backend_of, backend_of_device
 from ._dims import norm_dim
 from ._dtype import _FROM_NP, get_default_dtype
-from ._device import CPU, check_device, device, no_accelerator  # noqa: F401
+from ._device import CPU, check_device, device, no_accelerator, several_devices  # noqa: F401
 from ._errors import error
 
 _ENGINE = None  # profundo.autograd.engine, which imports this module: loaded on first backward()
@@ -91,6 +91,11 @@ class Tensor:
     _acc_ref = None       # weakref to this leaf's AccumulateGrad node
     _retains_grad = False
     _hooks = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "device" in cls.__dict__:  # a subclass that reports its own device: ops must compare devices
+            several_devices()
 
     def __init__(self, *args):
         # legacy constructor, like torch.Tensor: Tensor([1, 2]) or Tensor(2, 3)

@@ -18,6 +18,9 @@ class Tensor:
     __array_ufunc__: Any
     __array_priority__: int
     grad_fn: Any
+    @classmethod
+    def __init_subclass__(cls, **kwargs):
+        ...
     def __init__(self, *args):
         ...
     @property

@@ -24,11 +24,18 @@ CuPy backend, a third subclass of ``ReferenceBackend``.  What it will need:
 
 - the array module swap: ``xp = cupy``, ``ndarray = cupy.ndarray``.  The
   ops reach both the named kernels and plain array calls through
-  ``backend_of(x)`` (~0.05 us per op); ``tests/test_backends.py`` lists the
-  files that still use the module-level ``xp`` below (the in-place ops and the
-  engine) and the host-side uses (``host_xp``: NumPy values a user passes in);
+  ``backend_of(x)`` (~0.05 us per op); ``tests/test_backends.py`` checks
+  that no core module binds NumPy for computation and lists the host-side
+  uses (``host_xp`` below: NumPy values a user passes in);
 - ``backend_of`` must then pick the backend by the tensor's device (or the
-  array's type), and ``backend_of_device`` by the device;
+  array's type), and ``backend_of_device`` by the device.  ``Function.apply``
+  tests ``out.__class__ is _STATE.cpu.ndarray`` for the common case and falls
+  back to ``backend_of`` for any other array, so it needs no change; its
+  cache of 0-d arrays for number operands (``autograd.function.scalar_array``)
+  holds CPU arrays only and must be keyed by backend too;
+- ``check_device`` accepting a GPU device must call
+  ``_device.several_devices()``: from then on every op compares the devices
+  of its tensors (PyTorch's "Expected all tensors to be on the same device");
 - ``is_writeable``: CuPy arrays have no ``flags.writeable``; a broadcast view
   is writeable there, so it must test for zero strides instead;
 - ``owns_data``: CuPy has ``flags.owndata`` and ``c_contiguous`` but no
@@ -39,6 +46,10 @@ CuPy backend, a third subclass of ``ReferenceBackend``.  What it will need:
   vectorized formula (``erf`` included, see ``_special.py``);
 - no NumPy floating-point warnings to silence (see ``_quiet_numpy_warnings``);
 - moving data: ``cupy.asarray`` / ``.get()`` in ``Tensor.to``;
+- random numbers: drawn on the host by NumPy's generator (``profundo/random.py``:
+  one seed gives the same numbers on every device) and handed over with
+  ``asarray``; ``random._to_host`` needs the backend's way back (``a.get()``)
+  where ``multinomial`` reads probabilities on the host;
 - the tuning of ``numpy.py`` (in-place chains, ``einsum`` row sums, direct
   ``ufunc.reduce`` calls) is not inherited, since it subclasses the
   reference; a GPU wants its own (fused ``cupy.ElementwiseKernel`` kernels).
@@ -141,40 +152,7 @@ if os.environ.get("PROFUNDO_BACKEND"):
     _STATE.cpu = _lookup(os.environ["PROFUNDO_BACKEND"], "PROFUNDO_BACKEND")
 
 
-# ---------------------------------------------------------------- legacy names
-# The module-level names of the old ``_backend.py``, kept while code written
-# before the backends moves over (ops/inplace.py and the engine; host-side
-# dtype and type checks import ``xp`` as ``host_xp``); new code calls
-# ``backend_of(tensor).<kernel>`` and ``backend_of(tensor).xp``.
+# ---------------------------------------------------------------- host side
+# NumPy itself, for host-side type checks of values a user passes in (a NumPy
+# array or scalar operand, a NumPy bool flag): ``from .._backend import xp as host_xp``.
 xp = np
-ndarray = np.ndarray
-
-
-def asarray(x, dtype=None):
-    return _STATE.cpu.asarray(x, dtype)
-
-
-def reshape_view(a, shape):
-    return _STATE.cpu.reshape_view(a, shape)
-
-
-def reduce_sum(a, axis, keepdims=False, dtype=None):
-    return _STATE.cpu.reduce_sum(a, axis, keepdims, dtype)
-
-
-def reduce_max(a, axis, keepdims=False):
-    return _STATE.cpu.reduce_max(a, axis, keepdims)
-
-
-def reduce_min(a, axis, keepdims=False):
-    return _STATE.cpu.reduce_min(a, axis, keepdims)
-
-
-def scatter_add(target, index, values):
-    _STATE.cpu.scatter_add(target, index, values)
-
-
-def zeros_like_readonly(a, max_bytes=None, keep=None):
-    """Zeros shaped like ``a`` (no longer cached: with NumPy 2, ``maximum(a, 0)``
-    is as fast as against an array of zeros)."""
-    return _STATE.cpu.xp.zeros_like(a)

@@ -6,7 +6,7 @@ delivered their gradient.  Ready nodes run latest-created first, like PyTorch.
 """
 import heapq
 
-from .._backend import backend_of, xp
+from .._backend import backend_of
 from .._errors import error
 from ..tensor import Tensor
 from . import anomaly, grad_mode
@@ -52,8 +52,8 @@ def _fit(node, i, g, meta):
     """Make gradient ``i`` of ``node`` fit the input it belongs to: a Tensor,
     summed down to the input's shape (the one unbroadcast rule), in its dtype."""
     shape, dt = meta
-    if not isinstance(g, Tensor):
-        g = Tensor._make(xp.asarray(g))
+    if not isinstance(g, Tensor):  # an array or a number from a custom backward
+        g = Tensor._make(backend_of(g).xp.asarray(g))
     arr = g._data
     if arr.shape != shape:
         if not _expandable(shape, arr.shape):
@@ -90,7 +90,11 @@ def _gradient_count(node, result):
 
 def _check_nan(node, result):
     for i, g in enumerate(result):
-        if g is not None and xp.isnan(xp.asarray(g._data if isinstance(g, Tensor) else g)).any():
+        if g is None:
+            continue
+        arr = g._data if isinstance(g, Tensor) else g
+        xp = backend_of(arr).xp
+        if xp.isnan(xp.asarray(arr)).any():
             raise _nan_error(node, i)
 
 
@@ -198,10 +202,7 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
                 result = (None,) * len(edges)  # nothing flowed here: nothing to propagate
             else:
                 if len(buf) > 1 and node.materialize_grads:  # (a lone output always has its gradient)
-                    for i in range(len(buf)):
-                        if buf[i] is None:  # an output that got no gradient: zeros
-                            shape, dt = node._out_meta[i]
-                            buf[i] = Tensor._make(xp.zeros(shape, dt))
+                    _materialize(node, buf)
                 result = node._backward(*buf)  # the op's own backward(ctx=node, *grads)
                 if result.__class__ is not tuple:
                     result = (result,)
@@ -278,6 +279,16 @@ def _accumulate(node, g, shared, create_graph):
     arr = g._data
     owned = backend_of(g).owns_data(arr) and id(arr) not in shared
     node.accumulate(g, owned, create_graph)
+
+
+def _materialize(node, buf):
+    """Zeros for the outputs of ``node`` that got no gradient (``buf`` holds at
+    least one gradient: its backend makes the zeros)."""
+    be = backend_of(next(g for g in buf if g is not None))
+    for i in range(len(buf)):
+        if buf[i] is None:
+            shape, dt = node._out_meta[i]
+            buf[i] = Tensor._make(be.xp.zeros(shape, dt))
 
 
 def _add_to_buffer(buffers, node, nr, g):
@@ -368,10 +379,10 @@ def _make_grads(outputs, grads, op):
                 raise error(RuntimeError, None, "grad can be implicitly created only for scalar outputs",
                             "para una salida no escalar pasa gradient= (p. ej. y.backward(torch.ones_like(y))) "
                             "o reduce primero: y.sum().backward()")
-            new.append(Tensor._make(xp.ones(out._data.shape, out._data.dtype)))
+            new.append(Tensor._make(backend_of(out).xp.ones(out._data.shape, out._data.dtype)))
         else:
             if not isinstance(g, Tensor):
-                g = Tensor._make(xp.asarray(g, dtype=out._data.dtype))
+                g = Tensor._make(backend_of(out).xp.asarray(g, dtype=out._data.dtype))
             if g._data.shape != out._data.shape:
                 raise error(RuntimeError, op,
                             f"Mismatch in shape: grad_output[{i}] has a shape of {list(g.shape)} and "
@@ -462,7 +473,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                             "Set allow_unused=True if this is the desired behavior.",
                             "esa entrada no interviene en el cálculo de la salida")
             if materialize_grads:
-                g = Tensor._make(xp.zeros(t._data.shape, t._data.dtype))
+                g = Tensor._make(backend_of(t).xp.zeros(t._data.shape, t._data.dtype))
         elif not create_graph:
             g = g.detach()
         result.append(g)

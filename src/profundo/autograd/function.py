@@ -28,7 +28,9 @@ import itertools
 import threading
 import weakref
 
-from .._backend import _STATE as _BACKENDS, backend_of, xp
+from .. import _device
+from .._backend import _STATE as _BACKENDS, backend_of
+from .._dtype import float32 as _float32, float64 as _float64
 from .._errors import broadcast_error, error, is_checked, memory_error
 from ..tensor import Tensor
 from . import anomaly, grad_mode
@@ -70,6 +72,8 @@ SCOPE = _Scope()
 _SCOPES_OPEN = [0]
 _SCOPE_LOCK = threading.Lock()
 _GRAD = grad_mode.STATE
+_GRAD_OFF = grad_mode.OFF  # how many threads have grad mode off (see apply)
+_SEVERAL_DEVICES = _device.SEVERAL  # [True] once tensors may live on two devices (see apply)
 _ANOMALY = anomaly.STATE
 _new = object.__new__
 
@@ -316,45 +320,130 @@ class Function:
         """Run the op on ``args``.  Every form of a built-in op ends here:
         ``profundo.add(x, y)``, ``x.add(y)``, ``x + y``, and the in-place
         ``x.add_(y)`` / ``x += y``, which pass ``out=x``: the result is written
-        into that tensor (see ``_apply_into``)."""
+        into that tensor (see ``_apply_into``).
+
+        Two ways through:
+        1. some input requires grad (and grad mode is on): forward runs, and
+           its result is linked into the graph (the node, its edges and what
+           it saved);
+        2. nothing to record: the forward alone, with a fast path for an op
+           that declares a ``kernel`` (the backend's kernel on the arrays, no ctx).
+        Both are written here rather than in helpers: one Python call less
+        per op (~50 ns, 2 % of a small op; a backward runs path 2 for most of
+        its ops, a recorded forward path 1)."""
+        if _SEVERAL_DEVICES[0]:  # False until a second device exists: one list read per op, not ~1 us
+            _check_devices(cls, args, out)
         if out is not None:
             return _apply_into(cls, args, out)
-        if _GRAD.enabled:
+        record = False
+        # grad mode is per thread; while no thread has turned it off, the shared
+        # count answers without the per-thread read (~40 ns, 1 % of an op)
+        if not _GRAD_OFF[0] or _GRAD.enabled:
             for a in args:
                 if (a.__class__ is Tensor or isinstance(a, Tensor)) and a._requires_grad:
-                    return _apply_recorded(cls, args)
-        # nothing to record: the forward alone, and no graph work
-        if cls.kernel is not None:
-            found = _kernel_operands(cls, args)
-            if found is not None:
-                kernel, xa, xb, be = found
-                try:
-                    out = kernel(xa) if xb is None else kernel(xa, xb)
-                except (ValueError, MemoryError):  # shapes that do not broadcast, or too large:
-                    out = None                     # forward below explains it
-                if out is not None:
-                    t = _new(Tensor)
-                    t._data = out if out.__class__ is be.ndarray else be.xp.asarray(out)  # 0-d: a scalar
-                    return t
+                    record = True
+                    break
+        if not record:
+            # 2. nothing to record: the forward alone, and no graph work
+            if cls.kernel is not None:
+                # the no-grad fast path: the op's declared kernel, straight on the arrays
+                found = _kernel_operands(cls, args)
+                if found is not None:
+                    kernel, xa, xb, be = found
+                    try:
+                        out = kernel(xa) if xb is None else kernel(xa, xb)
+                    except (ValueError, MemoryError):  # shapes that do not broadcast, or too large:
+                        out = None                     # forward below explains it
+                    if out is not None:
+                        t = _new(Tensor)
+                        t._data = out if out.__class__ is be.ndarray else be.xp.asarray(out)  # 0-d: a scalar
+                        return t
+            ctx = cls._backward_cls()
+            try:
+                out = cls.forward(ctx, *args)
+            except _FORWARD_ERRORS as e:
+                raise _forward_error(cls, args, e) from None
+            if out.__class__ is _BACKENDS.cpu.ndarray and not cls.is_view:  # a CPU array: the common case, inlined
+                t = _new(Tensor)
+                t._data = out
+                return t
+            if type(out) is tuple:
+                outs = tuple(_to_tensor(o) for o in out)
+                if cls.is_view:
+                    for t in outs:
+                        _mark_view(t, args[0], cls, args, False)
+                return outs
+            t = _to_tensor(out)
+            if cls.is_view:
+                _mark_view(t, args[0], cls, args, False)
+            return t
+
+        # 1. recorded: forward, then the node
         ctx = cls._backward_cls()
         try:
-            out = cls.forward(ctx, *args)
+            if cls._forward_uses_tensor_ops:
+                _GRAD.enabled = False  # a custom forward's own tensor ops are not recorded
+                try:
+                    out = cls.forward(ctx, *args)
+                finally:
+                    _GRAD.enabled = True
+            else:
+                out = cls.forward(ctx, *args)
         except _FORWARD_ERRORS as e:
             raise _forward_error(cls, args, e) from None
-        if out.__class__ is xp.ndarray and not cls.is_view:  # the common case, inlined
-            t = _new(Tensor)
-            t._data = out
-            return t
+        # link the node to where each input's gradient goes: its grad_fn, or its
+        # AccumulateGrad node if it is a leaf
+        if len(args) == 1:  # a unary op: its one input requires grad, or nothing would be recorded
+            a = args[0]
+            fn = a.grad_fn
+            ctx._edges = ((fn, a._output_nr),) if fn is not None else ((accumulator_for(a), 0),)
+        elif len(args) == 2:  # a binary op (one operand may be a number): _edge written out, 2 calls less (~0.1 us)
+            a, b = args
+            if a.__class__ is Tensor or isinstance(a, Tensor):
+                fn = a.grad_fn
+                ea = (fn, a._output_nr) if fn is not None else (accumulator_for(a), 0) if a._requires_grad else None
+            else:
+                ea = None
+            if b.__class__ is Tensor or isinstance(b, Tensor):
+                fn = b.grad_fn
+                eb = (fn, b._output_nr) if fn is not None else (accumulator_for(b), 0) if b._requires_grad else None
+            else:
+                eb = None
+            ctx._edges = (ea, eb)
+        else:
+            ctx._edges = tuple([_edge(a) for a in args])
+        ctx._seq = next(_sequence)
+        if _SCOPES_OPEN[0] and SCOPE.stack:
+            ctx._scope = tuple(SCOPE.stack)
         if type(out) is tuple:
-            outs = tuple(_to_tensor(o) for o in out)
-            if cls.is_view:
-                for t in outs:
-                    _mark_view(t, args[0], cls, args, False)
-            return outs
-        t = _to_tensor(out)
+            return _record_outputs(cls, ctx, args, out)
+        # one output: the common case, written out
+        t = _new(Tensor)
+        arr = t._data = out if out.__class__ is _BACKENDS.cpu.ndarray else _to_tensor(out)._data
+        dt = arr.dtype
+        ctx._out_meta = ((arr.shape, dt),)
+        if (dt is _F32 or dt.kind == "f") and not ctx._non_differentiable:  # (float32 by identity: ~30 ns less)
+            t._requires_grad = True
+            t.grad_fn = ctx
+        if ctx._saved is not None:
+            _pack_saved(cls, ctx, (out,), (t,))
         if cls.is_view:
-            _mark_view(t, args[0], cls, args, False)
+            _mark_view(t, args[0], cls, args, True)
+        if _ANOMALY.enabled:
+            ctx._trace = anomaly.user_stack()
         return t
+
+
+def _check_devices(cls, args, out):
+    """PyTorch's error when the tensors of one op live on two devices (a list
+    argument, as ``cat``'s, is looked into)."""
+    tensors = [out] if out is not None else []
+    for a in args:
+        if isinstance(a, (list, tuple)):
+            tensors.extend(a)
+        else:
+            tensors.append(a)
+    _device.check_same_device(cls.__name__.lower(), tensors)
 
 
 def _kernel_operands(cls, args):
@@ -370,21 +459,21 @@ def _kernel_operands(cls, args):
     dt = xa.dtype
     if dt.kind != "f":
         return None
+    be = _BACKENDS.cpu  # backend_of(xa) for a CPU array, without the call (~40 ns, 4 % of an op)
+    if xa.__class__ is not be.ndarray:
+        be = backend_of(xa)
     if len(args) == 1:
         xb = None
     else:
         b = args[1]
         if b.__class__ is float or b.__class__ is int:
-            xb = _SCALARS.get((b, dt))
+            xb = _F32_SCALARS.get(b) if dt is _F32 else None  # the cache, inlined (see scalar_array)
             if xb is None:
-                xb = _scalar_array(b, dt)
+                xb = scalar_array(b, dt, xa)
         elif isinstance(b, Tensor) and b._data.dtype is dt:
             xb = b._data
         else:
             return None
-    be = _BACKENDS.cpu  # backend_of(xa) for a CPU array, without the call (~40 ns, 4 % of an op)
-    if xa.__class__ is not be.ndarray:
-        be = backend_of(xa)
     try:
         kernel = be.op_kernels[cls]
     except KeyError:
@@ -392,17 +481,28 @@ def _kernel_operands(cls, args):
     return kernel, xa, xb, be
 
 
-# The 0-d arrays of the numbers the no-grad fast path has met, by (number, dtype):
-# making one costs ~0.18 us, finding it ~0.08 (y * 1.01 in a loop, a backward's
-# g * 1.01).  Only passed to kernels as an input, never returned.  Zero is not
-# kept (0.0 == -0.0 as keys, but their products differ in sign); at most 256.
-_SCALARS = {}
+# The 0-d arrays of the Python numbers met as operands (``y * 1.01``, a backward's
+# ``g * 1.01``), per floating dtype: NumPy computes with a 0-d array ~2x faster
+# than with a Python float, and making one costs ~0.2 us, finding it here ~0.03.
+# Only passed to kernels as an input, never returned or written to.  The two
+# common dtypes are told apart by identity (hashing a NumPy dtype costs ~50 ns).
+# Zero is not kept (0.0 == -0.0 as keys, but their products differ in sign), nor
+# NaN (never equal to itself); at most 256 numbers per dtype.
+_F32, _F64 = _float32.np, _float64.np
+_F32_SCALARS, _F64_SCALARS = {}, {}
 
 
-def _scalar_array(b, dt):
-    a = xp.array(b, dt)
-    if b and len(_SCALARS) < 256:
-        _SCALARS[(b, dt)] = a
+def scalar_array(b, dt, like):
+    """The Python number ``b`` as a 0-d array of the floating dtype ``dt``, on
+    the backend of the array ``like``."""
+    cache = _F32_SCALARS if dt is _F32 else _F64_SCALARS if dt is _F64 else None
+    if cache is not None:
+        a = cache.get(b)
+        if a is not None:
+            return a
+    a = backend_of(like).xp.array(b, dt)
+    if cache is not None and b and b == b and len(cache) < 256:
+        cache[b] = a
     return a
 
 
@@ -414,7 +514,7 @@ def _apply_into(cls, args, out):
     the op's result is written into ``out``'s array, whose version goes up.
 
     Recorded: ``ops.inplace.record_inplace`` runs the op out of place on a
-    snapshot of ``out`` (``_apply_recorded``) and gives ``out`` the new node.  Not recorded:
+    snapshot of ``out`` (``apply`` again, out of place) and gives ``out`` the new node.  Not recorded:
     the op's kernel writes into the array directly (``kernel(x, y, out=x._data)``),
     or else its forward computes the result and it is copied in."""
     if not _INPLACE:
@@ -424,10 +524,7 @@ def _apply_into(cls, args, out):
     if _GRAD.enabled and inplace.recording(out, args):
         def run(snapshot):  # the op, out of place, on a snapshot of ``out``'s value and history
             new = [snapshot if a is out else a for a in args]
-            for a in new:
-                if isinstance(a, Tensor) and a._requires_grad:
-                    return _apply_recorded(cls, new)
-            return Function.apply.__func__(cls, *new)  # only a view's base requires grad
+            return Function.apply.__func__(cls, *new)  # recorded unless only a view's base requires grad
         return inplace.record_inplace(out, cls.__name__.lower() + "_", run)
     od = out._data
     found = _kernel_operands(cls, args) if cls.kernel is not None else None
@@ -448,55 +545,9 @@ def _apply_into(cls, args, out):
         result = cls.forward(ctx, *args)
     except _FORWARD_ERRORS as e:
         raise _forward_error(cls, args, e) from None
-    inplace.write(out, result if result.__class__ is xp.ndarray else _to_tensor(result)._data,
+    inplace.write(out, result if result.__class__ is backend_of(out).ndarray else _to_tensor(result)._data,
                   cls.__name__.lower() + "_")
     return out
-
-
-def _apply_recorded(cls, args):
-    """``apply`` when some input requires grad: run forward, then link the
-    outputs into the graph (the node, its edges and what it saved)."""
-    ctx = cls._backward_cls()
-    try:
-        if cls._forward_uses_tensor_ops:
-            _GRAD.enabled = False  # a custom forward's own tensor ops are not recorded
-            try:
-                out = cls.forward(ctx, *args)
-            finally:
-                _GRAD.enabled = True
-        else:
-            out = cls.forward(ctx, *args)
-    except _FORWARD_ERRORS as e:
-        raise _forward_error(cls, args, e) from None
-    # link the node to where each input's gradient goes: its grad_fn, or its
-    # AccumulateGrad node if it is a leaf
-    if len(args) == 1:  # a unary op: its one input requires grad, or nothing would be recorded
-        a = args[0]
-        fn = a.grad_fn
-        ctx._edges = ((fn, a._output_nr),) if fn is not None else ((accumulator_for(a), 0),)
-    elif len(args) == 2:  # a binary op (one operand may be a number), written out
-        ctx._edges = (_edge(args[0]), _edge(args[1]))
-    else:
-        ctx._edges = tuple([_edge(a) for a in args])
-    ctx._seq = next(_sequence)
-    if _SCOPES_OPEN[0] and SCOPE.stack:
-        ctx._scope = tuple(SCOPE.stack)
-    if type(out) is tuple:
-        return _record_outputs(cls, ctx, args, out)
-    # one output: the common case, written out
-    t = _new(Tensor)
-    arr = t._data = out if out.__class__ is xp.ndarray else _to_tensor(out)._data
-    ctx._out_meta = ((arr.shape, arr.dtype),)
-    if arr.dtype.kind == "f" and not ctx._non_differentiable:
-        t._requires_grad = True
-        t.grad_fn = ctx
-    if ctx._saved is not None:
-        _pack_saved(cls, ctx, (out,), (t,))
-    if cls.is_view:
-        _mark_view(t, args[0], cls, args, True)
-    if _ANOMALY.enabled:
-        ctx._trace = anomaly.user_stack()
-    return t
 
 
 def _edge(a):
@@ -512,15 +563,16 @@ def _edge(a):
 
 
 def _to_tensor(o):
-    if type(o) is xp.ndarray:
-        return Tensor._make(o)
+    """A fresh tensor around what a forward returned: an array of its backend,
+    a NumPy scalar (from 0-d math), a tensor (a custom forward), or a number."""
     if isinstance(o, Tensor):  # a custom forward returned a tensor: fresh object, same data
         return Tensor._make(o._data)
-    return Tensor._make(xp.asarray(o))
+    be = backend_of(o)
+    return Tensor._make(o if o.__class__ is be.ndarray else be.xp.asarray(o))
 
 
 def _record_outputs(cls, ctx, args, outs):
-    """The end of _apply_recorded for a forward that returned several outputs."""
+    """The end of the recorded ``apply`` for a forward that returned several outputs."""
     non_diff = ctx._non_differentiable
     results, meta = [], []
     for i, o in enumerate(outs):
@@ -550,29 +602,40 @@ def _pack_saved(cls, ctx, outs, results):
     ``outs``: what forward returned; ``results``: the output tensors made of
     them.  A custom Function saves tensors or None, as in PyTorch.  A built-in
     op's forward computes on arrays and may take a number operand, so it may
-    also save an array (kept as a constant tensor) or a number (kept as is)."""
+    also save an array (kept as a constant tensor) or a number (kept as is).
+
+    The records are made with ``_new`` and two or three attribute stores rather
+    than by calling the class: no ``__init__`` frame (~50 ns a record, run for
+    almost every recorded op)."""
     builtin = not cls._forward_uses_tensor_ops
     first_out, first_result = outs[0], results[0]
     packed = []
     for item in ctx._saved:
-        if item is first_out or item is first_result:
+        if item is first_out or item is first_result:  # output 0 (exp and tanh save their result)
             vc = first_result._vc
             if vc is None:  # a fresh output's counter, shared with the views made of it later
                 vc = first_result._vc = [0]
-            packed.append(SavedOutput(first_result._data, 0, vc))
-        elif len(outs) > 1 and _output_nr(item, outs, results):
-            nr = _output_nr(item, outs, results)
-            packed.append(SavedOutput(results[nr]._data, nr, _fresh_counter(results[nr])))
-        elif isinstance(item, Tensor):
-            vc = item._vc
-            packed.append(SavedTensor(item, vc[0] if vc is not None else 0))
+            s = _new(SavedOutput)
+            s.data, s.output_nr, s.counter = first_result._data, 0, vc
+        elif item.__class__ is Tensor or isinstance(item, Tensor):
+            if len(outs) > 1 and _output_nr(item, outs, results):  # another output
+                nr = _output_nr(item, outs, results)
+                s = SavedOutput(results[nr]._data, nr, _fresh_counter(results[nr]))
+            else:  # an input, or any other tensor
+                vc = item._vc
+                s = _new(SavedTensor)
+                s.tensor, s.version = item, (vc[0] if vc is not None else 0)
         elif item is None or (builtin and item.__class__ in _NUMBERS):
-            packed.append(item)
-        elif builtin and isinstance(item, (xp.ndarray, xp.generic)):  # NumPy returns scalars from 0-d math
-            packed.append(SavedTensor(Tensor._make(xp.asarray(item)), 0))
+            s = item
+        elif len(outs) > 1 and _output_nr(item, outs, results):  # an array returned as another output
+            nr = _output_nr(item, outs, results)
+            s = SavedOutput(results[nr]._data, nr, _fresh_counter(results[nr]))
+        elif builtin and hasattr(item, "dtype") and hasattr(item, "shape"):  # an array (or a NumPy scalar
+            s = SavedTensor(_to_tensor(item), 0)                               # from 0-d math): a constant
         else:
             raise _save_type_error(ctx._saved, item)
-    ctx._saved = tuple(packed)
+        packed.append(s)
+    ctx._saved = packed  # a list, read in order by saved_tensors
 
 
 def _save_type_error(saved, item):

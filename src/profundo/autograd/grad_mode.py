@@ -11,12 +11,29 @@ class _GradState(threading.local):
     """Per thread, as PyTorch's: a thread that enters ``no_grad`` leaves the others
     recording, and a new thread starts with grad enabled (the class default).
     ``inference_mode`` is the same flag here.  (Anomaly mode, like PyTorch's, is global.)
-    Reading ``STATE.enabled`` stays one attribute read on the hot path."""
+
+    Reading a per-thread attribute costs ~55 ns, against ~15 ns for a shared
+    list, and every op asks.  So ``OFF[0]`` counts the threads whose grad mode is
+    off (each write of ``enabled`` keeps it up to date): while it is 0, grad is
+    on in every thread and ``Function.apply`` reads no per-thread state; the
+    hot test is ``not OFF[0] or STATE.enabled``.  (A thread that ends with grad
+    off leaves the count up: later ops are a little slower, never wrong.)"""
 
     enabled = True
     inference = False  # inside inference_mode (which also turns grad off)
 
+    def __setattr__(self, name, value):
+        if name == "enabled":
+            value = bool(value)
+            was = self.enabled
+            if value is not was:
+                with _LOCK:
+                    OFF[0] += 1 if was else -1
+        super().__setattr__(name, value)
 
+
+OFF = [0]  # how many threads have grad mode off now
+_LOCK = threading.Lock()
 STATE = _GradState()
 
 

@@ -1,12 +1,11 @@
 """What every built-in op shares: the ``Op`` base class and argument helpers."""
 from .._backend import backend_of
 from .._backend import xp as host_xp  # host-side: NumPy arrays and scalars a user passes in
-from .._backend import xp  # noqa: F401  (legacy export: ops/inplace.py still imports it; to go)
 from .._dtype import _FROM_NP, get_default_dtype, result_np_dtype, scalar_np_dtype, to_dtype
 from .._dims import norm_dim
 from .._errors import error
 from ..autograd import grad_mode
-from ..autograd.function import Function
+from ..autograd.function import Function, scalar_array
 from ..tensor import Tensor
 
 _SCALARS = (bool, int, float)
@@ -54,15 +53,16 @@ def operands(a, b):
         xa = a._data
         if isinstance(b, Tensor):
             xb = b._data
-            if xa.dtype == xb.dtype:
+            if xa.dtype is xb.dtype or xa.dtype == xb.dtype:  # (the identity test first: ~30 ns less)
                 return xa, xb
             dt = result_np_dtype((xa, xb))
         else:
             xb = b
             kind, tb = xa.dtype.kind, type(b)
             if kind == "f" and (tb is float or tb is int):
-                # the number takes the tensor's dtype; as a 0-d array NumPy handles it ~2x faster
-                return xa, backend_of(xa).xp.array(b, xa.dtype)
+                # the number takes the tensor's dtype; as a 0-d array NumPy handles it ~2x faster.
+                # scalar_array keeps the ones it made: finding one costs ~0.03 us, making one ~0.2
+                return xa, scalar_array(b, xa.dtype, xa)
             if tb is int and kind in "iu":
                 return xa, xb  # a Python int never changes an integer tensor's dtype
             dt = result_np_dtype((xa,), (b,))
@@ -151,6 +151,6 @@ def pdtype(np_dt):
     return _FROM_NP[np_dt]
 
 
-__all__ = ["Op", "Tensor", "xp", "backend_of", "backend_for", "error", "arr", "float_arr", "operands", "norm_dim", "norm_dims",
+__all__ = ["Op", "Tensor", "backend_of", "backend_for", "error", "arr", "float_arr", "operands", "norm_dim", "norm_dims",
            "keepdim_shape", "reduced_shape", "expand_reduced", "as_shape", "np_dtype", "pdtype", "check_operand",
            "result_dtype", "scalar_np_dtype", "get_default_dtype"]

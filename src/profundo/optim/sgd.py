@@ -26,6 +26,10 @@ class SGD(Optimizer):
                 buf = state["momentum_buffer"] = Tensor._make(backend_of(param).copy(d_p))
             else:
                 buf._data *= momentum
-                buf._data += (1 - group["dampening"]) * d_p
+                dampening = group["dampening"]
+                if dampening:
+                    buf._data += (1 - dampening) * d_p
+                else:  # the usual case: (1 - 0) * d_p would be a full pass and a temporary for nothing
+                    buf._data += d_p
             d_p = d_p + momentum * buf._data if group["nesterov"] else buf._data
         param -= group["lr"] * d_p
