@@ -131,15 +131,6 @@ def _tname(np_dtype):
             "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}.get(np_dtype.name, np_dtype.name)
 
 
-def apply_inplace(self, op, fn, *args):
-    """Compute ``fn(self, *args)`` and make it ``self``'s new value (and history)."""
-    if not recording(self, args):
-        result = fn(self, *args)
-        write(self, result._data, op)
-        return self
-    return record_inplace(self, op, lambda s: fn(s, *args))
-
-
 def record_inplace(self, op, fn):
     """An in-place op that records (``recording`` said so; ``_apply_into`` asks it
     first): refuse a leaf that requires grad, compute ``fn`` out of place on a
