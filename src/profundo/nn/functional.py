@@ -12,6 +12,7 @@ from .._errors import error
 from ..autograd import grad_mode
 from ..ops import FUNCTIONS as _F
 from ..ops.elementwise import Mul
+from ..ops.linalg import _check_dtypes
 from ..ops.inplace import _tname
 from ..ops.activation import Elu, Gelu, GeluTanh, Silu, Softplus
 from ..ops.nn import Addmm, BinaryCrossEntropy, LeakyRelu, NllLoss, pad  # noqa: F401  (pad is F.pad)
@@ -174,9 +175,9 @@ def _drop(input, p, mask_shape, inplace):
 
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias``, as one fused op (``AddmmBackward0``)."""
-    from ..ops.linalg import _check_dtypes
     _check_dtypes("linear", input, weight)
-    if input.dim() == 0 or input.shape[-1] != weight.shape[-1]:
+    a = input._data  # the array's own shape: no Size objects on this per-layer path
+    if a.ndim == 0 or a.shape[-1] != weight._data.shape[-1]:
         return input @ weight.T + (bias if bias is not None else 0)  # the matmul error explains the shapes
     return Addmm.apply(input, weight, bias)
 

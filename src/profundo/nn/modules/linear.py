@@ -52,7 +52,8 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
-        if input.dim() == 0 or input.shape[-1] != self.in_features:
+        a = getattr(input, "_data", None)  # not a Tensor: F.linear names the type
+        if a is not None and (a.ndim == 0 or a.shape[-1] != self.in_features):
             fix, hint = _mismatch(input, self.out_features)
             raise error(RuntimeError, repr(self),
                         f"input has {input.shape[-1] if input.dim() else 0} features in its last dim "
