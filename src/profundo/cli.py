@@ -188,7 +188,8 @@ def main(argv=None):
     t.add_argument("--data", help="digits (default, no download), mnist or fashion-mnist")
     t.add_argument("--epochs", type=run.arg_type("epochs"), help=f"epochs in total (default {d['epochs']})")
     t.add_argument("--batch-size", type=run.arg_type("batch_size"), help=f"default {d['batch_size']}")
-    t.add_argument("--lr", type=run.arg_type("lr"), help=f"learning rate (default {d['lr']})")
+    t.add_argument("--lr", type=run.arg_type("lr"), help=f"learning rate (default {d['lr']}; " +
+                   ", ".join(f"{m} {o['lr']}" for m, o in run.MODEL_DEFAULTS.items() if "lr" in o) + ")")
     t.add_argument("--optimizer", help="sgd (default, with momentum 0.9), adam, adamw, rmsprop, adagrad")
     t.add_argument("--hidden", type=run.arg_type("hidden"), nargs="+",
                    help=f"mlp only: hidden layer sizes, e.g. 256 128 (default {' '.join(map(str, d['hidden']))})")
