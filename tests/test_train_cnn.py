@@ -64,12 +64,12 @@ def test_the_classifier_resizes_digits_to_28_like_the_data_set_does():
 def test_resnet18_trains_from_the_command_line_and_resumes(tmp_path, capsys, monkeypatch):
     from profundo.train import run
     real = run.load_split
-    # 192 training and 64 test digits: the whole path (resize to 28, batch norm in train and eval mode, the
+    # 64 training and 32 test digits: the whole path (resize to 28, batch norm in train and eval mode, the
     # checkpoint with running statistics, --resume, evaluate) in a few steps of an 11-million-weight network
     monkeypatch.setattr(run, "load_split", lambda name, train, root=None: tuple(
-        t[:192 if train else 64] for t in real(name, train, root)))
+        t[:64 if train else 32] for t in real(name, train, root)))
     out = tmp_path / "resnet"
-    assert cli(["train", "resnet18", "--out", str(out), "--batch-size", "64", "--epochs", "1", "--quiet"]) == 0
+    assert cli(["train", "resnet18", "--out", str(out), "--batch-size", "32", "--epochs", "1", "--quiet"]) == 0
     first = capsys.readouterr().out
     assert "resnet18 on digits" in first and "(1 epochs" in first
     assert cli(["train", "--resume", "--out", str(out), "--epochs", "2", "--quiet"]) == 0
@@ -77,7 +77,7 @@ def test_resnet18_trains_from_the_command_line_and_resumes(tmp_path, capsys, mon
     acc = float(re.search(r"test accuracy ([\d.]+)", printed)[1])
     assert "(2 epochs" in printed, printed
     state = profundo.load(out / "model.safetensors")
-    assert int(state["net.net.b2.0.bn1.num_batches_tracked"]) == 2 * 3  # 3 batches an epoch
+    assert int(state["net.net.b2.0.bn1.num_batches_tracked"]) == 2 * 2  # 2 batches an epoch
     assert tuple(state["net.net.last.2.weight"].shape) == (10, 512)
     assert cli(["evaluate", str(out)]) == 0
     assert f"accuracy {acc:.4f}" in capsys.readouterr().out
