@@ -232,9 +232,11 @@ def time_by_file(step, rounds=3):
         step()
     prof.disable()
     by_file, total = {}, 0.0
-    for (filename, _, _), (_, _, tottime, _, _) in pstats.Stats(prof).stats.items():
+    for (filename, _, func), (_, _, tottime, _, _) in pstats.Stats(prof).stats.items():
         total += tottime
         key = filename.split("profundo/")[-1] if "profundo/" in filename else "numpy/python"
+        if key.startswith("_backend/"):  # the kernels: name each one
+            key = f"{key[len('_backend/'):]}:{func}"
         by_file[key] = by_file.get(key, 0.0) + tottime
     return {k: v / total for k, v in by_file.items()}
 
@@ -277,8 +279,8 @@ def main():
         top = sorted(shares.items(), key=lambda kv: -kv[1])
         print(f"{'':<30} forward by layer type ({forward / total:.0%} of the step; the rest is backward + update): "
               + ", ".join(f"{k} {v * 1e3:.1f} ms" for k, v in top))
-        files = sorted(time_by_file(ours).items(), key=lambda kv: -kv[1])[:6]
-        print(f"{'':<30} profundo step by source file (cProfile): "
+        files = sorted(time_by_file(ours).items(), key=lambda kv: -kv[1])[:8]
+        print(f"{'':<30} profundo step by kernel / source file (cProfile, own time): "
               + ", ".join(f"{k} {v:.0%}" for k, v in files))
 
 
