@@ -136,6 +136,16 @@ def test_resume_of_a_cnn_run_refuses_mlp_options(tmp_path, capsys):
     refused(["train", "--resume", "--out", str(out), "--epochs", "2", "--quiet"], capsys, "unknown ['hidden']")
 
 
+def test_the_books_sigmoid_lenet_gets_adam_by_default(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli(["train", "lenet-sigmoid", "--out", str(out), "--epochs", "1", "--quiet"]) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert (config["optimizer"], config["lr"]) == ("adam", 0.01)
+    assert cli(["train", "lenet-sigmoid", "--out", str(tmp_path / "b"), "--epochs", "1", "--optimizer", "sgd",
+                "--lr", "0.9", "--quiet"]) == 0  # a given option still wins
+    assert json.loads((tmp_path / "b" / "config.json").read_text())["optimizer"] == "sgd"
+
+
 def test_cnn_names_and_help(capsys):
     with pytest.raises(SystemExit):
         cli(["train", "--help"])

@@ -190,7 +190,8 @@ def main(argv=None):
     t.add_argument("--batch-size", type=run.arg_type("batch_size"), help=f"default {d['batch_size']}")
     t.add_argument("--lr", type=run.arg_type("lr"), help=f"learning rate (default {d['lr']}; " +
                    ", ".join(f"{m} {o['lr']}" for m, o in run.MODEL_DEFAULTS.items() if "lr" in o) + ")")
-    t.add_argument("--optimizer", help="sgd (default, with momentum 0.9), adam, adamw, rmsprop, adagrad")
+    t.add_argument("--optimizer", help="sgd (default, with momentum 0.9), adam, adamw, rmsprop, adagrad (default " +
+                   ", ".join(f"{m} {o['optimizer']}" for m, o in run.MODEL_DEFAULTS.items() if "optimizer" in o) + ")")
     t.add_argument("--hidden", type=run.arg_type("hidden"), nargs="+",
                    help=f"mlp only: hidden layer sizes, e.g. 256 128 (default {' '.join(map(str, d['hidden']))})")
     t.add_argument("--dropout", type=run.arg_type("dropout"), help=f"mlp only: in [0, 1) (default {d['dropout']})")
