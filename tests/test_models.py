@@ -352,7 +352,8 @@ def test_same_layer_shapes_and_outputs_as_the_torch_twin_with_copied_weights(nam
 @needs_torch
 @pytest.mark.parametrize("name", ["resnet18", "resnet18-torchvision"])
 def test_resnet18_forward_and_backward_equal_the_torch_twin(name):
-    """(The forward check of the other models, for ResNet-18 in training mode.)  Training mode (batch statistics in every BatchNorm), float64, the same weights: the same loss, the same
+    """(The forward check of the other models, for ResNet-18 in training mode.)  Training mode (batch
+    statistics in every BatchNorm), float64, the same weights: the same loss, the same
     gradient for every parameter and for the input, and the same running statistics afterwards."""
     ours, theirs = CASES[name][0](), twin(name)
     copy_weights(ours, theirs)
