@@ -408,3 +408,27 @@ def _parity(torch, theirs, ours):
 ])
 def test_error_types_like_torch(torch, case):
     _parity(torch, lambda: case(torch), lambda: case(profundo))
+
+
+@pytest.mark.parametrize("shape", [(4, 8, 3, 3, 32), (4, 32, 2, 2, 8), (3, 6, 7, 7, 4)])
+def test_deep_and_early_layer_products_agree_across_backends(shape):
+    """The NumPy backend's one-product forms for deep layers (more output channels than output
+    positions: ResNet-18's last stages) and its per-example forms for early ones give the
+    reference's values and weight gradients."""
+    from profundo._backend import BACKENDS
+    n, c, h, w, o = shape
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, c, h, w))
+    weight = rng.standard_normal((o, c, 3, 3))
+    kw = dict(stride=(1, 1), padding=((1, 1), (1, 1)), dilation=(1, 1), groups=1)
+    ref, fast = BACKENDS["reference"], BACKENDS["numpy"]
+    y = ref.conv_forward(x, weight, None, **kw)
+    np.testing.assert_allclose(fast.conv_forward(x, weight, None, **kw), y, rtol=1e-12, atol=1e-12)
+    g = rng.standard_normal(y.shape)
+    np.testing.assert_allclose(fast.conv_weight_grad(x, g, weight.shape, **kw),
+                               ref.conv_weight_grad(x, g, weight.shape, **kw), rtol=1e-12, atol=1e-11)
+    # and the reference's one product equals the per-example sum it replaces
+    cols = ref.im2col(x, (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1)).reshape(n, 1, c * 9, h * w)
+    gm = g.reshape(n, 1, o, h * w)
+    np.testing.assert_allclose(ref.weight_grad_product(gm, cols), np.matmul(gm, cols.swapaxes(-1, -2)).sum(0),
+                               rtol=1e-12, atol=1e-11)

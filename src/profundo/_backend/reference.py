@@ -513,10 +513,15 @@ class ReferenceBackend:
                              for m, (lo, hi), k, s, d in zip(x.shape[2:], padding, ks, stride, dilation))
         cols = cols.reshape(n, groups, cols.shape[1] // groups, cols.shape[2])  # (N, G, Cg * K, L)
         w = weight.reshape(groups, o // groups, cols.shape[2])                  # (G, Og, Cg * K)
-        out = self.xp.matmul(w, cols).reshape((n, o) + tuple(out_size))         # (N, G, Og, L)
+        out = self.conv_product(w, cols).reshape((n, o) + tuple(out_size))      # (N, G, Og, L)
         if bias is not None:
             out += bias.reshape((o,) + (1,) * len(out_size))  # in place on the fresh result
         return (out, cols) if keep_cols else out
+
+    def conv_product(self, w, cols):
+        """``w @ cols[n]`` for every example: ``w`` (G, Og, Cg * K), ``cols`` (N, G, Cg * K, L) ->
+        (N, G, Og, L); one matmul broadcast over the batch."""
+        return self.xp.matmul(w, cols)
 
     def conv_input_grad(self, g, weight, in_shape, stride, padding, dilation, groups):
         """The gradient of ``conv_forward`` with respect to its input (of shape ``in_shape``), for
@@ -539,5 +544,15 @@ class ReferenceBackend:
         ck = math.prod(weight_shape[1:])                                               # Cg * K
         cols = cols.reshape(n, groups, ck, math.prod(out))                              # (N, G, Cg * K, L)
         gm = g.reshape(n, groups, o // groups, math.prod(out))                         # (N, G, Og, L)
-        gw = self.xp.matmul(gm, cols.swapaxes(-1, -2)).sum(0)                          # (G, Og, Cg * K)
-        return gw.reshape(weight_shape)
+        return self.weight_grad_product(gm, cols).reshape(weight_shape)
+
+    def weight_grad_product(self, gm, cols):
+        """``sum_n gm[n] @ cols[n]^T`` for ``gm`` (N, G, Og, L) and ``cols`` (N, G, Cg * K, L): every
+        (example, position) pair is one term, so lay them side by side and one matrix product
+        contracts all N * L of them: (G, Og, N * L) @ (G, N * L, Cg * K).  (A product per example
+        and then a sum over the batch would build an (N, G, Og, Cg * K) intermediate: 300 MB and
+        130x slower on ResNet-18's last layer, where L = 1.)"""
+        n, g, og, length = gm.shape
+        a = gm.transpose(1, 2, 0, 3).reshape(g, og, n * length)
+        b = cols.transpose(1, 0, 3, 2).reshape(g, n * length, cols.shape[2])
+        return self.xp.matmul(a, b)                                                    # (G, Og, Cg * K)
