@@ -37,7 +37,9 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     jupytext = pytest.importorskip("jupytext")
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
+    # Jupyter's inline backend (ipykernel depends on it): headless, and plt.show() leaves a PNG in the
+    # cell's outputs, as in Jupyter or Colab (with "Agg" the pictures would be silently dropped)
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     # the kernel is a new process: give it this working tree's profundo too (as conftest.py does for the tests)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT / "src")] + [p for p in [os.environ.get(
         "PYTHONPATH")] if p]))
