@@ -252,6 +252,160 @@ class ReferenceBackend:
 
     # ------------------------------------------------------------ pooling and normalization (Unit 2)
     # (max/avg pooling windows, batch/layer/group normalization statistics)
+    # Pooling works on the last k dims of ``a`` (k = len(kernel_size)); the leading dims (N, C, or
+    # just C for an unbatched input) are "planes" pooled independently.  A max-pool index is the
+    # flat position inside its plane of the unpadded input, as PyTorch's ``return_indices``.
+    def pool_pad(self, a, kernel_size, stride, padding, dilation, out_size, value):
+        """``a`` framed by ``value``: ``padding[i]`` before each pooled dim, and after it at least
+        ``padding[i]``, more where ``ceil_mode``'s last window reaches past the padded input."""
+        k = len(kernel_size)
+        sizes = a.shape[-k:]
+        need = [(o - 1) * s + d * (ks - 1) + 1 for o, s, d, ks in zip(out_size, stride, dilation, kernel_size)]
+        padded = tuple(max(n + 2 * p, m) for n, p, m in zip(sizes, padding, need))
+        if padded == sizes:
+            return a
+        out = self.xp.full(a.shape[:-k] + padded, value, a.dtype)
+        out[(...,) + tuple(slice(p, p + n) for p, n in zip(padding, sizes))] = a
+        return out
+
+    def pool_windows(self, a, kernel_size, stride, padding, dilation, out_size, value):
+        """The pooling windows of ``a``: a view of shape ``a.shape[:-k] + out_size + kernel_size``
+        (``window[..., o, j] = padded[..., o * stride + j * dilation]``)."""
+        padded = self.pool_pad(a, kernel_size, stride, padding, dilation, out_size, value)
+        w = self.sliding_windows(padded, kernel_size, stride, dilation)
+        k = len(kernel_size)
+        return w[(...,) + tuple(slice(0, o) for o in out_size) + (slice(None),) * k]
+
+    def window_positions(self, j, in_size, kernel_size, stride, padding, dilation):
+        """The flat in-plane position (``h * W + w``) of offset ``j`` (flat, in the window) of every
+        window: ``coord = out_index * stride - padding + offset * dilation`` along each dim."""
+        xp, k = self.xp, len(kernel_size)
+        offsets = xp.unravel_index(j, kernel_size)  # the window offset along each dim
+        pos = 0
+        for i in range(k):
+            o = xp.arange(j.shape[j.ndim - k + i]).reshape((-1,) + (1,) * (k - 1 - i))
+            pos = pos * in_size[i] + (o * stride[i] - padding[i] + offsets[i] * dilation[i])
+        return pos.astype(xp.int64)
+
+    def max_pool(self, a, kernel_size, stride, padding, dilation, out_size):
+        """The largest value of each window and its index (the first maximum at ties, as PyTorch).
+        Padding is the lowest value of the dtype, so it never wins."""
+        xp, k = self.xp, len(kernel_size)
+        low = -xp.inf if a.dtype.kind == "f" else xp.iinfo(a.dtype).min
+        w = self.pool_windows(a, kernel_size, stride, padding, dilation, out_size, low)
+        rows = w.reshape(w.shape[:-k] + (math.prod(kernel_size),))  # a copy: the K candidates of each window in a row
+        j = xp.argmax(rows, axis=-1)  # the first maximum of each row
+        values = xp.take_along_axis(rows, j[..., None], axis=-1)[..., 0]
+        return values, self.window_positions(j, a.shape[-k:], kernel_size, stride, padding, dilation)
+
+    def plane_scatter(self, g, indices, in_shape, k, overlapping=True):
+        """``out[..., indices[..., o]] += g[..., o]`` per plane, ``out`` zeros of ``in_shape``: the
+        gradient of a max pool goes to the position that won each window (and to no other)."""
+        xp = self.xp
+        lead = math.prod(in_shape[:len(in_shape) - k])
+        plane = math.prod(in_shape[len(in_shape) - k:])
+        per_plane = math.prod(indices.shape[indices.ndim - k:])
+        flat = indices.reshape(lead, per_plane) + xp.arange(lead)[:, None] * plane  # position in the whole array
+        out = xp.zeros(lead * plane, g.dtype)
+        self.scatter_add(out, flat.reshape(-1), g.reshape(-1))  # overlapping windows may share a winner
+        return out.reshape(in_shape)
+
+    def plane_gather(self, a, indices, k):
+        """``a[..., indices[..., o]]`` per plane: the adjoint of ``plane_scatter`` (a max pool's
+        double backward, and ``max_unpool``'s backward)."""
+        lead = math.prod(indices.shape[:indices.ndim - k])
+        rows = a.reshape(lead, math.prod(a.shape[a.ndim - k:]))
+        picked = self.xp.take_along_axis(rows, indices.reshape(lead, math.prod(indices.shape[indices.ndim - k:])), axis=1)
+        return picked.reshape(indices.shape)
+
+    def window_max(self, a, positions, k):
+        """The max of windows given as the in-plane positions of their candidates (``positions``:
+        ``out_size + (K,)``), and the position of each max (the first at ties): adaptive max pooling."""
+        xp = self.xp
+        lead = a.shape[:a.ndim - k]
+        rows = a.reshape(lead + (math.prod(a.shape[a.ndim - k:]),))[..., positions]  # (..., *out_size, K): a copy
+        j = xp.argmax(rows, axis=-1)
+        values = xp.take_along_axis(rows, j[..., None], axis=-1)[..., 0]
+        return values, positions[tuple(xp.indices(positions.shape[:-1])) + (j,)].astype(xp.int64)
+
+    def plane_put(self, x, indices, out_shape, k):
+        """A zero array of ``out_shape`` with ``x[..., o]`` written at ``indices[..., o]`` of its plane
+        (``max_unpool``; of repeated indices one value is kept, as PyTorch)."""
+        xp = self.xp
+        lead = math.prod(out_shape[:len(out_shape) - k])
+        out = xp.zeros((lead, math.prod(out_shape[len(out_shape) - k:])), x.dtype)
+        per_plane = math.prod(x.shape[x.ndim - k:])
+        xp.put_along_axis(out, indices.reshape(lead, per_plane), x.reshape(lead, per_plane), axis=1)
+        return out.reshape(out_shape)
+
+    def avg_pool(self, a, kernel_size, stride, padding, out_size, divisor):
+        """The sum of each window (zero padding) divided by ``divisor`` (an array broadcast
+        against the output: the window size, or only its part inside the input)."""
+        k = len(kernel_size)
+        w = self.pool_windows(a, kernel_size, stride, padding, (1,) * k, out_size, 0)
+        return (w.sum(axis=tuple(range(-k, 0))) / divisor).astype(a.dtype, copy=False)
+
+    def avg_pool_backward(self, g, kernel_size, stride, padding, in_shape, divisor):
+        """Each output spreads ``g / divisor`` over its window: for every offset inside the window, one
+        strided slice of the (padded) gradient gets every output's share at once; the padding is cut."""
+        xp, k = self.xp, len(kernel_size)
+        share = g / divisor
+        out_size = g.shape[-k:]
+        sizes = in_shape[-k:]
+        padded = [max(n + 2 * p, (o - 1) * s + ks) for n, p, o, s, ks in
+                  zip(sizes, padding, out_size, stride, kernel_size)]
+        out = xp.zeros(tuple(in_shape[:-k]) + tuple(padded), g.dtype)
+        for offset in itertools.product(*(range(ks) for ks in kernel_size)):
+            out[(...,) + tuple(slice(j, j + s * (o - 1) + 1, s) for j, s, o in zip(offset, stride, out_size))] += share
+        return out[(...,) + tuple(slice(p, p + n) for p, n in zip(padding, sizes))]
+
+    # Normalization: ``xhat = (x - mean) / sqrt(var + eps)`` with the mean and (biased) variance
+    # over some axes, then ``y = weight * xhat + bias``.  Batch norm: over every axis but the
+    # channels (axis 1); layer norm: over the last dims; group norm: over each group of channels.
+    def norm_stats(self, a, axes):
+        """The mean and the biased variance of ``a`` over ``axes`` (kept, to broadcast)."""
+        mean = a.mean(axis=axes, keepdims=True)
+        d = a - mean
+        return mean, (d * d).mean(axis=axes, keepdims=True)
+
+    def normalize_backward(self, dxhat, xhat, invstd, axes):
+        """The gradient through ``xhat = (x - mean(x)) * invstd``, ``invstd = 1 / sqrt(var(x) + eps)``
+        (mean and variance over ``axes``, of n elements), given ``dxhat = dL/dxhat``.  Closed form:
+        d mean / dx_i = 1/n and d invstd / dx_i = -invstd xhat_i / n, so
+            dL/dx_i = invstd (dxhat_i - mean(dxhat) - xhat_i mean(dxhat * xhat))."""
+        return invstd * (dxhat - dxhat.mean(axis=axes, keepdims=True)
+                         - xhat * (dxhat * xhat).mean(axis=axes, keepdims=True))
+
+    def batch_norm_stats(self, a):
+        """Per channel (axis 1) of an (N, C, ...) array: the mean and the biased variance, shape (C,)."""
+        axes = (0,) + tuple(range(2, a.ndim))
+        mean, var = self.norm_stats(a, axes)
+        return mean.reshape(-1), var.reshape(-1)
+
+    def batch_norm(self, a, mean, invstd, weight, bias):
+        """``(x - mean) * invstd * weight + bias`` per channel (axis 1); ``weight``/``bias`` may be None."""
+        shape = (1, -1) + (1,) * (a.ndim - 2)
+        y = (a - mean.reshape(shape)) * invstd.reshape(shape)
+        if weight is not None:
+            y = y * weight.reshape(shape)
+        if bias is not None:
+            y = y + bias.reshape(shape)
+        return y.astype(a.dtype, copy=False)
+
+    def batch_norm_backward(self, g, a, mean, invstd, weight, training):
+        """``(dx, dweight, dbias)`` of ``batch_norm``.  Training: the statistics depend on x
+        (``normalize_backward``); eval: they are constants, so ``dx = g * weight * invstd``."""
+        shape = (1, -1) + (1,) * (a.ndim - 2)
+        axes = (0,) + tuple(range(2, a.ndim))
+        xhat = (a - mean.reshape(shape)) * invstd.reshape(shape)
+        dbias = g.sum(axis=axes)
+        dweight = (g * xhat).sum(axis=axes)
+        dxhat = g * weight.reshape(shape) if weight is not None else g
+        if training:
+            dx = self.normalize_backward(dxhat, xhat, invstd.reshape(shape), axes)
+        else:
+            dx = dxhat * invstd.reshape(shape)
+        return dx.astype(g.dtype, copy=False), dweight, dbias
 
     # ------------------------------------------------------------ optimizers
     def adam_step(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
