@@ -131,7 +131,7 @@ print(f"total: {sum(p.numel() for p in model.parameters()):,}")
 # %%
 loss_fn = nn.CrossEntropyLoss()
 trainer = Trainer(model, loss_fn, torch.optim.Adam(model.parameters(), lr=0.003), progress=False, plot=True)
-trainer.fit(train_iter, test_iter, epochs=EPOCHS_SIGMOID)
+trainer.fit(train_iter, test_iter, epochs=8)
 trainer.evaluate(test_iter)
 
 # %% [markdown]
@@ -160,7 +160,7 @@ model = lenet_relu()
 model(torch.zeros(1, 1, 28, 28))
 model.apply(init_cnn)
 trainer = Trainer(model, loss_fn, torch.optim.Adam(model.parameters(), lr=0.003), progress=False, plot=True)
-trainer.fit(train_iter, test_iter, epochs=EPOCHS_RELU)
+trainer.fit(train_iter, test_iter, epochs=6)
 result = trainer.evaluate(test_iter)
 print(f"exactitud de prueba: {result['accuracy']:.3f}")
 

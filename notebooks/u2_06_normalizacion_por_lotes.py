@@ -183,7 +183,7 @@ def lenet(bn=False):
         nn.LazyLinear(10))
 
 
-def train(model, epochs=EPOCHS, lr=0.1):
+def train(model, epochs=4, lr=0.1):
     torch.manual_seed(0)
     with torch.no_grad():
         model(torch.zeros(2, 1, 28, 28))   # crea las capas perezosas
@@ -207,6 +207,7 @@ axes[1].set_title("exactitud de prueba")
 for ax in axes:
     ax.set_xlabel("época")
 axes[1].legend()
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]

@@ -187,9 +187,9 @@ layer_summary(small.net, (2, 1, 28, 28))   # también crea las capas perezosas
 print(f"parámetros: {sum(p.numel() for p in small.parameters()):,}")
 
 # %%
-trainer = Trainer(small, nn.CrossEntropyLoss(), torch.optim.SGD(small.parameters(), lr=LR, momentum=0.9),
+trainer = Trainer(small, nn.CrossEntropyLoss(), torch.optim.SGD(small.parameters(), lr=0.05, momentum=0.9),
                   progress=False, plot=True)
-trainer.fit(train_iter, test_iter, epochs=EPOCHS)
+trainer.fit(train_iter, test_iter, epochs=4)
 result = trainer.evaluate(test_iter)
 print(f"exactitud de prueba: {result['accuracy']:.3f}")
 
