@@ -50,7 +50,7 @@ torch.manual_seed(0)
 # %% [markdown]
 # ## Los datos
 #
-# Los 1,797 dígitos de scikit-learn (8×8) ampliados a 28×28; cada imagen es un tensor
+# Los 1797 dígitos de scikit-learn (8×8) ampliados a 28×28; cada imagen es un tensor
 # (1, 28, 28): un canal.
 
 # %%
@@ -123,7 +123,7 @@ print(f"total: {sum(p.numel() for p in model.parameters()):,}")
 # %% [markdown]
 # ## Entrenar la LeNet original
 #
-# Con sigmoides y agrupamiento promedio, como en 1998. Con tan pocos ejemplos (1,438, unos 23
+# Con sigmoides y agrupamiento promedio, como en 1998. Con tan pocos ejemplos (1438, unos 23
 # pasos por época) el descenso por gradiente simple casi no se mueve en diez épocas; usamos Adam,
 # que adapta el paso de cada parámetro. El `Trainer` (de la Unidad 1) dibuja las curvas de
 # pérdida y exactitud en cada época.

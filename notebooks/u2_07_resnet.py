@@ -168,7 +168,7 @@ print(f"parámetros: {sum(p.numel() for p in model.parameters()):,}")
 # %% [markdown]
 # ## Entrenar una ResNet pequeña
 #
-# ResNet-18 tiene 11 millones de parámetros: demasiado para 1,438 dígitos y para una CPU en clase.
+# ResNet-18 tiene 11 millones de parámetros: demasiado para 1438 dígitos y para una CPU en clase.
 # Con la misma clase armamos una de dos etapas (16 y 32 canales, un bloque cada una) y la
 # entrenamos unas pocas épocas con los dígitos de 28×28.
 
