@@ -94,6 +94,35 @@ def test_unbatched_input_is_one_example_of_a_batch():
     assert c1(z).shape == (4, 7)
 
 
+@pytest.mark.parametrize("kw", [dict(padding=1), dict(padding=(2, 0), dilation=(1, 2)), dict(padding="same"),
+                                dict(padding=(0, 3), groups=2)])
+def test_examples_stay_apart_and_backends_agree(kw):
+    # the NumPy backend's stride-1 kernels lay every (N, C) plane in one flat row and read past a
+    # plane's end into the next one; what they read there lands only in discarded columns
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((3, 4, 6, 7))
+    x[1] = np.inf
+    w = rng.standard_normal((4, 4 // kw.get("groups", 1), 3, 2))
+    px = t64(x, requires_grad=True)
+    y = F.conv2d(px, t64(w), **kw)
+    out = y.detach().numpy()
+    assert np.isfinite(out[[0, 2]]).all()
+    g = rng.standard_normal(out.shape)
+    g[1] = np.inf
+    y.backward(t64(g))
+    assert np.isfinite(px.grad.numpy()[[0, 2]]).all()
+    before = profundo.get_backend()
+    profundo.set_backend("reference" if before == "numpy" else "numpy")
+    try:
+        other = t64(x, requires_grad=True)
+        z = F.conv2d(other, t64(w), **kw)
+        z.backward(t64(g))
+    finally:
+        profundo.set_backend(before)
+    np.testing.assert_allclose(out[[0, 2]], z.detach().numpy()[[0, 2]], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(px.grad.numpy()[[0, 2]], other.grad.numpy()[[0, 2]], rtol=1e-12, atol=1e-12)
+
+
 # ------------------------------------------------------------------ gradients without torch
 @pytest.mark.parametrize("make", [
     lambda: nn.Conv2d(2, 2, 2, padding=1, stride=2),

@@ -425,81 +425,93 @@ class ReferenceBackend:
         param -= (lr / bias_correction1) * (exp_avg / denom)
 
     # ------------------------------------------------------------ convolution (Unit 2)
-    # (im2col / col2im and the convolution kernels)
     # Convolution is a matrix product once every window of the input is laid out as a column
-    # ("im2col"): with ``cols[n]`` of shape (C * K, L) (K = prod(kernel_size) offsets, L output
+    # ("im2col"): with ``cols[n]`` of shape (C * K, L) (K = prod(kernel_size) kernel offsets, L output
     # positions) and the weight as an (O, C * K) matrix, ``out[n] = W @ cols[n]``: one BLAS call does
-    # all the multiply-adds.  Shapes below: x (N, C, *in), weight (O, C // groups, *kernel_size),
-    # out (N, O, *out).  Padding is done by the op before (``x`` here is already padded).
-    def im2col(self, x, kernel_size, stride, dilation, out_size=None):
-        """The windows of ``x`` (N, C, *in) as columns: ``(N, C * K, L)``, rows ordered (channel,
-        kernel offset), columns the output positions in row-major order.  Read through the
-        ``sliding_windows`` view (no copy); the one copy is the reshape, which lays each window
-        out contiguously for the matmul.  ``out_size`` keeps only the first windows along each
-        dim (a transposed convolution's ``output_padding`` may leave extra input rows)."""
+    # all the multiply-adds, at BLAS speed.  Shapes: x (N, C, *in), weight (O, C // groups, *kernel_size),
+    # out (N, O, *out); ``padding`` is one (left, right) pair of zeros per spatial dim.
+    def pad_zeros(self, a, padding):
+        """``a`` (N, C, *spatial) framed by ``padding`` zeros: one fresh zero array and one copy into
+        its middle."""
+        if not any(lo or hi for lo, hi in padding):
+            return a
+        shape = a.shape[:2] + tuple(n + lo + hi for n, (lo, hi) in zip(a.shape[2:], padding))
+        out = self.xp.zeros(shape, a.dtype)
+        out[(slice(None), slice(None)) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(a.shape[2:], padding))] = a
+        return out
+
+    def crop(self, a, padding):
+        """The inverse of ``pad_zeros`` for a gradient: the middle of ``a``, as a new contiguous array."""
+        if not any(lo or hi for lo, hi in padding):
+            return a
+        region = tuple(slice(lo, n - hi) for n, (lo, hi) in zip(a.shape[2:], padding))
+        return self.xp.ascontiguousarray(a[(slice(None), slice(None)) + region])
+
+    def im2col(self, x, kernel_size, stride, padding, dilation, out_size=None):
+        """The windows of ``x`` (N, C, *in), padded, as columns: ``(N, C * K, L)``, rows ordered
+        (channel, kernel offset) like a flattened weight, columns the output positions.  Read
+        through the ``sliding_windows`` view (no copy); the one copy is the reshape, which lays
+        each window out contiguously for the matmul.  ``out_size`` keeps only the first windows
+        along each dim (a transposed convolution's ``output_padding`` leaves extra input rows)."""
         k = len(kernel_size)
+        x = self.pad_zeros(x, padding)
         v = self.sliding_windows(x, kernel_size, stride, dilation)     # (N, C, *out, *k)
         if out_size is not None:
             v = v[(...,) + tuple(slice(0, o) for o in out_size) + (slice(None),) * k]
         n, c, out = x.shape[0], x.shape[1], v.shape[2:2 + k]
-        # (N, C, *k, *out): the kernel offsets next to the channel, the output positions last, so
-        # that the copy reads whole output rows (contiguous in x when stride is 1)
+        # (N, C, *k, *out): the kernel offsets next to the channel and the output positions last, so
+        # the copy reads whole rows of outputs (contiguous in x when the stride is 1)
         v = v.transpose((0, 1) + tuple(range(2 + k, 2 + 2 * k)) + tuple(range(2, 2 + k)))
         return v.reshape(n, c * math.prod(kernel_size), math.prod(out))
 
-    def col2im(self, cols, in_shape, kernel_size, stride, dilation, out_size):
-        """The adjoint of ``im2col``: each column entry added back to the input position it was
-        read from.  Windows overlap, so one position receives several entries; instead of a
-        scatter per element (``np.add.at``, slow), loop over the K kernel offsets: the entries
-        of offset j of every window land on a strided slice of the input, ``x[..., j * d : : s]``,
-        and one vectorized ``+=`` adds them all (K passes of N * C * L elements, no Python loop
-        over pixels)."""
-        k = len(kernel_size)
+    def col2im(self, cols, in_shape, kernel_size, stride, padding, dilation, out_size):
+        """The adjoint of ``im2col``: each column entry added back to the input position it was read
+        from (then the padding cropped).  Windows overlap, so a position receives several entries:
+        instead of a scatter per element (``np.add.at``, slow), loop over the K kernel offsets.  The
+        entries of offset j of every window land on one strided slice of the input,
+        ``x[..., j * d :: s]``, and one vectorized ``+=`` adds them all: K passes over N * C * L
+        elements, no Python loop over pixels."""
         n, c = in_shape[0], in_shape[1]
+        padded = (n, c) + tuple(m + lo + hi for m, (lo, hi) in zip(in_shape[2:], padding))
         cols = cols.reshape((n, c) + tuple(kernel_size) + tuple(out_size))
-        out = self.xp.zeros(in_shape, cols.dtype)
+        out = self.xp.zeros(padded, cols.dtype)
         for offset in itertools.product(*(range(ks) for ks in kernel_size)):
             region = tuple(slice(j * d, j * d + s * (o - 1) + 1, s)
                            for j, d, s, o in zip(offset, dilation, stride, out_size))
             out[(slice(None), slice(None)) + region] += cols[(slice(None), slice(None)) + offset]
-        return out
+        return self.crop(out, padding)
 
-    def conv_forward(self, x, weight, stride, dilation, groups, out_size=None):
-        """``out[n, o] = sum_{c, j} weight[o, c, j] x[n, c, window + j]`` (cross-correlation, as
-        PyTorch): im2col, then one matmul, broadcast over the batch and the groups.  Groups
-        split the channels: group g's outputs read only group g's input channels."""
-        k = weight.ndim - 2
-        cols = self.im2col(x, weight.shape[2:], stride, dilation, out_size)  # (N, C * K, L)
+    def conv_forward(self, x, weight, stride, padding, dilation, groups, out_size=None):
+        """``out[n, o] = sum_{c, j} weight[o, c, j] x[n, c, window + j]`` (a cross-correlation, as in
+        PyTorch): im2col, then one matmul broadcast over the batch and the groups.  Groups split the
+        channels: group g's outputs read only group g's input channels."""
+        ks = weight.shape[2:]
+        cols = self.im2col(x, ks, stride, padding, dilation, out_size)           # (N, C * K, L)
         n, o = x.shape[0], weight.shape[0]
-        out = self._conv_out_size(x.shape[2:], weight.shape[2:], stride, dilation, out_size)
+        if out_size is None:
+            out_size = tuple((m + lo + hi - d * (k - 1) - 1) // s + 1
+                             for m, (lo, hi), k, s, d in zip(x.shape[2:], padding, ks, stride, dilation))
         cols = cols.reshape(n, groups, cols.shape[1] // groups, cols.shape[2])  # (N, G, Cg * K, L)
-        w = weight.reshape(groups, o // groups, -1 if weight.size else 0)       # (G, Og, Cg * K)
-        return self.xp.matmul(w, cols).reshape((n, o) + out)                    # (N, G, Og, L)
-    # (a shape with a 0 makes reshape's -1 ambiguous: sizes are spelled out where one may be 0)
+        w = weight.reshape(groups, o // groups, cols.shape[2])                  # (G, Og, Cg * K)
+        return self.xp.matmul(w, cols).reshape((n, o) + tuple(out_size))        # (N, G, Og, L)
 
-    def conv_input_grad(self, g, weight, in_shape, stride, dilation, groups):
-        """The gradient of ``conv_forward`` with respect to its (padded) input, for the output
-        gradient ``g``: each output position sends ``weight^T g`` back to the window it read
-        (one matmul, then ``col2im``).  Also the transposed convolution's forward."""
+    def conv_input_grad(self, g, weight, in_shape, stride, padding, dilation, groups):
+        """The gradient of ``conv_forward`` with respect to its input (of shape ``in_shape``), for
+        the output gradient ``g``: each output position sends ``weight^T g`` back to the window it
+        read (one matmul, then ``col2im``).  Also the forward of a transposed convolution."""
         n, o, out = g.shape[0], weight.shape[0], g.shape[2:]
-        ck = weight.size // o if o else weight.shape[1] * math.prod(weight.shape[2:])
-        w = weight.reshape(groups, o // groups, ck)                            # (G, Og, Cg * K)
-        gm = g.reshape(n, groups, o // groups, math.prod(out))                 # (N, G, Og, L)
-        cols = self.xp.matmul(w.swapaxes(-1, -2), gm)                          # (N, G, Cg * K, L)
-        return self.col2im(cols, in_shape, weight.shape[2:], stride, dilation, out)
+        ck = weight.shape[1] * math.prod(weight.shape[2:])
+        w = weight.reshape(groups, o // groups, ck)                               # (G, Og, Cg * K)
+        gm = g.reshape(n, groups, o // groups, math.prod(out))                    # (N, G, Og, L)
+        cols = self.xp.matmul(w.swapaxes(-1, -2), gm)                             # (N, G, Cg * K, L)
+        return self.col2im(cols, in_shape, weight.shape[2:], stride, padding, dilation, out)
 
-    def conv_weight_grad(self, x, g, weight_shape, stride, dilation, groups):
-        """The gradient of ``conv_forward`` with respect to the weight: ``g @ cols^T`` summed
-        over the batch (each weight meets every window of every example)."""
+    def conv_weight_grad(self, x, g, weight_shape, stride, padding, dilation, groups):
+        """The gradient of ``conv_forward`` with respect to the weight: ``g @ cols^T`` summed over
+        the batch (each weight meets every window of every example)."""
         n, o, out = g.shape[0], weight_shape[0], g.shape[2:]
-        cols = self.im2col(x, weight_shape[2:], stride, dilation, out)           # (N, C * K, L)
-        cols = cols.reshape(n, groups, cols.shape[1] // groups, cols.shape[2])  # (N, G, Cg * K, L)
-        gm = g.reshape(n, groups, o // groups, math.prod(out))                  # (N, G, Og, L)
-        gw = self.xp.matmul(gm, cols.swapaxes(-1, -2)).sum(0)                   # (G, Og, Cg * K)
+        cols = self.im2col(x, weight_shape[2:], stride, padding, dilation, out)   # (N, C * K, L)
+        cols = cols.reshape(n, groups, cols.shape[1] // groups, cols.shape[2])   # (N, G, Cg * K, L)
+        gm = g.reshape(n, groups, o // groups, math.prod(out))                   # (N, G, Og, L)
+        gw = self.xp.matmul(gm, cols.swapaxes(-1, -2)).sum(0)                    # (G, Og, Cg * K)
         return gw.reshape(weight_shape)
-
-    @staticmethod
-    def _conv_out_size(in_size, kernel_size, stride, dilation, out_size=None):
-        if out_size is not None:
-            return tuple(out_size)
-        return tuple((n - d * (k - 1) - 1) // s + 1 for n, k, s, d in zip(in_size, kernel_size, stride, dilation))

@@ -14,7 +14,7 @@ each argument), so the gradient of a convolution is itself differentiable: ``cre
 ``ConvInputGrad`` used as a forward (with a bias), and ``unfold``/``fold`` are im2col/col2im
 themselves (``Im2Col``/``Col2Im``, each the other's adjoint).
 
-Padding: zeros, done by the op (``_pad``); the other padding modes of ``nn.Conv2d`` call ``F.pad``
+Padding: zeros, done by the backend kernels; the other padding modes of ``nn.Conv2d`` call ``F.pad``
 first.  ``conf`` carries (stride, padding as (left, right) pairs, dilation, groups) through the
 graph.
 """
@@ -29,28 +29,8 @@ __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold",
 Conf = namedtuple("Conf", "stride padding dilation groups")
 
 
-# ------------------------------------------------------------------ padding helpers (arrays)
-def _pad(xp, a, padding):
-    """``a`` (N, C, *spatial) with ``padding`` ((left, right) per spatial dim) zeros around it:
-    a fresh zero array and one copy into its middle (faster than ``np.pad``'s generic path)."""
-    if not any(lo or hi for lo, hi in padding):
-        return a
-    shape = a.shape[:2] + tuple(n + lo + hi for n, (lo, hi) in zip(a.shape[2:], padding))
-    out = xp.zeros(shape, a.dtype)
-    out[(slice(None), slice(None)) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(a.shape[2:], padding))] = a
-    return out
-
-
 def _padded_shape(shape, padding):
     return tuple(shape[:2]) + tuple(n + lo + hi for n, (lo, hi) in zip(shape[2:], padding))
-
-
-def _crop(xp, a, padding):
-    """The inverse of ``_pad`` for a gradient: the middle of ``a``, as a contiguous array."""
-    if not any(lo or hi for lo, hi in padding):
-        return a
-    region = tuple(slice(lo, n - hi) for n, (lo, hi) in zip(a.shape[2:], padding))
-    return xp.ascontiguousarray(a[(slice(None), slice(None)) + region])
 
 
 def _spatial(ndim):
@@ -68,9 +48,8 @@ class Convolution(Op):
 
     @staticmethod
     def forward(ctx, x, weight, bias, conf, out_size=None):
-        be = backend_of(x)
-        a = _pad(be.xp, x._data, conf.padding)
-        out = be.conv_forward(a, weight._data, conf.stride, conf.dilation, conf.groups, out_size)
+        out = backend_of(x).conv_forward(x._data, weight._data, conf.stride, conf.padding, conf.dilation,
+                                         conf.groups, out_size)
         if bias is not None:
             out += bias._data.reshape((-1,) + (1,) * (out.ndim - 2))  # in place on the fresh result
         ctx.save_for_backward(x, weight)
@@ -118,11 +97,10 @@ class ConvWeightGrad(Op):
 
     @staticmethod
     def forward(ctx, x, g, conf, weight_shape):
-        be = backend_of(x)
-        a = _pad(be.xp, x._data, conf.padding)
         ctx.save_for_backward(x, g)
         ctx.conf = conf
-        return be.conv_weight_grad(a, g._data, weight_shape, conf.stride, conf.dilation, conf.groups)
+        return backend_of(x).conv_weight_grad(x._data, g._data, weight_shape, conf.stride, conf.padding,
+                                              conf.dilation, conf.groups)
 
     @staticmethod
     def backward(ctx, gv):
@@ -135,11 +113,9 @@ class ConvWeightGrad(Op):
 
 
 def _input_grad(g, weight, conf, in_shape):
-    """The array of ``conv^T(g, W)``: the backend's input gradient on the padded shape, cropped."""
-    be = backend_of(g)
-    padded = _padded_shape(in_shape, conf.padding)
-    a = be.conv_input_grad(g._data, weight._data, padded, conf.stride, conf.dilation, conf.groups)
-    return _crop(be.xp, a, conf.padding)
+    """The array of ``conv^T(g, W)`` (the backend's input-gradient kernel)."""
+    return backend_of(g).conv_input_grad(g._data, weight._data, tuple(in_shape), conf.stride, conf.padding,
+                                         conf.dilation, conf.groups)
 
 
 class ConvTranspose(Op):
@@ -177,9 +153,8 @@ class Im2Col(Op):
     @staticmethod
     def forward(ctx, x, kernel_size, dilation, padding, stride):
         be = backend_of(x)
-        a = _pad(be.xp, x._data, padding)
         ctx.args = (tuple(x.shape[2:]), kernel_size, dilation, padding, stride)
-        return be.xp.ascontiguousarray(be.im2col(a, kernel_size, stride, dilation))
+        return be.xp.ascontiguousarray(be.im2col(x._data, kernel_size, stride, padding, dilation))
 
     @staticmethod
     def backward(ctx, g):
@@ -199,8 +174,8 @@ class Col2Im(Op):
         padded = _padded_shape((cols.shape[0], c) + tuple(output_size), padding)
         blocks = _blocks(padded[2:], kernel_size, dilation, stride)
         ctx.args = (kernel_size, dilation, padding, stride)
-        a = be.col2im(cols._data, padded, kernel_size, stride, dilation, blocks)
-        return _crop(be.xp, a, padding)
+        return be.col2im(cols._data, (cols.shape[0], c) + tuple(output_size), kernel_size, stride, padding, dilation,
+                         blocks)
 
     @staticmethod
     def backward(ctx, g):
