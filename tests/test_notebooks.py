@@ -40,6 +40,11 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     # Jupyter's inline backend (ipykernel depends on it): headless, and plt.show() leaves a PNG in the
     # cell's outputs, as in Jupyter or Colab (with "Agg" the pictures would be silently dropped)
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    # one BLAS thread, as benchmarks/ use (unless the caller chose): the notebooks' matrices are small, and
+    # on a busy machine extra threads cost more than they give (u2_05_lenet: 132 s -> 56 s on a shared 2-core box)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        if var not in os.environ:
+            monkeypatch.setenv(var, "1")
     # the kernel is a new process: give it this working tree's profundo too (as conftest.py does for the tests)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT / "src")] + [p for p in [os.environ.get(
         "PYTHONPATH")] if p]))
