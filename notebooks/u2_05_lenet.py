@@ -209,7 +209,8 @@ plt.show()
 # %% [markdown]
 # ## Los errores
 #
-# Las predicciones sobre el conjunto de prueba: ¿con qué dígitos se equivoca?
+# Las predicciones sobre el conjunto de prueba: ¿con qué dígitos se equivoca? (Encima de cada
+# imagen: la clase verdadera → la predicha.)
 
 # %%
 pred = trainer.predict(X_test).argmax(1)

@@ -108,7 +108,8 @@ class BatchNorm(nn.Module):
 
 
 # %% [markdown]
-# Tras normalizar, cada canal tiene media 0 y varianza 1 en el lote:
+# Tras normalizar, cada canal tiene media 0 y varianza 1 en el lote (casi: el $\epsilon$ del
+# denominador se nota en el canal de varianza pequeña):
 
 # %%
 X = torch.randn(16, 3, 5, 5) * torch.tensor([1.0, 5.0, 0.2]).reshape(1, 3, 1, 1) + 4
