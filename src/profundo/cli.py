@@ -183,15 +183,17 @@ def main(argv=None):
                                    "number of epochs (or a larger --epochs); its other options cannot change.")
     d = run.DEFAULTS
     # defaults are None so that --resume can tell an option given on purpose from one left out
-    t.add_argument("model", nargs="?", help="mlp (default) or softmax")
+    t.add_argument("model", nargs="?", help="mlp (default), softmax, or a convolutional network: lenet (ReLU + max "
+                   "pooling), lenet-sigmoid (the book's), alexnet, vgg, nin, googlenet, resnet18, densenet")
     t.add_argument("--data", help="digits (default, no download), mnist or fashion-mnist")
     t.add_argument("--epochs", type=run.arg_type("epochs"), help=f"epochs in total (default {d['epochs']})")
     t.add_argument("--batch-size", type=run.arg_type("batch_size"), help=f"default {d['batch_size']}")
-    t.add_argument("--lr", type=run.arg_type("lr"), help=f"learning rate (default {d['lr']})")
+    t.add_argument("--lr", type=run.arg_type("lr"), help=f"learning rate (default {d['lr']}; " +
+                   ", ".join(f"{m} {o['lr']}" for m, o in run.MODEL_DEFAULTS.items() if "lr" in o) + ")")
     t.add_argument("--optimizer", help="sgd (default, with momentum 0.9), adam, adamw, rmsprop, adagrad")
     t.add_argument("--hidden", type=run.arg_type("hidden"), nargs="+",
-                   help=f"hidden layer sizes, e.g. 256 128 (default {' '.join(map(str, d['hidden']))})")
-    t.add_argument("--dropout", type=run.arg_type("dropout"), help=f"in [0, 1) (default {d['dropout']})")
+                   help=f"mlp only: hidden layer sizes, e.g. 256 128 (default {' '.join(map(str, d['hidden']))})")
+    t.add_argument("--dropout", type=run.arg_type("dropout"), help=f"mlp only: in [0, 1) (default {d['dropout']})")
     t.add_argument("--seed", type=run.arg_type("seed"), help=f"default {d['seed']}")
     t.add_argument("--out", help="run folder (default runs/MODEL-DATA)")
     t.add_argument("--root", help="data folder for mnist / fashion-mnist (default: the cache)")
