@@ -179,14 +179,14 @@ lr = 3e-2  # tasa de aprendizaje
 losses = []
 for i in range(10):
     Y_hat = conv2d(X)
-    l = (Y_hat - Y) ** 2
+    loss = (Y_hat - Y) ** 2
     conv2d.zero_grad()
-    l.sum().backward()
+    loss.sum().backward()
     # actualizamos el núcleo
     conv2d.weight.data[:] -= lr * conv2d.weight.grad
-    losses.append(float(l.sum()))
+    losses.append(float(loss.sum()))
     if (i + 1) % 2 == 0:
-        print(f"época {i + 1}, pérdida {l.sum():.3f}")
+        print(f"época {i + 1}, pérdida {loss.sum():.3f}")
 
 # %%
 print(conv2d.weight.data.reshape((1, 2)))   # muy cerca de [1, -1]
@@ -206,13 +206,13 @@ plt.show()
 # %%
 mine = Conv2D((1, 2))
 for i in range(30):
-    l = ((mine(X[0, 0]) - Y[0, 0]) ** 2).sum()
+    loss = ((mine(X[0, 0]) - Y[0, 0]) ** 2).sum()
     mine.zero_grad()
-    l.backward()
+    loss.backward()
     with torch.no_grad():
         mine.weight -= 1e-2 * mine.weight.grad
         mine.bias -= 1e-2 * mine.bias.grad
-print(f"pérdida {float(l):.4f}, núcleo {mine.weight.data}, sesgo {float(mine.bias):.4f}")
+print(f"pérdida {float(loss):.4f}, núcleo {mine.weight.data}, sesgo {float(mine.bias):.4f}")
 
 # %% [markdown]
 # ## Mapas de características y campo receptivo

@@ -225,6 +225,24 @@ if len(wrong):
     plt.show()
 
 # %% [markdown]
+# ## La LeNet de `profundo.models`
+#
+# profundo trae esta red ya escrita, con las dos variantes: `LeNet()` es la del libro (sigmoide y
+# promedio) y `LeNet(activation="relu", pooling="max")` la moderna. `summary` muestra cada capa,
+# la forma de su salida y sus parámetros. Sus capas están en `.net`, en el mismo orden que las
+# nuestras, así que puede cargar los pesos que acabamos de entrenar y da la misma exactitud.
+
+# %%
+from profundo.models import LeNet, summary
+
+net = LeNet(activation="relu", pooling="max")
+print(summary(net, (1, 1, 28, 28)))
+net.net.load_state_dict(model.state_dict())
+net.eval()
+with torch.no_grad():
+    print(f"exactitud con los mismos pesos: {float((net(X_test).argmax(1) == y_test).float().mean()):.3f}")
+
+# %% [markdown]
 # ## Ejercicios
 #
 # 1. Entrena desde la terminal: `profundo train lenet` (dígitos 28×28) y mira

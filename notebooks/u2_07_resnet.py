@@ -161,6 +161,18 @@ layer_summary(model.net, (1, 1, 96, 96))
 print(f"parámetros: {sum(p.numel() for p in model.parameters()):,}")
 
 # %% [markdown]
+# La misma red está en `profundo.models` (`ResNet18`, con la disposición del libro; `resnet18`
+# es la de torchvision, la de los pesos preentrenados, con otra primera etapa):
+
+# %%
+from profundo.models import ResNet18 as BookResNet18
+from profundo.models import resnet18
+
+print(f"profundo.models.ResNet18: {sum(p.numel() for p in BookResNet18().parameters()):,} parámetros")
+print(f"profundo.models.resnet18: {sum(p.numel() for p in resnet18(num_classes=10, in_channels=1).parameters()):,} "
+      "parámetros")
+
+# %% [markdown]
 # Dieciocho capas con pesos: la primera convolución, 4 etapas × 2 bloques × 2 convoluciones y la
 # capa densa (las convoluciones de $1 \times 1$ de los atajos no se cuentan). Una imagen de
 # $96 \times 96$ termina en 512 canales de $3 \times 3$.
