@@ -7,21 +7,31 @@ The layer shapes of the issue's two targets (float32, 1 thread):
 Each case times ``y = conv(x, w, b); y.backward(g)`` (the gradient of x only where a network needs
 it: not for the first layer).  "floor" is the same step written directly in NumPy with the fastest
 formulation found (below); "ratio" columns are medians over interleaved rounds (each round times
-every contender once, best of a few calls), with the min-max spread of the per-round ratios.
+every contender once, best of a few calls, in CPU time), with the min-max spread of the per-round
+ratios.
 
     PYTHONPATH=src python benchmarks/conv.py              # the table
     PYTHONPATH=src python benchmarks/conv.py --formulations  # the formulations that were compared
 
-Formulations compared (``--formulations``), forward + both gradients:
-  window   im2col through the strided window view (``sliding_windows``), transposed to
-           (N, C*K, L) by one reshape copy, one batched matmul; col2im as K strided ``+=``
-           (the reference backend);
-  flat     stride-1 only: each padded plane as one flat row, outputs computed at every padded
-           column, so each kernel offset is a constant shift: im2col copies and col2im adds are
-           contiguous runs (the NumPy backend; wins 1.2-1.3x on these shapes);
-  tensordot ``np.tensordot`` over the window view (NumPy makes its own transposed copy, then
-           one GEMM, output (N, OH, OW, O) transposed back): slower, the copy is in a worse order;
-  einsum   ``np.einsum('ncHWkl,ockl->noHW', windows, w, optimize=True)``: slowest.
+Formulations compared (``--formulations``: each forward + both gradients, the columns not kept;
+CPU ms on a shared 2-core machine, numbers from one run):
+  window    im2col through the strided window view (``sliding_windows``), transposed to (N, C*K, L)
+            by one reshape copy, one batched matmul; col2im as K strided ``+=`` (the reference
+            backend): LeNet conv2 41.9, ResNet 32->32 124.7, 64->64 71.2;
+  flat      stride 1: each padded plane as one flat row, outputs computed at every padded column, so
+            each kernel offset is a constant shift and im2col copies / col2im adds are contiguous
+            runs: 41.5, 103.3, 73.1.  It loses in the forward and the weight gradient (W_pad / W_out
+            more matmul columns and a crop: 0.8-0.95x of window's), wins in col2im (1.2-1.6x): the
+            NumPy backend keeps it for the input gradient only;
+  tensordot ``np.tensordot`` over the window view (NumPy copies in a worse order, output
+            (N, OH, OW, O) transposed back): 54.3, 259.3, 131.3;
+  einsum    ``np.einsum('nchwkl,ockl->nohw', windows, w, optimize=True)`` (a tensordot inside):
+            34.1, 116.6, 67.9; its forward is 1.2-1.4x slower than window's, its weight gradient
+            (one GEMM over n, h, w) 1.2x faster when the columns are recomputed, slower than
+            window's with the forward's columns kept.
+What profundo does (the floor too): window forward, its columns kept for the weight gradient (when
+they take at most 64 MiB), and the input gradient as a convolution of g with the flipped kernel
+when O <= C (im2col of g: 1.5-2x faster than col2im there), else a flat col2im.
 """
 import argparse
 import itertools
@@ -30,12 +40,12 @@ import sys
 import time
 import tracemalloc
 
-import numpy as np
+from _common import load_torch  # first: it sets 1 thread for NumPy's BLAS before NumPy loads
 
-from _common import load_torch
+import numpy as np  # noqa: E402
 
-import profundo
-import profundo.nn.functional as F
+import profundo  # noqa: E402
+import profundo.nn.functional as F  # noqa: E402
 
 CASES = [  # name, N, C, O, H, k, stride, padding, input needs grad
     ("lenet conv1 1->6 5x5 p2 @28", 256, 1, 6, 28, 5, 1, 2, False),
@@ -49,11 +59,13 @@ CASES = [  # name, N, C, O, H, k, stride, padding, input needs grad
 
 
 def call_time(fn, calls=3):
+    """CPU seconds of one call (best of ``calls``): process time, not wall time, so that other
+    programs on a shared machine do not count (everything here runs on 1 thread)."""
     best = float("inf")
     for _ in range(calls):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         fn()
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, time.process_time() - t0)
     return best
 
 
@@ -81,8 +93,59 @@ def _window_cols(xp, k, s, out):
     return v.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * k * k, out * out)
 
 
+def _padded(x, pad):
+    if not pad:
+        return x
+    n, c, h, _ = x.shape
+    xp = np.zeros((n, c, h + 2 * pad, h + 2 * pad), x.dtype)
+    xp[:, :, pad:pad + h, pad:pad + h] = x
+    return xp
+
+
 def floor_step(x, w, b, g, stride, pad, input_grad):
-    """Forward + backward of conv2d in plain NumPy, fastest formulation found for each case."""
+    """Forward + backward of conv2d in plain NumPy, the fastest formulations found: window im2col
+    and one matmul forward, the same columns reused for the weight gradient; the input gradient as
+    a convolution of g with the flipped kernel when O <= C, else as a flat col2im (stride 1) or a
+    strided col2im."""
+    n, c, h, _ = x.shape
+    o, _, k, _ = w.shape
+    out = (h + 2 * pad - k) // stride + 1
+    cols = _window_cols(_padded(x, pad), k, stride, out)
+    y = (w.reshape(o, -1) @ cols).reshape(n, o, out, out)
+    y += b.reshape(o, 1, 1)
+    gm = g.reshape(n, o, out * out)
+    gw = (gm @ cols.transpose(0, 2, 1)).sum(0)
+    gb = g.sum((0, 2, 3))
+    if not input_grad:
+        return y, gw, gb
+    if stride == 1 and o <= c and pad <= k - 1:
+        wf = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(c, -1)
+        gx = (wf @ _window_cols(_padded(g, k - 1 - pad), k, 1, h)).reshape(n, c, h, h)
+        return y, gw, gb, gx
+    hp = h + 2 * pad
+    if stride == 1:  # flat col2im
+        plane, extra, length = hp * hp, k - 1, out * hp
+        gf = np.zeros((n, o, out, hp), x.dtype)
+        gf[..., :out] = g
+        gc = (w.reshape(o, -1).T @ gf.reshape(n, o, length)).reshape(n, c, k * k, length)
+        gbuf = np.zeros(n * c * plane + extra, x.dtype)
+        it = gbuf.itemsize
+        for j, (i1, i2) in enumerate(itertools.product(range(k), range(k))):
+            dst = np.lib.stride_tricks.as_strided(gbuf[i1 * hp + i2:], (n, c, length), (c * plane * it, plane * it, it))
+            dst += gc[:, :, j]
+        gx = gbuf[:n * c * plane].reshape(n, c, hp, hp)[:, :, pad:pad + h, pad:pad + h].copy()
+        return y, gw, gb, gx
+    gc = (w.reshape(o, -1).T @ gm).reshape(n, c, k, k, out, out)
+    gx = np.zeros((n, c, hp, hp), x.dtype)
+    for i1, i2 in itertools.product(range(k), range(k)):
+        gx[:, :, i1:i1 + stride * (out - 1) + 1:stride, i2:i2 + stride * (out - 1) + 1:stride] += gc[:, :, i1, i2]
+    gx = gx[:, :, pad:pad + h, pad:pad + h].copy() if pad else gx
+    return y, gw, gb, gx
+
+
+def flat_step(x, w, b, g, stride, pad, input_grad):
+    """The flat formulation everywhere (stride 1; --formulations): forward, weight gradient and
+    col2im over flat padded planes."""
     n, c, h, _ = x.shape
     o, _, k, _ = w.shape
     hp = h + 2 * pad
@@ -187,11 +250,11 @@ def main():
         if args.formulations:
             def window():
                 be = profundo._backend.BACKENDS["reference"]
-                be.conv_forward(x, w, (stride,) * 2, ((pad, pad),) * 2, (1, 1), 1)
+                be.conv_forward(x, w, None, (stride,) * 2, ((pad, pad),) * 2, (1, 1), 1)
                 be.conv_weight_grad(x, g, w.shape, (stride,) * 2, ((pad, pad),) * 2, (1, 1), 1)
                 if input_grad:
                     be.conv_input_grad(g, w, x.shape, (stride,) * 2, ((pad, pad),) * 2, (1, 1), 1)
-            fns = [window, lambda: floor_step(x, w, b, g, stride, pad, input_grad),
+            fns = [window, lambda: flat_step(x, w, b, g, stride, pad, input_grad),
                    lambda: tensordot_step(x, w, b, g, stride, pad, input_grad),
                    lambda: einsum_step(x, w, b, g, stride, pad, input_grad)]
             res = median_ratios(fns, args.rounds)

@@ -4,9 +4,7 @@ Each op has small samples (every array of at most 24 elements, so that test_grad
 float64 gradcheck and gradgradcheck on them: the convolution's backward is itself differentiable)
 and larger ones (strides, padding, dilation, groups, unbatched input) compared with PyTorch.
 """
-import numpy as np  # noqa: F401
-
-from registry import Sample, _op, binary, unary  # noqa: F401
+from registry import Sample, _op
 
 
 def _conv2d_samples(make):
@@ -17,6 +15,7 @@ def _conv2d_samples(make):
         Sample((make((1, 2, 3, 3)), make((2, 1, 2, 2)), make((2,))), dict(groups=2, padding=1)),
         Sample((make((2, 3, 3)), make((1, 2, 2, 2))), dict(padding="same")),        # unbatched CHW, even kernel
         Sample((make((1, 1, 5, 4)), make((1, 1, 2, 2))), dict(dilation=2, stride=(2, 1))),
+        Sample((make((1, 2, 3, 3)), make((2, 2, 1, 1)), make((2,))), dict(padding=1)),  # padding beyond the kernel
         # larger
         Sample((make((2, 3, 7, 6)), make((4, 3, 3, 3)), make((4,)))),
         Sample((make((2, 4, 8, 9)), make((6, 2, 3, 2)), make((6,))), dict(stride=(2, 1), padding=(1, 2), groups=2)),
@@ -73,7 +72,7 @@ def _conv_transpose2d_samples(make):
         Sample((make((1, 3, 2)), make((1, 1, 2, 3))), dict(stride=(1, 2))),                  # unbatched
         Sample((make((2, 4, 5, 4)), make((4, 3, 3, 2)), make((6,))), dict(stride=(2, 3), padding=(1, 0),
                                                                         output_padding=(1, 2), groups=2)),
-        Sample((make((2, 3, 4, 4)), make((3, 2, 3, 3))), dict(dilation=2, output_padding=1)),  # op >= stride, < dilation
+        Sample((make((2, 3, 4, 4)), make((3, 2, 3, 3))), dict(dilation=2, output_padding=1)),  # op >= stride
         Sample((make((2, 3, 4, 4)), make((3, 5, 2, 2)), make((5,))), dict(stride=2)),
     ]
 

@@ -169,6 +169,23 @@ def test_double_backward_of_conv2d_gives_the_hessian_vector_product():
     np.testing.assert_allclose(gw.numpy(), expected.numpy(), atol=1e-12)
 
 
+def test_kept_columns_are_used_once_and_a_second_backward_recomputes_them():
+    # the forward keeps its im2col columns for the weight gradient; the backward drops them, so a
+    # retained graph's second backward recomputes them and gets the same gradient
+    rng = np.random.default_rng(10)
+    x, w = t64(rng.standard_normal((2, 3, 6, 6))), t64(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    y = F.conv2d(x, w, padding=1)
+    assert y.grad_fn.cols is not None
+    g = t64(rng.standard_normal(tuple(y.shape)))
+    y.backward(g, retain_graph=True)
+    assert y.grad_fn.cols is None
+    first = w.grad.numpy().copy()
+    y.backward(g)
+    np.testing.assert_allclose(w.grad.numpy(), 2 * first, rtol=1e-12)
+    with profundo.no_grad():
+        assert getattr(F.conv2d(x, w).grad_fn, "cols", None) is None  # nothing kept without a graph
+
+
 # ------------------------------------------------------------------ layers without torch
 def test_init_is_kaiming_uniform_with_a_sqrt5_bounds():
     conv = nn.Conv2d(6, 16, 5, groups=2)
@@ -256,7 +273,8 @@ def test_errors_name_the_layer_the_shapes_and_the_fix():
     assert issubclass(kind, ValueError)
     kind, _ = _message(lambda: nn.ConvTranspose2d(4, 6, 3, padding_mode="reflect"))
     assert issubclass(kind, ValueError)
-    kind, text = _message(lambda: F.conv2d(profundo.randn(1, 3, 8, 8), profundo.randn(6, 3, 3, 3, dtype=profundo.float64)))
+    kind, text = _message(lambda: F.conv2d(profundo.randn(1, 3, 8, 8),
+                                           profundo.randn(6, 3, 3, 3, dtype=profundo.float64)))
     assert issubclass(kind, RuntimeError) and "float32" in text
     kind, _ = _message(lambda: F.conv2d(profundo.ones(1, 3, 8, 8, dtype=profundo.bool),
                                         profundo.ones(6, 3, 3, 3, dtype=profundo.bool)))

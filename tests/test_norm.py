@@ -230,18 +230,31 @@ def test_batch_norm_grad_fn_is_one_node():
     assert nn.GroupNorm(3, 3)(x).grad_fn.name() == "NativeGroupNormBackward0"
 
 
-def test_batch_norm_float32_matches_torch_on_a_resnet_sized_batch():
+@pytest.mark.parametrize("kw", [{}, dict(affine=False)])
+@pytest.mark.parametrize("train", [True, False])
+def test_batch_norm_float32_matches_torch_on_a_resnet_sized_batch(kw, train):
+    """Large examples (C * H * W >= 4096) take the NumPy backend's per-example blocked path."""
     x = rand(16, 32, 14, 14).astype(np.float32)
     up = rand(16, 32, 14, 14, seed=3).astype(np.float32)
-    ours, theirs = nn.BatchNorm2d(32), torch.nn.BatchNorm2d(32)
+    ours, theirs = nn.BatchNorm2d(32, **kw), torch.nn.BatchNorm2d(32, **kw)
+    if kw == {}:
+        with torch.no_grad():
+            theirs.weight.uniform_(0.5, 1.5)
+            theirs.bias.uniform_(-0.5, 0.5)
+            theirs.running_mean.uniform_(-0.5, 0.5)
+            theirs.running_var.uniform_(0.5, 1.5)
+        ours.load_state_dict({k: profundo.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    ours.train(train), theirs.train(train)
     xo, xt = profundo.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     yo, yt = ours(xo), theirs(xt)
     np.testing.assert_allclose(yo.detach().numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-5)
     yo.backward(profundo.tensor(up))
     yt.backward(torch.tensor(up))
     np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-4, atol=1e-3)
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-4, atol=1e-3)
     np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours.running_mean.numpy(), theirs.running_mean.numpy(), rtol=1e-5, atol=1e-6)
 
 
 # ------------------------------------------------------------------ channel dropout

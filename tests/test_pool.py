@@ -148,3 +148,17 @@ def test_pool_grad_fn_and_integer_max_pool():
     np.testing.assert_array_equal(y.numpy(), [[[[5, 7], [13, 15]]]])
     with pytest.raises(NotImplementedError, match="Pista"):
         F.avg_pool2d(profundo.arange(16).reshape(1, 1, 4, 4), 2)
+
+
+@pytest.mark.parametrize("fn", [lambda F, x: F.interpolate(x, size=(7, 9)),
+                                lambda F, x: F.interpolate(x, size=(7, 9), mode="bilinear"),
+                                lambda F, x: F.interpolate(x, scale_factor=0.5, mode="bilinear", align_corners=True),
+                                lambda F, x: F.adaptive_avg_pool2d(x, (2, 3)),
+                                lambda F, x: F.adaptive_avg_pool2d(x, (1, 1))])
+def test_non_finite_values_stay_local_like_torch(fn):
+    """inf and NaN reach only the outputs that read them (a dense matmul would spread them: 0 * inf)."""
+    x = rand(2, 2, 5, 6)
+    x[0, 0, 1, 2], x[1, 1, 4, 0], x[1, 0, 0, 5] = np.inf, np.nan, -np.inf
+    ours, theirs = fn(F, profundo.tensor(x)).numpy(), fn(torch.nn.functional, torch.tensor(x)).numpy()
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(theirs))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)  # inf positions compared exactly

@@ -481,10 +481,12 @@ class ReferenceBackend:
             out[(slice(None), slice(None)) + region] += cols[(slice(None), slice(None)) + offset]
         return self.crop(out, padding)
 
-    def conv_forward(self, x, weight, stride, padding, dilation, groups, out_size=None):
-        """``out[n, o] = sum_{c, j} weight[o, c, j] x[n, c, window + j]`` (a cross-correlation, as in
-        PyTorch): im2col, then one matmul broadcast over the batch and the groups.  Groups split the
-        channels: group g's outputs read only group g's input channels."""
+    def conv_forward(self, x, weight, bias, stride, padding, dilation, groups, out_size=None, keep_cols=False):
+        """``out[n, o] = bias[o] + sum_{c, j} weight[o, c, j] x[n, c, window + j]`` (a cross-correlation,
+        as in PyTorch): im2col, then one matmul broadcast over the batch and the groups.  Groups split
+        the channels: group g's outputs read only group g's input channels.  With ``keep_cols``,
+        returns ``(out, cols)``: the weight gradient can reuse the columns instead of copying them
+        again (``conv_weight_grad(..., cols=cols)``)."""
         ks = weight.shape[2:]
         cols = self.im2col(x, ks, stride, padding, dilation, out_size)           # (N, C * K, L)
         n, o = x.shape[0], weight.shape[0]
@@ -493,7 +495,10 @@ class ReferenceBackend:
                              for m, (lo, hi), k, s, d in zip(x.shape[2:], padding, ks, stride, dilation))
         cols = cols.reshape(n, groups, cols.shape[1] // groups, cols.shape[2])  # (N, G, Cg * K, L)
         w = weight.reshape(groups, o // groups, cols.shape[2])                  # (G, Og, Cg * K)
-        return self.xp.matmul(w, cols).reshape((n, o) + tuple(out_size))        # (N, G, Og, L)
+        out = self.xp.matmul(w, cols).reshape((n, o) + tuple(out_size))         # (N, G, Og, L)
+        if bias is not None:
+            out += bias.reshape((o,) + (1,) * len(out_size))  # in place on the fresh result
+        return (out, cols) if keep_cols else out
 
     def conv_input_grad(self, g, weight, in_shape, stride, padding, dilation, groups):
         """The gradient of ``conv_forward`` with respect to its input (of shape ``in_shape``), for
@@ -506,12 +511,15 @@ class ReferenceBackend:
         cols = self.xp.matmul(w.swapaxes(-1, -2), gm)                             # (N, G, Cg * K, L)
         return self.col2im(cols, in_shape, weight.shape[2:], stride, padding, dilation, out)
 
-    def conv_weight_grad(self, x, g, weight_shape, stride, padding, dilation, groups):
+    def conv_weight_grad(self, x, g, weight_shape, stride, padding, dilation, groups, cols=None):
         """The gradient of ``conv_forward`` with respect to the weight: ``g @ cols^T`` summed over
-        the batch (each weight meets every window of every example)."""
+        the batch (each weight meets every window of every example).  ``cols``: the forward's
+        columns (``keep_cols``), else im2col runs again."""
         n, o, out = g.shape[0], weight_shape[0], g.shape[2:]
-        cols = self.im2col(x, weight_shape[2:], stride, padding, dilation, out)   # (N, C * K, L)
-        cols = cols.reshape(n, groups, cols.shape[1] // groups, cols.shape[2])   # (N, G, Cg * K, L)
-        gm = g.reshape(n, groups, o // groups, math.prod(out))                   # (N, G, Og, L)
-        gw = self.xp.matmul(gm, cols.swapaxes(-1, -2)).sum(0)                    # (G, Og, Cg * K)
+        if cols is None or cols.shape[-1] != math.prod(out):
+            cols = self.im2col(x, weight_shape[2:], stride, padding, dilation, out)   # (N, C * K, L)
+        ck = math.prod(weight_shape[1:])                                               # Cg * K
+        cols = cols.reshape(n, groups, ck, math.prod(out))                              # (N, G, Cg * K, L)
+        gm = g.reshape(n, groups, o // groups, math.prod(out))                         # (N, G, Og, L)
+        gw = self.xp.matmul(gm, cols.swapaxes(-1, -2)).sum(0)                          # (G, Og, Cg * K)
         return gw.reshape(weight_shape)

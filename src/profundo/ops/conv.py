@@ -22,7 +22,12 @@ from collections import namedtuple
 
 from .._backend import backend_of
 from .._errors import error
+from ..autograd import grad_mode
 from ._base import Op, Tensor
+
+_GRAD = grad_mode.STATE
+#: the largest im2col buffer a convolution keeps from its forward for its weight gradient (bytes)
+_KEEP_COLS_BYTES = 64 * 2**20
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
 
@@ -48,10 +53,17 @@ class Convolution(Op):
 
     @staticmethod
     def forward(ctx, x, weight, bias, conf, out_size=None):
-        out = backend_of(x).conv_forward(x._data, weight._data, conf.stride, conf.padding, conf.dilation,
-                                         conf.groups, out_size)
-        if bias is not None:
-            out += bias._data.reshape((-1,) + (1,) * (out.ndim - 2))  # in place on the fresh result
+        be = backend_of(x)
+        # When the weight's gradient will be needed, keep the im2col columns for it (an extra
+        # copy of the input per kernel offset, freed by the backward): recomputing them costs
+        # 10-25 % of a layer's forward + backward.  Above _KEEP_COLS_BYTES they are recomputed, so
+        # a large network's memory stays bounded.
+        keep = _GRAD.enabled and weight._requires_grad
+        out = be.conv_forward(x._data, weight._data, None if bias is None else bias._data, conf.stride,
+                              conf.padding, conf.dilation, conf.groups, out_size, keep)
+        if keep:
+            out, cols = out
+            ctx.cols = (be, cols) if cols.nbytes <= _KEEP_COLS_BYTES else None
         ctx.save_for_backward(x, weight)
         ctx.conf = conf
         return out
@@ -61,8 +73,14 @@ class Convolution(Op):
         x, weight = ctx.saved_tensors
         need = ctx.needs_input_grad
         gx = ConvInputGrad.apply(g, weight, ctx.conf, tuple(x.shape)) if need[0] else None
-        gw = ConvWeightGrad.apply(x, g, ctx.conf, tuple(weight.shape)) if need[1] else None
-        gb = g.sum(_spatial(g.dim())) if len(need) > 2 and need[2] else None
+        cols = None
+        kept = getattr(ctx, "cols", None)
+        if kept is not None:
+            ctx.cols = None  # used once: a second backward (retain_graph) recomputes them
+            if kept[0] is backend_of(x):
+                cols = kept[1]
+        gw = ConvWeightGrad.apply(x, g, ctx.conf, tuple(weight.shape), cols) if need[1] else None
+        gb = g.sum(_spatial(g.dim())) if need[2] else None
         return gx, gw, gb, None, None
 
 
@@ -91,16 +109,17 @@ class ConvInputGrad(Op):
 
 class ConvWeightGrad(Op):
     """``corr(x, g)``: the gradient of ``conv(x, W)`` with respect to W (of shape
-    ``weight_shape``), for the output gradient g.  Linear in x and in g."""
+    ``weight_shape``), for the output gradient g.  Linear in x and in g.  ``cols``: the forward's
+    im2col columns of x, when it kept them."""
 
     node_name = "ConvolutionBackwardBackward0"
 
     @staticmethod
-    def forward(ctx, x, g, conf, weight_shape):
+    def forward(ctx, x, g, conf, weight_shape, cols=None):
         ctx.save_for_backward(x, g)
         ctx.conf = conf
         return backend_of(x).conv_weight_grad(x._data, g._data, weight_shape, conf.stride, conf.padding,
-                                              conf.dilation, conf.groups)
+                                              conf.dilation, conf.groups, cols)
 
     @staticmethod
     def backward(ctx, gv):
@@ -109,7 +128,7 @@ class ConvWeightGrad(Op):
         need = ctx.needs_input_grad
         dx = ConvInputGrad.apply(g, gv, ctx.conf, tuple(x.shape)) if need[0] else None
         dg = Convolution.apply(x, gv, None, ctx.conf, tuple(g.shape[2:])) if need[1] else None
-        return dx, dg, None, None
+        return dx, dg, None, None, None
 
 
 def _input_grad(g, weight, conf, in_shape):

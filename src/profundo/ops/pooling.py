@@ -139,19 +139,47 @@ class SeparableMap(Op):
     backward is the same map with the transposed matrices, so it is differentiable to any order."""
 
     @staticmethod
-    def forward(ctx, x, mats):
+    def forward(ctx, x, mats, slots=None):
         ctx.mats = mats
-        return _separable(backend_of(x).xp, x._data, mats)
+        return _separable(backend_of(x).xp, x._data, mats, slots)
 
     @staticmethod
     def backward(ctx, g):
-        return SeparableMap.apply(g, tuple(m.T for m in ctx.mats)), None
+        return SeparableMap.apply(g, tuple(m.T for m in ctx.mats)), None, None
 
 
-def _separable(xp, a, mats):
+def _separable(xp, a, mats, slots=None):
+    if not xp.isfinite(a).all():  # a matmul would spread an inf or NaN over its whole row (0 * inf)
+        return _separable_gather(xp, a, mats, slots)
     if len(mats) == 1:
         return xp.matmul(a, mats[0].T)
     return xp.matmul(xp.matmul(mats[0], a), mats[1].T)
+
+
+def _nonzero_slots(xp, m):
+    """Each row's non-zero columns and weights, padded to the longest row (``valid`` marks the real ones)."""
+    count = int((m != 0).sum(axis=1).max()) if m.size else 0
+    order = xp.argsort(m == 0, axis=1, kind="stable")[:, :count]  # the non-zero columns first
+    weights = xp.take_along_axis(m, order, axis=1)
+    return order, weights, weights != 0
+
+
+def _separable_gather(xp, a, mats, slots):
+    """The same map computed as PyTorch's kernels do, reading for each output only its own input
+    positions (``slots``: per dim, the columns, weights and validity of each row's terms), so an inf
+    or NaN reaches only the outputs that read it."""
+    k = len(mats)
+    for i, m in enumerate(mats):
+        axis = a.ndim - k + i
+        cols, weights, valid = slots[i] if slots is not None else _nonzero_slots(xp, m)
+        shape = [1] * a.ndim
+        shape[axis] = m.shape[0]
+        out = xp.zeros(a.shape[:axis] + (m.shape[0],) + a.shape[axis + 1:], a.dtype)
+        for j in range(cols.shape[1]):
+            term = xp.take(a, cols[:, j], axis=axis) * weights[:, j].reshape(shape)
+            out += xp.where(valid[:, j].reshape(shape), term, 0)  # a padding slot adds nothing
+        a = out
+    return a
 
 
 # ------------------------------------------------------------------ arguments
@@ -345,14 +373,19 @@ def _adaptive_avg(op, k, input, output_size):
         raise error(NotImplementedError, op, f'"{op}" not implemented for \'{input.dtype}\'',
                     "convierte la entrada a flotante con .float()")
     xp = backend_of(input).xp
-    mats = []
+    dt = input._data.dtype
+    mats, slots = [], []
     for n, o in zip(input._data.shape[-k:], out):
         # row o averages its window: 1 / (window size) on the window's columns, 0 elsewhere
         start, end = _adaptive_bounds(xp, n, o)
         j = xp.arange(n)
         inside = (j >= start[:, None]) & (j < end[:, None])
-        mats.append((inside / (end - start)[:, None]).astype(input._data.dtype))
-    return SeparableMap.apply(input, tuple(mats))
+        mats.append((inside / (end - start)[:, None]).astype(dt))
+        span = int((end - start).max()) if o else 0
+        cols = start[:, None] + xp.arange(span)
+        valid = cols < end[:, None]
+        slots.append((xp.minimum(cols, n - 1), (valid / (end - start)[:, None]).astype(dt), valid))
+    return SeparableMap.apply(input, tuple(mats), tuple(slots))
 
 
 def adaptive_avg_pool1d(input, output_size):
@@ -468,7 +501,8 @@ _SUPPORTED = ("nearest", "nearest-exact", "linear", "bilinear")
 
 def _interp_matrix(xp, n, out, mode, align_corners, scale, dtype):
     """The (out, n) matrix of one resized dim: row o holds the weights of the input positions that
-    output position o reads (PyTorch's source-index rules)."""
+    output position o reads (PyTorch's source-index rules); and the same as slots (the columns and
+    weights of each row) for ``_separable_gather``."""
     o = xp.arange(out)
     m = xp.zeros((out, n), dtype)
     # PyTorch's scale: 1 / scale_factor when one was given, else in/out
@@ -479,7 +513,7 @@ def _interp_matrix(xp, n, out, mode, align_corners, scale, dtype):
         src = o.astype(xp.float32) + (xp.float32(0.5) if mode == "nearest-exact" else xp.float32(0))
         src = xp.minimum(xp.floor(src * r).astype(xp.int64), n - 1)
         m[o, src] = 1
-        return m
+        return m, (src[:, None], xp.ones((out, 1), dtype), xp.ones((out, 1), bool))
     # in the input's dtype, as PyTorch computes the source positions (float32 for float32)
     t = xp.dtype(dtype).type
     if align_corners:
@@ -491,7 +525,8 @@ def _interp_matrix(xp, n, out, mode, align_corners, scale, dtype):
     lam = xp.clip(src - i0.astype(dtype), 0, 1).astype(dtype)
     m[o, i0] += 1 - lam
     m[o, i1] += lam
-    return m
+    # PyTorch reads both neighbours even when a weight is 0 (so 0 * inf gives NaN there too)
+    return m, (xp.stack([i0, i1], 1), xp.stack([1 - lam, lam], 1), xp.ones((out, 2), bool))
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
@@ -560,6 +595,6 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise error(RuntimeError, op, f"Input and output sizes should be greater than 0, but got input "
                     f"{list(input.shape[2:])} and output {list(sizes)}", "el tamaño de salida debe ser positivo")
     xp = backend_of(input).xp
-    mats = tuple(_interp_matrix(xp, n, o, mode, bool(align_corners), s, input._data.dtype)
-                 for n, o, s in zip(input.shape[2:], sizes, scales))
-    return SeparableMap.apply(input, mats)
+    built = [_interp_matrix(xp, n, o, mode, bool(align_corners), s, input._data.dtype)
+             for n, o, s in zip(input.shape[2:], sizes, scales)]
+    return SeparableMap.apply(input, tuple(m for m, _ in built), tuple(sl for _, sl in built))

@@ -267,7 +267,8 @@ class _ConvTransposeNd(_ConvNd):
             size = size[-k:]
         if len(size) != k:
             raise error(ValueError, repr(self), f"ConvTranspose{k}D: for {input.dim()}D input, output_size must have "
-                        f"{k} or {k + 2} elements (got {len(size)})", "output_size es el tamaño espacial, p. ej. (28, 28)")
+                        f"{k} or {k + 2} elements (got {len(size)})",
+                        "output_size es el tamaño espacial, p. ej. (28, 28)")
         spatial = tuple(input.shape[-k:])
         lo = [(n - 1) * s - 2 * p + d * (ks - 1) + 1 for n, s, p, d, ks in
               zip(spatial, self.stride, self.padding, self.dilation, self.kernel_size)]
