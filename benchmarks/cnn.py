@@ -175,6 +175,129 @@ def numpy_lenet_step(X, Y):
     return lambda: net.step(x, Y)
 
 
+class Conv:
+    """A convolution (stride, padding) in the (C, N, H, W) layout, keeping its patches for the backward."""
+
+    def __init__(self, rng, cin, cout, k, stride=1, pad=0):
+        b = 1 / np.sqrt(cin * k * k)
+        self.w = rng.uniform(-b, b, (cout, cin * k * k)).astype(np.float32)
+        self.b = rng.uniform(-b, b, (cout, 1)).astype(np.float32)
+        self.k, self.s, self.p = k, stride, pad
+
+    def forward(self, x):
+        k, s, p = self.k, self.s, self.p
+        self.shape = x.shape
+        if p:
+            x = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+        c, n, h, w = x.shape
+        ho, wo = (h - k) // s + 1, (w - k) // s + 1
+        cols = np.empty((c, k, k, n, ho, wo), x.dtype)
+        for i in range(k):
+            for j in range(k):
+                cols[:, i, j] = x[:, :, i:i + s * ho:s, j:j + s * wo:s]
+        self.cols = cols.reshape(c * k * k, -1)
+        return (self.w @ self.cols + self.b).reshape(-1, n, ho, wo)
+
+    def backward(self, dy, lr, need_dx=True):
+        d = dy.reshape(dy.shape[0], -1)
+        dx = None
+        if need_dx:
+            k, s, p = self.k, self.s, self.p
+            c, n, h, w = self.shape
+            ho, wo = dy.shape[2:]
+            dc = (self.w.T @ d).reshape(c, k, k, n, ho, wo)
+            dxp = np.zeros((c, n, h + 2 * p, w + 2 * p), dy.dtype)
+            for i in range(k):
+                for j in range(k):
+                    dxp[:, :, i:i + s * ho:s, j:j + s * wo:s] += dc[:, i, j]
+            dx = dxp[:, :, p:p + h, p:p + w] if p else dxp
+        self.w -= lr * (d @ self.cols.T)
+        self.b -= lr * d.sum(1, keepdims=True)
+        return dx
+
+
+class BN:
+    """Batch normalization over (N, H, W) for each channel, training mode (running statistics kept too)."""
+
+    def __init__(self, c):
+        self.g, self.beta = np.ones((c, 1), np.float32), np.zeros((c, 1), np.float32)
+        self.rm, self.rv = np.zeros((c, 1), np.float32), np.ones((c, 1), np.float32)
+
+    def forward(self, z):
+        self.shape = z.shape
+        z = z.reshape(z.shape[0], -1)
+        m = z.shape[1]
+        mean = z.mean(1, keepdims=True)
+        var = z.var(1, keepdims=True)
+        self.rm = 0.9 * self.rm + 0.1 * mean
+        self.rv = 0.9 * self.rv + 0.1 * var * (m / (m - 1))
+        self.inv = 1 / np.sqrt(var + 1e-5)
+        self.xhat = (z - mean) * self.inv
+        return (self.g * self.xhat + self.beta).reshape(self.shape)
+
+    def backward(self, dy, lr):
+        dy = dy.reshape(dy.shape[0], -1)
+        m = dy.shape[1]
+        dg, db = (dy * self.xhat).sum(1, keepdims=True), dy.sum(1, keepdims=True)
+        dx = (self.g * self.inv / m) * (m * dy - db - self.xhat * dg)
+        self.g -= lr * dg
+        self.beta -= lr * db
+        return dx.reshape(self.shape)
+
+
+class NumpySmallResNet:
+    """The small ResNet of small_resnet(), by hand in the (C, N, H, W) layout, plain SGD."""
+
+    def __init__(self, rng):
+        self.stem, self.bn0 = Conv(rng, 1, 32, 3, pad=1), BN(32)
+        self.r1 = [Conv(rng, 32, 32, 3, pad=1), BN(32), Conv(rng, 32, 32, 3, pad=1), BN(32)]
+        self.r2 = [Conv(rng, 32, 64, 3, 2, 1), BN(64), Conv(rng, 64, 64, 3, pad=1), BN(64)]
+        self.short = Conv(rng, 32, 64, 1, 2)
+        b = 1 / np.sqrt(64)
+        self.w, self.b = rng.uniform(-b, b, (64, 10)).astype(np.float32), rng.uniform(-b, b, 10).astype(np.float32)
+
+    @staticmethod
+    def residual_forward(layers, x, shortcut=None):
+        c1, b1, c2, b2 = layers
+        y1 = np.maximum(b1.forward(c1.forward(x)), 0)
+        y = b2.forward(c2.forward(y1)) + (x if shortcut is None else shortcut.forward(x))
+        out = np.maximum(y, 0)
+        return out, y1
+
+    @staticmethod
+    def residual_backward(layers, dout, out, y1, lr, shortcut=None):
+        c1, b1, c2, b2 = layers
+        dy = dout * (out > 0)
+        dy1 = c2.backward(b2.backward(dy, lr), lr) * (y1 > 0)
+        dx = c1.backward(b1.backward(dy1, lr), lr)
+        return dx + (dy if shortcut is None else shortcut.backward(dy, lr))
+
+    def step(self, x, y, lr=0.01):
+        a0 = np.maximum(self.bn0.forward(self.stem.forward(x)), 0)
+        a1, h1 = self.residual_forward(self.r1, a0)
+        a2, h2 = self.residual_forward(self.r2, a1, self.short)
+        c, n = a2.shape[:2]
+        f = a2.reshape(c, n, -1).mean(2).T                           # global average pooling: (N, 64)
+        z = f @ self.w + self.b
+        e = np.exp(z - z.max(1, keepdims=True))
+        dz = e / e.sum(1, keepdims=True)
+        dz[np.arange(n), y] -= 1
+        dz /= n
+        df = dz @ self.w.T
+        self.w -= lr * (f.T @ dz)
+        self.b -= lr * dz.sum(0)
+        da2 = np.broadcast_to((df.T / (a2.shape[2] * a2.shape[3]))[:, :, None, None], a2.shape)
+        da1 = self.residual_backward(self.r2, da2, a2, h2, lr, self.short)
+        da0 = self.residual_backward(self.r1, da1, a1, h1, lr)
+        self.stem.backward(self.bn0.backward(da0 * (a0 > 0), lr), lr, need_dx=False)
+
+
+def numpy_resnet_step(X, Y):
+    net = NumpySmallResNet(np.random.default_rng(0))
+    x = np.ascontiguousarray(X.transpose(1, 0, 2, 3))
+    return lambda: net.step(x, Y)
+
+
 # ------------------------------------------------------------------------------- measuring
 def interleaved_median(fns, rounds):
     """Per-call seconds of each function, measured one call at a time in alternation: (median, p25, p75)."""
@@ -232,9 +355,11 @@ def time_by_file(step, rounds=3):
         step()
     prof.disable()
     by_file, total = {}, 0.0
-    for (filename, _, _), (_, _, tottime, _, _) in pstats.Stats(prof).stats.items():
+    for (filename, _, func), (_, _, tottime, _, _) in pstats.Stats(prof).stats.items():
         total += tottime
         key = filename.split("profundo/")[-1] if "profundo/" in filename else "numpy/python"
+        if key.startswith("_backend/"):  # the kernels: name each one
+            key = f"{key[len('_backend/'):]}:{func}"
         by_file[key] = by_file.get(key, 0.0) + tottime
     return {k: v / total for k, v in by_file.items()}
 
@@ -245,7 +370,7 @@ def main():
     args = ap.parse_args()
     rng = np.random.default_rng(0)
     cases = [("LeNet, batch 256", lenet, 256, numpy_lenet_step, 1.5),
-             ("small ResNet 32/64, batch 64", small_resnet, 64, None, 2.0)]
+             ("small ResNet 32/64, batch 64", small_resnet, 64, numpy_resnet_step, 2.0)]
     print(f"one training step (forward, cross-entropy, backward, SGD), float32, 1 thread, median of {args.rounds} "
           "interleaved runs [25th-75th percentile]")
     print(f"{'case':<30} {'profundo':>22} {'torch':>22} {'numpy':>22} {'ratio':>7} {'goal':>6}")
@@ -277,8 +402,8 @@ def main():
         top = sorted(shares.items(), key=lambda kv: -kv[1])
         print(f"{'':<30} forward by layer type ({forward / total:.0%} of the step; the rest is backward + update): "
               + ", ".join(f"{k} {v * 1e3:.1f} ms" for k, v in top))
-        files = sorted(time_by_file(ours).items(), key=lambda kv: -kv[1])[:6]
-        print(f"{'':<30} profundo step by source file (cProfile): "
+        files = sorted(time_by_file(ours).items(), key=lambda kv: -kv[1])[:8]
+        print(f"{'':<30} profundo step by kernel / source file (cProfile, own time): "
               + ", ".join(f"{k} {v:.0%}" for k, v in files))
 
 

@@ -184,14 +184,16 @@ class NumpyBackend(ReferenceBackend):
         return out
 
     # ------------------------------------------------------------ pooling and normalization (Unit 2)
-    # Gains: the reference kernel's time over this one's, forward + backward on the shapes of
-    # benchmarks/pool_norm.py (LeNet's and the small ResNet's), float32, best of interleaved runs.
+    # Gains: the reference kernel's time over this one's, each kernel alone on the shapes of
+    # benchmarks/pool_norm.py (LeNet's and the small ResNet's), float32, best of interleaved runs
+    # on a loaded machine (NumPy 2.4).
     def max_pool(self, a, kernel_size, stride, padding, dilation, out_size):
         # No copy of the windows and no argmax over short rows (NumPy loops per row there): one
         # strided view per kernel offset (4 for 2x2), the running maximum over them with SIMD
         # np.maximum, then the first offset that reaches it, counted branch-free (``j`` = how many
         # offsets come before the first one equal to the max).  The positions are a per-window
-        # base plus a table lookup of ``j``.  2x2/2 on (256, 6, 28, 28): 5x faster than the reference.
+        # base plus a table lookup of ``j``.  Faster than the reference's copy + argmax: 2x2/2 on
+        # (256, 6, 28, 28) 6x, 3x3/2 padding 1 on (64, 32, 28, 28) 4x.
         xp, k = self.xp, len(kernel_size)
         if a.dtype.kind != "f":
             return super().max_pool(a, kernel_size, stride, padding, dilation, out_size)
@@ -225,23 +227,24 @@ class NumpyBackend(ReferenceBackend):
 
     def plane_scatter(self, g, indices, in_shape, k, overlapping=True):
         # Windows that share no input: every input position wins at most one window, so a plain
-        # assignment (``put``) is exact, with no accumulation: 4x faster than np.add.at.  Windows
-        # that overlap: ``bincount`` adds the repeats (float64 sums, cast back): 3x faster than add.at.
+        # assignment (``put``) is exact, with no accumulation: 1.5-2.5x faster than np.add.at on
+        # LeNet's 2x2/2.  Overlapping windows keep the reference's np.add.at (NumPy 2's add.at is
+        # 3-5x faster than np.bincount, which sums in float64, on ResNet's 3x3/2).
+        if overlapping:
+            return super().plane_scatter(g, indices, in_shape, k, overlapping)
         xp = self.xp
         lead = math.prod(in_shape[:len(in_shape) - k])
         plane = math.prod(in_shape[len(in_shape) - k:])
         per_plane = math.prod(indices.shape[indices.ndim - k:])
         flat = indices.reshape(lead, per_plane) + xp.arange(0, lead * plane, plane)[:, None]
-        if overlapping:
-            out = xp.bincount(flat.reshape(-1), g.reshape(-1), minlength=lead * plane).astype(g.dtype, copy=False)
-            return out.reshape(in_shape)
         out = xp.zeros(lead * plane, g.dtype)
         out[flat.reshape(-1)] = g.reshape(-1)
         return out.reshape(in_shape)
 
     def avg_pool(self, a, kernel_size, stride, padding, out_size, divisor):
         # the window sums as one strided view added per kernel offset (SIMD adds) instead of
-        # np.sum over the last two axes of the 6-d windows view (a short inner loop per window): 4x
+        # np.sum over the last two axes of the 6-d windows view (a short inner loop per window):
+        # 2x2/2 on (256, 6, 28, 28), 10x
         k = len(kernel_size)
         w = self.pool_windows(a, kernel_size, stride, padding, (1,) * k, out_size, 0)
         offsets = itertools.product(*(range(ks) for ks in kernel_size))
@@ -255,20 +258,8 @@ class NumpyBackend(ReferenceBackend):
         total /= divisor
         return total
 
-    def avg_pool_backward(self, g, kernel_size, stride, padding, in_shape, divisor):
-        # windows that tile the input exactly (stride = kernel, no padding, no remainder): each
-        # input gets its window's share once, a broadcast write into the (N, C, oh, kh, ow, kw)
-        # view of the result: one pass instead of one strided add per offset, 2.5x
-        k = len(kernel_size)
-        out_size = g.shape[-k:]
-        if k == 2 and tuple(stride) == tuple(kernel_size) and not any(padding) and \
-                all(o * s == n for o, s, n in zip(out_size, stride, in_shape[-k:])):
-            share = g / divisor
-            out = self.xp.empty(tuple(in_shape[:-2]) + (out_size[0], kernel_size[0], out_size[1], kernel_size[1]),
-                                g.dtype)
-            out[...] = share[..., :, None, :, None]
-            return out.reshape(in_shape)
-        return super().avg_pool_backward(g, kernel_size, stride, padding, in_shape, divisor)
+    # (avg_pool_backward: the reference's one strided add per kernel offset is as fast as a
+    # broadcast write for 2x2/2; no override)
 
     # Batch norm on (N, C, M) (M the pixels): the per-channel sums through einsum (SIMD, no
     # temporary; as accurate as np.sum here, see tests/test_norm.py), and the per-channel arithmetic
@@ -291,7 +282,7 @@ class NumpyBackend(ReferenceBackend):
         return out
 
     def batch_norm_stats(self, a):
-        # mean by einsum, the variance of x - mean per example block: 1.5-2.5x faster than the
+        # mean by einsum, the variance of x - mean per example block: 3.4x faster than the
         # reference's mean/var over axes (0, 2, 3) on (64, 32, 28, 28)
         xp = self.xp
         a3, blocked = self._blocks(a)
@@ -309,7 +300,7 @@ class NumpyBackend(ReferenceBackend):
 
     def batch_norm(self, a, mean, invstd, weight, bias):
         # y = x * scale + shift with per-channel scale = weight * invstd, shift = bias - mean * scale:
-        # two passes and one array instead of the reference's four passes: 2-3x
+        # two passes and one array instead of the reference's four passes: 4x
         xp = self.xp
         scale = invstd if weight is None else weight * invstd
         shift = -mean * scale if bias is None else bias - mean * scale
@@ -330,7 +321,7 @@ class NumpyBackend(ReferenceBackend):
         # S_gx = sum g x (einsum), dweight = invstd (S_gx - mean S_g), dbias = S_g and
         #   dx = alpha g - beta x - gamma,  alpha = weight invstd,  beta = alpha invstd dweight / n,
         #   gamma = alpha S_g / n - beta mean
-        # (normalize_backward with xhat = (x - mean) invstd written out): 3-4x faster than the reference
+        # (normalize_backward with xhat = (x - mean) invstd written out): 4x faster than the reference
         xp, dt = self.xp, g.dtype
         g3, blocked = self._blocks(g)
         a3 = a.reshape(g3.shape)

@@ -204,7 +204,7 @@ def _ints(value, k, what, op):
     return values
 
 
-def _check_input(input, k, op, allow_empty_batch=True):
+def _check_input(input, k, op):
     if not isinstance(input, Tensor):
         raise error(TypeError, op, f"{op}(): argument 'input' (position 1) must be Tensor, not "
                     f"{type(input).__name__}", "convierte los datos con profundo.tensor(...)")
