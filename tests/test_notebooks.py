@@ -3,11 +3,13 @@
 Each file becomes a notebook (jupytext) and runs in a real Jupyter kernel
 (nbclient), as in Jupyter or Colab.  Skipped when those tools are not installed.
 """
+import os
 from pathlib import Path
 
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.py"))
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
 
 
 def test_there_are_notebooks_for_class_2():
@@ -23,12 +25,29 @@ def test_there_are_notebooks_for_unit_1():
         assert any(n.startswith("u1_") and topic in n for n in names), topic
 
 
+def test_there_are_notebooks_for_unit_2():
+    names = [p.stem for p in NOTEBOOKS]
+    for topic in ["convolucion", "relleno_y_paso", "canales", "agrupamiento", "lenet", "normalizacion_por_lotes",
+                  "resnet"]:
+        assert any(n.startswith("u2_") and topic in n for n in names), topic
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs(path, tmp_path, monkeypatch):
     jupytext = pytest.importorskip("jupytext")
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
+    # Jupyter's inline backend (ipykernel depends on it): headless, and plt.show() leaves a PNG in the
+    # cell's outputs, as in Jupyter or Colab (with "Agg" the pictures would be silently dropped)
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    # one BLAS thread, as benchmarks/ use (unless the caller chose): the notebooks' matrices are small, and
+    # on a busy machine extra threads cost more than they give (u2_05_lenet: 132 s -> 56 s on a shared 2-core box)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        if var not in os.environ:
+            monkeypatch.setenv(var, "1")
+    # the kernel is a new process: give it this working tree's profundo too (as conftest.py does for the tests)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT / "src")] + [p for p in [os.environ.get(
+        "PYTHONPATH")] if p]))
     notebook = jupytext.read(path)
     assert notebook.cells[0].cell_type == "code" and "pip" in notebook.cells[0].source  # Colab installs first
     assert sum(c.cell_type == "markdown" for c in notebook.cells) >= 5  # a lesson, not just code
@@ -40,3 +59,5 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     assert not errors
     if "diferenciacion" in path.stem:  # the graph drawings are shown as pictures
         assert any("image/svg+xml" in o.get("data", {}) for c in notebook.cells for o in c.get("outputs", []))
+    if path.stem.startswith("u2_"):  # Unit 2 draws kernels, feature maps and curves
+        assert any("image/png" in o.get("data", {}) for c in notebook.cells for o in c.get("outputs", []))
