@@ -446,15 +446,6 @@ class NumpyBackend(ReferenceBackend):
             dst += cols[:, :, j]
         return self.crop(buf[:n * c * plane].reshape((n, c) + padded), padding)
 
-    def weight_grad_product(self, gm, cols):
-        # Where output positions outnumber output channels (the early layers: large maps, few
-        # channels), a product per example summed over the batch skips the reference's two
-        # transposing copies: 1.3-1.9x on LeNet's and the small ResNet's layers (256x16x150x100,
-        # 64x32x288x784); elsewhere the reference's one product is the fast one.
-        if gm.shape[2] < gm.shape[3]:
-            return self.xp.matmul(gm, cols.swapaxes(-1, -2)).sum(0)
-        return super().weight_grad_product(gm, cols)
-
     def conv_product(self, w, cols):
         # Deep layers (few output positions, many channels): a product per example is nearly a
         # matrix-vector product, slow in BLAS; laying the N * L columns side by side makes one
