@@ -178,3 +178,14 @@ def can_cast(src, dst):
     """torch.can_cast on NumPy dtypes: no float->int, no non-bool->bool."""
     cs, cd = _FROM_NP[src]._category, _FROM_NP[dst]._category
     return cs <= cd
+
+
+# PyTorch's ScalarType names, as its messages print them ("not implemented for 'Long'",
+# "result type Float can't be cast to the desired output type Int")
+_SCALAR_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+                      "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def scalar_type_name(np_dtype):
+    """PyTorch's ScalarType name of a NumPy dtype (``Float`` for float32, ``Long`` for int64)."""
+    return _SCALAR_TYPE_NAMES.get(np_dtype.name, np_dtype.name)

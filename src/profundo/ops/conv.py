@@ -18,9 +18,11 @@ Padding: zeros, done by the backend kernels; the other padding modes of ``nn.Con
 first.  ``conf`` carries (stride, padding as (left, right) pairs, dilation, groups) through the
 graph.
 """
+import math
 from collections import namedtuple
 
 from .._backend import backend_of
+from .._dtype import scalar_type_name as _tname
 from .._errors import error
 from ..autograd import grad_mode
 from ._base import Op, Tensor
@@ -189,7 +191,7 @@ class Col2Im(Op):
     @staticmethod
     def forward(ctx, cols, output_size, kernel_size, dilation, padding, stride):
         be = backend_of(cols)
-        c = cols.shape[1] // _prod(kernel_size)
+        c = cols.shape[1] // math.prod(kernel_size)
         padded = _padded_shape((cols.shape[0], c) + tuple(output_size), padding)
         blocks = _blocks(padded[2:], kernel_size, dilation, stride)
         ctx.args = (kernel_size, dilation, padding, stride)
@@ -199,13 +201,6 @@ class Col2Im(Op):
     @staticmethod
     def backward(ctx, g):
         return (Im2Col.apply(g, *ctx.args),) + (None,) * 5
-
-
-def _prod(values):
-    out = 1
-    for v in values:
-        out *= v
-    return out
 
 
 def _blocks(padded, kernel_size, dilation, stride):
@@ -253,11 +248,6 @@ def _check_dtypes(op, input, weight, bias):
     if bias is not None and bias._data.dtype != dt:
         raise error(RuntimeError, op, f"Input type ({dt.name}) and bias type ({bias._data.dtype.name}) should be "
                     "the same", "entrada y sesgo deben tener el mismo dtype: usa x.float() o capa.double()")
-
-
-def _tname(dt):
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-            "int16": "Short", "int8": "Char", "uint8": "Byte"}.get(dt.name, dt.name)
 
 
 def _check_conv_args(op, k, input, weight, bias, stride, padding, dilation, groups, transposed=False):

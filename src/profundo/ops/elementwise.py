@@ -7,6 +7,7 @@ code here: the engine sums every gradient back to its input's shape.
 import math
 
 from .._backend import backend_of
+from .._dtype import scalar_type_name
 from .._errors import zero_division_error
 from ._base import (Op, Tensor, backend_for, check_operand, error, float_arr, operands, result_dtype,
                     get_default_dtype)
@@ -788,9 +789,7 @@ class Trunc(_ZeroGrad):
 
 def _no_integer_kernel(op, x):
     """PyTorch's error for an op that has no kernel for an integer (or bool) dtype."""
-    from .out import _SCALAR_NAMES  # (PyTorch's names of the dtypes: Long, Int, Bool, ...)
-    name = _SCALAR_NAMES.get(x._data.dtype.name, x._data.dtype.name)
-    return error(NotImplementedError, op, f'"{op}_cpu" not implemented for \'{name}\'',
+    return error(NotImplementedError, op, f'"{op}_cpu" not implemented for \'{scalar_type_name(x._data.dtype)}\'',
                  "convierte a flotante con .float()")
 
 

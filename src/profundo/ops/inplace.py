@@ -26,7 +26,7 @@ after the same dtype check.
 from ..autograd import grad_mode
 from ..autograd.function import SavedOutput
 from .._backend import backend_of
-from .._dtype import can_cast
+from .._dtype import can_cast, scalar_type_name as _tname
 from .._dims import norm_dim
 from .._errors import broadcast_error
 from ._base import Op, Tensor, check_operand, error
@@ -124,11 +124,6 @@ def write(self, values, op):
         _check_target(self, values.dtype, values.shape, op)  # (the common case needs no more checks)
     dst[...] = values  # (NumPy: 2x faster than copyto for a 0-d value; a copy where they overlap)
     self._bump_version()
-
-
-def _tname(np_dtype):
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}.get(np_dtype.name, np_dtype.name)
 
 
 def record_inplace(self, op, fn):

@@ -21,6 +21,7 @@ with tensor ops, so the gradient is differentiable again.
 import warnings
 
 from .._backend import backend_of
+from .._dtype import scalar_type_name
 from ..autograd import grad_mode
 from ._base import Op, Tensor, error
 
@@ -170,8 +171,7 @@ class GroupNorm(Op):
 
 # ------------------------------------------------------------------ arguments
 def _tname(t):
-    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool", "float16": "Half"}.get(t.dtype.name, t.dtype.name)
+    return scalar_type_name(t._data.dtype)
 
 
 def _check_float(op, input):

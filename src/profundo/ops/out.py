@@ -39,7 +39,7 @@ import os
 import sys
 import warnings
 
-from .._dtype import can_cast, to_dtype
+from .._dtype import can_cast, scalar_type_name as _scalar_name, to_dtype
 from .._backend import backend_of
 from .._errors import error
 from ..autograd import grad_mode
@@ -52,9 +52,6 @@ _GENERATED = "<profundo out= wrapper>"  # the file name of the wrappers' generat
 # the C names PyTorch prints in "Expected out tensor to have dtype float, but got double instead"
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
             "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
-# ... and the ScalarType names of "result type Float can't be cast to the desired output type Long"
-_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-                 "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 def with_out(fn, name, rule="cast", differentiable=True):
@@ -266,8 +263,6 @@ def _exact_error(name, src, dst):
                  f"{name} solo escribe en un out= de su mismo dtype ({_scalar_name(src).lower()})")
 
 
-def _scalar_name(np_dtype):
-    return _SCALAR_NAMES.get(np_dtype.name, np_dtype.name)
 
 
 def _describe(out):

@@ -17,6 +17,7 @@ Every pool works on the last k dims of its input (k = 1 or 2): the dims before a
 import math
 
 from .._backend import backend_of
+from .._dtype import scalar_type_name
 from ._base import Op, Tensor, error
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool1d_with_indices", "max_pool2d_with_indices", "avg_pool1d",
@@ -427,8 +428,7 @@ def _adaptive_max(op, k, input, output_size):
 
 
 def _tname(t):
-    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool"}.get(t.dtype.name, t.dtype.name)
+    return scalar_type_name(t._data.dtype)
 
 
 def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
