@@ -46,6 +46,21 @@ class UninitializedParameter(Parameter):
         return "<UninitializedParameter>"
 
 
+class UninitializedBuffer(Tensor):
+    """A lazy layer's buffer before its first forward (``LazyBatchNorm``'s running statistics)."""
+
+    def __new__(cls, dtype=None):
+        t = object.__new__(cls)
+        t._data = empty(0, dtype=dtype)._data
+        return t
+
+    def __init__(self, dtype=None):
+        pass
+
+    def __repr__(self):
+        return "<UninitializedBuffer>"
+
+
 class Buffer:
     """Marks a tensor as a buffer when assigned to a Module (``self.x = nn.Buffer(t)``)."""
 

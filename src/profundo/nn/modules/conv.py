@@ -187,7 +187,7 @@ class _LazyMixin:
     """A convolution whose ``in_channels`` is read from the first input (``nn.LazyConv2d``): its
     parameters are ``UninitializedParameter`` until then, and it becomes a plain ``Conv2d`` after."""
 
-    _becomes = None
+    cls_to_become = None
 
     def _lazy_init(self, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
                    device, dtype):
@@ -206,7 +206,7 @@ class _LazyMixin:
                         "cada grupo recibe in_channels / groups canales: elige un divisor")
         self._make_parameters(in_channels, self.bias is not None)
         self.reset_parameters()
-        self.__class__ = self._becomes  # as PyTorch: once initialized it is a plain Conv2d
+        self.__class__ = self.cls_to_become  # as PyTorch: once initialized it is a plain Conv2d
 
     def _materialize(self, name, shape):
         """Called by load_state_dict: create the parameters with the checkpoint's shape."""
@@ -223,7 +223,7 @@ class _LazyMixin:
 
 
 class LazyConv1d(_LazyMixin, Conv1d):
-    _becomes = Conv1d
+    cls_to_become = Conv1d
 
     def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
                  padding_mode="zeros", device=None, dtype=None):
@@ -232,7 +232,7 @@ class LazyConv1d(_LazyMixin, Conv1d):
 
 
 class LazyConv2d(_LazyMixin, Conv2d):
-    _becomes = Conv2d
+    cls_to_become = Conv2d
 
     def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
                  padding_mode="zeros", device=None, dtype=None):

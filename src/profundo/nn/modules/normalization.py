@@ -11,23 +11,10 @@ from ...creation import empty, ones, tensor, zeros
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
-from ..parameter import Parameter, UninitializedParameter
+from ..parameter import Parameter, UninitializedBuffer, UninitializedParameter
 from .module import Module
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LayerNorm", "GroupNorm"]
-
-
-class UninitializedBuffer(Tensor):
-    """A lazy layer's buffer before its first forward (``LazyBatchNorm``)."""
-
-    def __repr__(self):
-        return "<UninitializedBuffer>"
-
-
-def _uninitialized_buffer(dtype):
-    t = object.__new__(UninitializedBuffer)
-    t._data = empty(0, dtype=dtype)._data
-    return t
 
 
 class _BatchNorm(Module):
@@ -145,8 +132,8 @@ class _LazyBatchNorm(_BatchNorm):
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", _uninitialized_buffer(dtype))
-            self.register_buffer("running_var", _uninitialized_buffer(dtype))
+            self.register_buffer("running_mean", UninitializedBuffer(dtype))
+            self.register_buffer("running_var", UninitializedBuffer(dtype))
             self.register_buffer("num_batches_tracked", tensor(0, dtype=_int64()))
         else:
             self.register_buffer("running_mean", None)
