@@ -12,7 +12,7 @@ import pytest
 
 import profundo
 from profundo._backend import BACKENDS, NumpyBackend, ReferenceBackend, backend_of
-from registry import OPS, Maker, build
+from registry import OPS, build, samples_of
 
 SRC = str(Path(__file__).resolve().parent.parent / "src")
 
@@ -101,7 +101,7 @@ def _run(op, sample, dtype, requires_grad):
 
 def _params():
     for op in OPS:
-        for i, sample in enumerate(op.samples(Maker(hash(op.name) % 2**32))):
+        for i, sample in enumerate(samples_of(op)):
             yield pytest.param(op, sample, id=f"{op.name}-{i}")
 
 

@@ -5,7 +5,7 @@ import pytest
 
 import profundo
 from profundo.autograd import gradcheck, gradgradcheck
-from registry import OPS, Maker
+from registry import OPS, samples_of
 
 # every test runs on both CPU backends (the ``backend`` fixture of conftest.py)
 pytestmark = pytest.mark.usefixtures("backend")
@@ -33,7 +33,7 @@ def params(second_order):
     for op in OPS:
         if not op.grad or (second_order and not op.gradgrad):
             continue
-        for i, sample in enumerate(op.samples(Maker(hash(op.name) % 2**32))):
+        for i, sample in enumerate(samples_of(op)):
             if small(sample):
                 yield pytest.param(op, sample, id=f"{op.name}-{i}")
 

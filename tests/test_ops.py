@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import profundo
-from registry import OPS, Maker, build
+from registry import OPS, Maker, build, samples_of
 
 torch = pytest.importorskip("torch")
 # every test runs on both CPU backends (the ``backend`` fixture of conftest.py)
@@ -24,7 +24,7 @@ def as_np(t):
 
 def params():
     for op in OPS:
-        for i, sample in enumerate(op.samples(Maker(hash(op.name) % 2**32))):
+        for i, sample in enumerate(samples_of(op)):
             yield pytest.param(op, sample, id=f"{op.name}-{i}")
 
 
