@@ -412,5 +412,9 @@ from registry_nn import OPS as _NN  # noqa: E402  (F.pad, F.normalize, losses' a
 from registry_conv import OPS as _CONV  # noqa: E402  (Unit 2: conv1d/2d, conv_transpose2d, unfold/fold)
 from registry_pool import OPS as _POOL  # noqa: E402  (Unit 2: pooling, interpolate, normalization)
 
-OPS += _SORTING + _MATH + _NN + _CONV + _POOL
+from registry_embed import OPS as _EMBED  # noqa: E402  (Unit 3: embedding, the new activations)
+from registry_rnn import OPS as _RNN  # noqa: E402  (Unit 3: recurrent cells)
+from registry_attn import OPS as _ATTN  # noqa: E402  (Unit 3: attention)
+
+OPS += _SORTING + _MATH + _NN + _CONV + _POOL + _EMBED + _RNN + _ATTN
 OPS_BY_NAME = {op.name: op for op in OPS}

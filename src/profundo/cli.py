@@ -161,6 +161,10 @@ def graph(args):
     return 0
 
 
+# ``profundo train NAME`` for tasks whose options are their own (text models): NAME -> module with main(argv)
+TASKS = {"charlm": "profundo.train.charlm", "seq2seq": "profundo.train.seq2seq"}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="profundo", description="profundo: deep learning in NumPy, "
                                      "PyTorch's API, for learning.")
@@ -203,22 +207,35 @@ def main(argv=None):
     e = sub.add_parser("evaluate", help="test accuracy of a trained model: profundo evaluate runs/mlp-digits")
     e.add_argument("checkpoint", help="a run folder, or its model.safetensors")
     e.add_argument("--root", help="data folder for mnist / fashion-mnist")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if len(argv) >= 2 and argv[0] == "train" and argv[1] in TASKS:
+        # a task with options of its own (Unit 3's text models): its module parses the rest
+        import importlib
+        task = importlib.import_module(TASKS[argv[1]])
+        return _guarded(f"train {argv[1]}", lambda: task.main(argv[2:]))
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 0
+    if args.command in ("train", "evaluate"):
+        def job():
+            getattr(run, args.command)(args)  # returns the result (for tests), the exit code is 0
+            return 0
+        return _guarded(args.command, job)
+    return _guarded(args.command, lambda: {"demo": demo, "info": info, "graph": graph}[args.command](args))
+
+
+def _guarded(command, job):
+    """Run ``job()`` and return its exit code; a checked error (ours) or the file system's is one line, no traceback."""
     from profundo._errors import is_checked, msg
     try:
-        if args.command in ("train", "evaluate"):
-            getattr(run, args.command)(args)
-            return 0
-        return {"demo": demo, "info": info, "graph": graph}[args.command](args)
+        return job() or 0
     except Exception as e:
         if is_checked(e):
             print(f"error: {e}", file=sys.stderr)
             return 2
         if isinstance(e, OSError):  # the file system said no (permissions, full disk, ...): no traceback
-            print("error: " + msg(f"profundo {args.command}", f"{e.strerror or e}" +
+            print("error: " + msg(f"profundo {command}", f"{e.strerror or e}" +
                                   (f": {e.filename}" if e.filename else ""),
                                   "revisa la ruta, los permisos y el espacio libre"), file=sys.stderr)
             return 1

@@ -457,3 +457,12 @@ class NumpyBackend(ReferenceBackend):
             return super().conv_product(w, cols)
         b = cols.transpose(1, 2, 0, 3).reshape(g, ck, n * length)
         return self.xp.matmul(w, b).reshape(g, og, n, length).transpose(2, 0, 1, 3)
+
+    # ------------------------------------------------------------ embedding (Unit 3)
+    # (row gathers and their scatter-add backward, dense and row-sparse)
+
+    # ------------------------------------------------------------ recurrent cells (Unit 3)
+    # (the RNN/GRU/LSTM step and its backward through time)
+
+    # ------------------------------------------------------------ attention (Unit 3)
+    # (scaled dot-product attention: scores, masks, softmax, weighted sum)

@@ -559,3 +559,12 @@ class ReferenceBackend:
         a = gm.transpose(1, 2, 0, 3).reshape(g, og, n * length)
         b = cols.transpose(1, 0, 3, 2).reshape(g, n * length, cols.shape[2])
         return self.xp.matmul(a, b)                                                    # (G, Og, Cg * K)
+
+    # ------------------------------------------------------------ embedding (Unit 3)
+    # (row gathers and their scatter-add backward, dense and row-sparse)
+
+    # ------------------------------------------------------------ recurrent cells (Unit 3)
+    # (the RNN/GRU/LSTM step and its backward through time)
+
+    # ------------------------------------------------------------ attention (Unit 3)
+    # (scaled dot-product attention: scores, masks, softmax, weighted sum)

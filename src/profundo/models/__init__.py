@@ -19,6 +19,9 @@ from .resnet import (BasicBlock, Residual, ResNet, ResNet18, ResNeXtBlock, Torch
                      resnet18)
 from .summary import ModelSummary, layer_summary, summary  # noqa: F401
 from .vgg import VGG, VGG11, vgg_block  # noqa: F401
+# Unit 3 (issue 13): language models, sequence to sequence, attention, the Transformer
+from .language import *  # noqa: F401,F403,E402
+from .seq2seq import *  # noqa: F401,F403,E402
 
 MODELS = {"mlp": MLP, "softmax": SoftmaxRegression,
           # image models: built with ``num_classes`` and ``in_channels``, trained on IMAGE_SIZES[name] pixels

@@ -473,3 +473,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 from ..ops.conv import *  # noqa: F401,F403,E402
 from ..ops.pooling import *  # noqa: F401,F403,E402
 from ..ops.normalization import *  # noqa: F401,F403,E402
+
+# Unit 3 (issue 13): embeddings, recurrent cells, attention
+from ..ops.embedding import *  # noqa: F401,F403,E402
+from ..ops.rnn import *  # noqa: F401,F403,E402
+from ..ops.attention import *  # noqa: F401,F403,E402

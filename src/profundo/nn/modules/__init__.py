@@ -13,3 +13,7 @@ from .padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d
 from .conv import *  # noqa: F401,F403,E402
 from .pooling import *  # noqa: F401,F403,E402
 from .normalization import *  # noqa: F401,F403,E402
+# Unit 3 (issue 13): embeddings, recurrent layers, attention and the Transformer
+from .sparse import *  # noqa: F401,F403,E402
+from .rnn import *  # noqa: F401,F403,E402
+from .transformer import *  # noqa: F401,F403,E402

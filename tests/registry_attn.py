@@ -1,0 +1,4 @@
+"""Registry entries for Unit 3 (issue 13): attn."""
+from registry import Sample, _op  # noqa: F401
+
+OPS = []
