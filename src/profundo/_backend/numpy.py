@@ -466,3 +466,67 @@ class NumpyBackend(ReferenceBackend):
 
     # ------------------------------------------------------------ attention (Unit 3)
     # (scaled dot-product attention: scores, masks, softmax, weighted sum)
+    # The reference's formulas computed in place on the fresh score matrix (one (..., L, S) array through
+    # scale, mask, softmax; the backward's through dropout and softmax's backward), with the row
+    # reductions of short rows done fast: NumPy's maximum.reduce over a last axis of 32 runs a scalar
+    # loop per row (1 ms on (32, 4, 32, 32) float32), halving the row with SIMD np.maximum takes 0.2 ms;
+    # einsum sums those rows 5x faster than add.reduce.  A fully masked row is found from its zero sum.
+    # Gain over the reference kernels, forward + backward on (32, 4, 32, 16) float32, 1 thread, median of
+    # interleaved best-of-3 runs on a loaded machine: causal 1.7-1.8x, no mask 1.4-1.5x.
+    def _row_max(self, a):
+        """The max of each row (the last axis, kept as a column) by halving."""
+        xp = self.xp
+        if a.shape[-1] == 0:
+            return self.reduce_max(a, -1, True)
+        while a.shape[-1] > 1:
+            n = a.shape[-1]
+            h = n // 2
+            m = xp.maximum(a[..., :h], a[..., h:2 * h])
+            if n % 2:  # the odd one out joins the first column
+                xp.maximum(m[..., :1], a[..., 2 * h:], out=m[..., :1])
+            a = m
+        return a
+
+    def attention(self, q, k, v, mask, scale, keep=None, safe=True):
+        xp = self.xp
+        s = xp.matmul(q, xp.swapaxes(k, -1, -2))
+        if mask is not None and xp.broadcast_shapes(s.shape, mask.shape) != s.shape:
+            return super().attention(q, k, v, mask, scale, keep, safe)  # a mask with more batch dims than q, k
+        s *= q.dtype.type(scale)
+        if mask is not None:
+            if mask.dtype == bool:
+                xp.copyto(s, -xp.inf, where=~mask)
+            else:
+                s += mask
+        m = self._row_max(s)
+        if mask is not None:
+            m[m == -xp.inf] = 0  # a fully masked row: exp(-inf - 0) = 0 everywhere, not NaN
+        s -= m
+        xp.exp(s, out=s)
+        total = xp.einsum("...i->...", s)[..., None]
+        if safe and mask is not None:
+            total[total == 0] = 1  # (only a fully masked row sums to 0: its weights stay 0)
+        s /= total
+        return xp.matmul(s if keep is None else s * keep, v), s
+
+    def attention_backward(self, g, q, k, v, weights, keep, scale, g_weights=None):
+        xp = self.xp
+        dropped = weights if keep is None else weights * keep
+        dv = xp.matmul(xp.swapaxes(dropped, -1, -2), g)
+        dw = xp.matmul(g, xp.swapaxes(v, -1, -2))
+        if keep is not None:
+            dw *= keep
+        if g_weights is not None:
+            dw = dw + g_weights
+        if dw.shape == weights.shape:  # ds = w (dw - sum(dw w)), written over dw
+            dw -= xp.einsum("...i,...i->...", dw, weights)[..., None]
+            dw *= weights
+            ds = dw
+        else:
+            ds = self.softmax_backward(dw, weights, -1)
+        sc = q.dtype.type(scale)
+        dq = xp.matmul(ds, k)
+        dq *= sc
+        dk = xp.matmul(xp.swapaxes(ds, -1, -2), q)
+        dk *= sc
+        return dq, dk, dv, ds

