@@ -295,6 +295,30 @@ def test_mha_matches_formula_without_torch():
     assert m(t(q), t(k), t(k), need_weights=False)[1] is None
 
 
+def test_mha_dropout_on_the_returned_weights():
+    """In train mode each weight is dropped (0) or scaled by 1 / (1 - p), and the weights returned
+    are those used (PyTorch's); in eval mode no dropout."""
+    profundo.manual_seed(3)
+    m = nn.MultiheadAttention(8, 2, dropout=0.5, dtype=profundo.float64)
+    x = profundo.randn(5, 3, 8, dtype=profundo.float64)
+    m.eval()
+    out_eval, w_eval = m(x, x, x, average_attn_weights=False)
+    m.train()
+    out_a, w_a = m(x, x, x, average_attn_weights=False)
+    out_b, _ = m(x, x, x, average_attn_weights=False)
+    w_eval, w_a = w_eval.detach().numpy(), w_a.detach().numpy()
+    dropped = w_a == 0
+    assert 0.3 < dropped.mean() < 0.7
+    np.testing.assert_allclose(w_a[~dropped], 2 * w_eval[~dropped], rtol=1e-12)
+    assert not np.allclose(out_a.detach().numpy(), out_b.detach().numpy())
+    m.eval()
+    np.testing.assert_array_equal(m(x, x, x)[0].detach().numpy(), out_eval.detach().numpy())
+    m.dropout = 1.5
+    m.train()
+    with pytest.raises(ValueError):
+        m(x, x, x)
+
+
 def test_mha_gradcheck():
     rng = np.random.default_rng(10)
     m = nn.MultiheadAttention(4, 2, dtype=profundo.float64, add_bias_kv=True)

@@ -57,7 +57,7 @@ class Attention(Op):
         if not _GRAD.enabled:
             # a first-order backward: the backend's kernel, on the arrays
             be = backend_of(q)
-            ga = g._data if g is not None else be.xp.zeros(weights.shape[:-1] + v.shape[-1:], weights._data.dtype)
+            ga = g._data if g is not None else be.xp.zeros(*ctx._out_meta[0])  # (only the weights got one)
             dq, dk, dv, ds = be.attention_backward(ga, q._data, k._data, v._data, weights._data, keep, scale,
                                                    None if g_weights is None else g_weights._data)
             dq, dk, dv, ds = (Tensor._make(a) for a in (dq, dk, dv, ds))
@@ -426,6 +426,9 @@ def mha_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight
         causal = False
     if not training:
         dropout_p = 0.0
+    if isinstance(dropout_p, bool) or not isinstance(dropout_p, (int, float)) or not 0 <= dropout_p <= 1:
+        raise error(ValueError, _MHA, f"dropout probability has to be between 0 and 1, but got {dropout_p}",
+                    "dropout es la probabilidad de apagar cada peso de atención: un número entre 0 y 1")
     if causal:
         xp = backend_of(q).xp
         attn_mask = Tensor._make(xp.tril(xp.ones((tgt_len, src_len), bool)))
