@@ -93,6 +93,17 @@ def test_sdpa_fully_masked_row_is_zero_and_has_zero_gradient():
     assert np.array_equal(q.grad.numpy()[1], np.zeros(4)) and np.isfinite(k.grad.numpy()).all()
 
 
+@pytest.mark.parametrize("keys", [1, 2, 5])
+def test_sdpa_few_keys_some_masked(keys):
+    """One key (masked for some queries), and odd key counts (the NumPy backend's row max halves rows)."""
+    rng = np.random.default_rng(12)
+    q, k, v = rand(rng, 2, 3, 4), rand(rng, 2, keys, 4), rand(rng, 2, keys, 3)
+    m = rng.random((2, 3, keys)) < 0.6
+    m[0, 0] = False
+    out = F.scaled_dot_product_attention(t(q), t(k), t(v), attn_mask=t(m))
+    np.testing.assert_allclose(out.numpy(), sdpa_numpy(q, k, v, mask=m), rtol=1e-12, atol=1e-12)
+
+
 def test_sdpa_float32_stays_float32():
     rng = np.random.default_rng(3)
     q = t(rand(rng, 2, 3, 4).astype(np.float32), True)
