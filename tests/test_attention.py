@@ -627,7 +627,8 @@ def test_decoder_layer_matches_torch(torch, config):
     cm = torch.nn.Transformer.generate_square_subsequent_mask(4, dtype=torch.float64)
     mkpm = rng.random((3, 6)) < 0.3
     mkpm[:, 0] = False
-    _compare(torch, tm, pm, [tgt, mem], dict(tgt_mask=cm, tgt_is_causal=True, memory_key_padding_mask=torch.tensor(mkpm)),
+    _compare(torch, tm, pm, [tgt, mem],
+             dict(tgt_mask=cm, tgt_is_causal=True, memory_key_padding_mask=torch.tensor(mkpm)),
              dict(tgt_mask=profundo.tensor(cm.numpy()), tgt_is_causal=True,
                   memory_key_padding_mask=profundo.tensor(mkpm)))
 

@@ -181,10 +181,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if qa.shape[-1] != ka.shape[-1]:
         raise error(RuntimeError, _OP, f"query and key must have the same embedding size (the last dim), but got "
                     f"query {tuple(qa.shape)} and key {tuple(ka.shape)}",
-                    "cada consulta se compara con cada clave por producto escalar: la última dimensión debe coincidir")
+                    "cada consulta se compara con cada clave (producto escalar): la última dimensión debe coincidir")
     if ka.shape[-2] != va.shape[-2]:
         raise error(RuntimeError, _OP, f"key and value must have the same sequence length (dim -2), but got "
-                    f"key {tuple(ka.shape)} and value {tuple(va.shape)}", "cada clave va con su valor: S debe coincidir")
+                    f"key {tuple(ka.shape)} and value {tuple(va.shape)}", "cada clave va con su valor: igual S")
     if enable_gqa and qa.ndim >= 3 and ka.ndim >= 3:
         key, value = _expand_groups(query, key, value)
         ka, va = key._data, value._data
@@ -222,7 +222,7 @@ def _expand_groups(query, key, value):
         h = x._data.shape[-3]
         if h == 0 or hq % h:
             raise error(RuntimeError, _OP, f"enable_gqa: the number of query heads ({hq}) must be a multiple of the "
-                        f"number of {name} heads ({h})", "con enable_gqa cada cabeza de key/value sirve a Hq / Hkv consultas")
+                        f"number of {name} heads ({h})", "con enable_gqa cada cabeza de key/value sirve a Hq / Hkv")
         out.append(x if h == hq else x.repeat_interleave(hq // h, dim=-3))
     return out
 
@@ -263,7 +263,7 @@ def _shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
                         f"2-D but found {key_padding_mask.dim()}-D tensor instead", "key_padding_mask es (N, S)")
         if attn_mask is not None and attn_mask.dim() not in (2, 3):
             raise error(AssertionError, _MHA, "For batched (3-D) `query`, expected `attn_mask` to be `None`, 2-D or "
-                        f"3-D but found {attn_mask.dim()}-D tensor instead", "attn_mask es (L, S) o (N * num_heads, L, S)")
+                        f"3-D but found {attn_mask.dim()}-D tensor instead", "attn_mask es (L, S) o (N * heads, L, S)")
         return True
     if qd == 2:
         if kd != 2 or vd != 2:
@@ -271,7 +271,7 @@ def _shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
                         f"found {kd}-D and {vd}-D tensors respectively", "sin lote: query (L, E), key y value (S, E)")
         if key_padding_mask is not None and key_padding_mask.dim() != 1:
             raise error(AssertionError, _MHA, "For unbatched (2-D) `query`, expected `key_padding_mask` to be `None` "
-                        f"or 1-D but found {key_padding_mask.dim()}-D tensor instead", "sin lote, key_padding_mask es (S,)")
+                        f"or 1-D but found {key_padding_mask.dim()}-D tensor instead", "sin lote, la máscara es (S,)")
         if attn_mask is not None:
             if attn_mask.dim() not in (2, 3):
                 raise error(AssertionError, _MHA, "For unbatched (2-D) `query`, expected `attn_mask` to be `None`, "
@@ -368,7 +368,8 @@ def mha_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight
                             "pasa q_proj_weight, k_proj_weight y v_proj_weight")
         b_q, b_k, b_v = (None, None, None) if in_proj_bias is None else in_proj_bias.chunk(3)
         q, k, v = (SplitHeads.apply(_linear(x, wx, bx), 1, num_heads, batch_first)
-                   for x, wx, bx in ((query, q_proj_weight, b_q), (key, k_proj_weight, b_k), (value, v_proj_weight, b_v)))
+                   for x, wx, bx in ((query, q_proj_weight, b_q), (key, k_proj_weight, b_k),
+                                     (value, v_proj_weight, b_v)))
     else:
         if tuple(key.shape) != tuple(value.shape):
             raise error(AssertionError, _MHA, f"key shape {tuple(key.shape)} does not match value shape "
@@ -385,7 +386,7 @@ def mha_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight
         elif attn_mask.dim() == 3:
             if tuple(attn_mask.shape) != (bsz * num_heads, tgt_len, src_len):
                 raise error(RuntimeError, _MHA, f"The shape of the 3D attn_mask is {tuple(attn_mask.shape)}, but "
-                            f"should be {(bsz * num_heads, tgt_len, src_len)}.", "attn_mask 3-D es (N * num_heads, L, S)")
+                            f"should be {(bsz * num_heads, tgt_len, src_len)}.", "attn_mask 3-D es (N * heads, L, S)")
             attn_mask = attn_mask.view(bsz, num_heads, tgt_len, src_len)
         else:
             raise error(RuntimeError, _MHA, f"attn_mask's dimension {attn_mask.dim()} is not supported",
@@ -397,7 +398,8 @@ def mha_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight
         v = _static(static_v, "static_v", bsz, num_heads, head_dim)
     if bias_k is not None and bias_v is not None:  # one learnt key/value more, at the end of every sequence
         if static_k is not None or static_v is not None:
-            raise error(AssertionError, _MHA, f"bias cannot be added to static {'key' if static_k is not None else 'value'}.",
+            which = "key" if static_k is not None else "value"
+            raise error(AssertionError, _MHA, f"bias cannot be added to static {which}.",
                         "no uses bias_k/bias_v con static_k/static_v")
         shape = (bsz, num_heads, 1, head_dim)
         k = _cat([k, bias_k.reshape(1, num_heads, 1, head_dim).expand(shape)], 2)
