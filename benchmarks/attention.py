@@ -6,7 +6,7 @@
 - ``F.scaled_dot_product_attention`` forward + backward on (32, 4, 32, 16) (the encoder's shapes), causal, with a
   NumPy column: the same computation written by hand (the floor a framework on NumPy can hope for).
 Times are medians of interleaved runs (a noisy moment hits all columns alike), with the spread (25th-75th
-percentile).  Then the profundo step's time by kernel / source file.
+percentile); a sdpa sample is 10 calls.  Then the profundo step's time by kernel / source file.
 Run: PYTHONPATH=src python benchmarks/attention.py [--rounds N]  (ratio < 1: profundo faster)
 """
 import argparse
@@ -97,8 +97,11 @@ def main():
     print(f"float32, 1 thread, median of {args.rounds} interleaved runs [25th-75th percentile]")
     print(f"{'case':<44} {'profundo':>22} {'torch':>22} {'numpy':>22} {'ratio':>7} {'goal':>6}")
 
-    def row(name, fns, goal):
-        res = dict(zip(fns, interleaved_median(list(fns.values()), args.rounds)))
+    def row(name, fns, goal, calls=1):
+        """One table row; each timed sample runs ``calls`` calls (a short call alone is at the
+        mercy of one preemption on a loaded machine)."""
+        looped = [(lambda f=f: [f() for _ in range(calls)]) for f in fns.values()]
+        res = {k: tuple(t / calls for t in r) for k, r in zip(fns, interleaved_median(looped, args.rounds))}
 
         def cell(k):
             if k not in res:
@@ -123,7 +126,7 @@ def main():
     if torch is not None:
         fns["torch"] = make_sdpa(torch, Q, K, V, G)
     fns["numpy"] = numpy_sdpa(Q, K, V, G)
-    row("sdpa fwd+bwd (32, 4, 32, 16), causal", fns, None)
+    row("sdpa fwd+bwd (32, 4, 32, 16), causal", fns, None, calls=10)
     files = sorted(time_by_file(steps[0.1]).items(), key=lambda kv: -kv[1])[:10]
     print("\nprofundo step (dropout 0.1) by kernel / source file (cProfile, own time): "
           + ", ".join(f"{k} {v:.0%}" for k, v in files))
