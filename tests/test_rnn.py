@@ -402,8 +402,9 @@ def test_utils_match_torch(torch):
         assert lb.tolist() == la.tolist() and str(lb.dtype) == "profundo.int64"
 
 
-@pytest.mark.parametrize("name,kw", [("RNNCell", {}), ("RNNCell", {"nonlinearity": "relu"}), ("RNNCell", {"bias": False}),
-                                     ("LSTMCell", {}), ("LSTMCell", {"bias": False}), ("GRUCell", {})])
+@pytest.mark.parametrize("name,kw", [("RNNCell", {}), ("RNNCell", {"nonlinearity": "relu"}),
+                                     ("RNNCell", {"bias": False}), ("LSTMCell", {}), ("LSTMCell", {"bias": False}),
+                                     ("GRUCell", {})])
 @pytest.mark.parametrize("batched", [True, False])
 @pytest.mark.parametrize("with_hx", [False, True])
 def test_cells_match_torch(torch, name, kw, batched, with_hx):

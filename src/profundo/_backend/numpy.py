@@ -559,7 +559,7 @@ class NumpyBackend(ReferenceBackend):
             h = hs[t]
         if mode.startswith("RNN"):
             del cache["gates"]                                       # (the Elman backward reads the states)
-        out = xp.ascontiguousarray(hs.transpose(0, 2, 1))            # (T, B, P)
+        out = cache["out"] = xp.ascontiguousarray(hs.transpose(0, 2, 1))   # (T, B, P)
         return out, h.T.copy(), None if c is None else c.T.copy(), cache
 
     def rnn_backward(self, mode, cache, gy, ghn, gcn, x, h0, c0, w_ih, w_hh, w_hr, mask, reverse, needs):
@@ -572,13 +572,14 @@ class NumpyBackend(ReferenceBackend):
         hid = g_rows // _RNN_BLOCKS[mode]
         dt = gy.dtype
         one = dt.type(1)
-        whh_t = xp.ascontiguousarray(w_hh.T)
+        whh_t = w_hh.T                                               # (BLAS reads it transposed: no copy)
         gy_t = xp.ascontiguousarray(gy.transpose(0, 2, 1))          # (T, P, B)
-        da = xp.empty((n_steps, g_rows, batch), dt)                  # d loss / d pre-activations, (T, G, B)
+        da = xp.empty((g_rows, n_steps, batch), dt)                  # d loss / d pre-activations, (G, T, B)
         da_h = xp.empty_like(da) if mode == "GRU" else da
         dh = xp.ascontiguousarray(ghn.T)
         t1, t2 = xp.empty((hid, batch), dt), xp.empty((hid, batch), dt)
         if mode == "LSTM":
+            sd = xp.empty((g_rows, batch), dt)
             gates, cs, tcs = cache["gates"], cache["cs"], cache["tcs"]
             dc = xp.ascontiguousarray(gcn.T)
             if w_hr is not None:
@@ -591,7 +592,7 @@ class NumpyBackend(ReferenceBackend):
         first = n_steps - 1 if reverse else 0
         for t in order:
             dh += gy_t[t]
-            d = da[t]
+            d = da[:, t]
             before = t + 1 if reverse else t - 1                     # the step that ran just before t
             if mode == "LSTM":
                 if w_hr is not None:
@@ -607,22 +608,16 @@ class NumpyBackend(ReferenceBackend):
                 t1 *= o
                 t1 *= dhu
                 dc += t1
-                xp.subtract(one, o, out=t1)                          # da_o = dhu * tanh(c') * o (1 - o)
-                t1 *= o
-                xp.multiply(dhu, tc, out=t2)
-                xp.multiply(t1, t2, out=d[3 * hid:])
-                xp.subtract(one, i, out=t1)                          # da_i = dc * g * i (1 - i)
-                t1 *= i
-                xp.multiply(dc, g, out=t2)
-                xp.multiply(t1, t2, out=d[:hid])
-                xp.subtract(one, f, out=t1)                          # da_f = dc * c * f (1 - f)
-                t1 *= f
-                xp.multiply(dc, c_prev, out=t2)
-                xp.multiply(t1, t2, out=d[hid:2 * hid])
-                xp.multiply(g, g, out=t1)                            # da_g = dc * i * (1 - g^2)
-                xp.subtract(one, t1, out=t1)
-                t1 *= i
-                xp.multiply(dc, t1, out=d[2 * hid:3 * hid])
+                # the four gates at once: d = [dc g, dc c, dc i, dhu tanh(c')] * [s'(i), s'(f), tanh'(g), s'(o)]
+                xp.subtract(one, a, out=sd)                          # s (1 - s), then g's block is 1 - g^2
+                sd *= a
+                xp.multiply(g, g, out=sd[2 * hid:3 * hid])
+                xp.subtract(one, sd[2 * hid:3 * hid], out=sd[2 * hid:3 * hid])
+                xp.multiply(dc, g, out=d[:hid])
+                xp.multiply(dc, c_prev, out=d[hid:2 * hid])
+                xp.multiply(dc, i, out=d[2 * hid:3 * hid])
+                xp.multiply(dhu, tc, out=d[3 * hid:])
+                d *= sd
                 dc *= f
                 xp.matmul(whh_t, d, out=dh)
             elif mode == "GRU":
@@ -644,7 +639,7 @@ class NumpyBackend(ReferenceBackend):
                 xp.subtract(one, z, out=t2)
                 t2 *= z
                 xp.multiply(t1, t2, out=d[hid:2 * hid])
-                dhh = da_h[t]                                     # the hidden side: n's part times r
+                dhh = da_h[:, t]                                     # the hidden side: n's part times r
                 dhh[:2 * hid] = d[:2 * hid]
                 xp.multiply(dn, r, out=dhh[2 * hid:])
                 dh *= z
@@ -659,16 +654,13 @@ class NumpyBackend(ReferenceBackend):
                     xp.greater(hs[t], 0, out=t1, casting="unsafe")
                     xp.multiply(dh, t1, out=d)
                 xp.matmul(whh_t, d, out=dh)
-        # (G, T * B), columns in (t, b) order: one transposing copy (~1 ms) for single products below
-        flat = xp.ascontiguousarray(da.transpose(1, 0, 2)).reshape(g_rows, n_steps * batch)
-        flat_h = flat if da_h is da else xp.ascontiguousarray(da_h.transpose(1, 0, 2)).reshape(g_rows, -1)
+        flat = da.reshape(g_rows, n_steps * batch)                   # (G, T * B), columns in (t, b) order
+        flat_h = da_h.reshape(g_rows, n_steps * batch)
         x2 = x.reshape(n_steps * batch, -1)
         dx = xp.matmul(flat.T, w_ih).reshape(x.shape) if needs[0] else None
         dw_ih = xp.matmul(flat, x2) if needs[3] else None
         if needs[4]:
-            hs_rows = hs.transpose(0, 2, 1)                          # (T, B, P)
-            h0_row = h0[None]
-            prev = (xp.concatenate([hs_rows[1:], h0_row]) if reverse else xp.concatenate([h0_row, hs_rows[:-1]]))
+            prev = self._rnn_previous(cache["out"], h0, reverse)     # (T, B, P): each step's starting state
             dw_hh = xp.matmul(flat_h, prev.reshape(n_steps * batch, p))
         else:
             dw_hh = None
