@@ -3,8 +3,9 @@
 One step = one-hot inputs (vocab 28, d2l's character model), a recurrent layer (hidden 256), a Linear head
 over every step, cross-entropy, backward, gradient clipping (max norm 1) and an SGD update (lr 1), float32,
 sequence 35, batch 32, zero initial state.  Rows: LSTM (goal <= 1.5x PyTorch), GRU and RNN (tanh).
-The NumPy column is the LSTM step written by hand for this network only (the same fused-gate formulas, no
-framework): the floor a framework on NumPy can hope for.  Times are medians of interleaved runs (a noisy
+The NumPy column is the LSTM step written by hand for this network only (the same formulas and layout tricks
+as profundo's NumPy kernels, no framework, and the one-hot product as a gather): the floor a framework on NumPy
+can hope for.  Times are medians of interleaved runs (a noisy
 moment hits all columns alike), with the spread (25th-75th percentile).
 Run: PYTHONPATH=src python benchmarks/rnn.py [--rounds N]  (ratio < 1: profundo faster)
 """
@@ -45,69 +46,85 @@ def make_step(T, layer, X, Y):
 
 # ------------------------------------------------------------------------------- hand-written NumPy LSTM
 def numpy_lstm_step(X, Y):
+    """The LSTM step by hand: feature-major (4H, B) gates (contiguous gate blocks), in-place elementwise
+    work, sigmoid as 0.5 tanh(a / 2) + 0.5, one weight-gradient product per weight after the loop; the
+    one-hot input projection is a row gather of W_ih's columns."""
     rng = np.random.default_rng(0)
     b = 1 / np.sqrt(HIDDEN)
-    u = lambda *s: rng.uniform(-b, b, s).astype(np.float32)  # noqa: E731
-    p = {"w_ih": u(VOCAB, 4 * HIDDEN), "w_hh": u(HIDDEN, 4 * HIDDEN), "b": u(4 * HIDDEN),
-         "w_out": u(HIDDEN, VOCAB), "b_out": u(VOCAB)}
-    xs, ys = X.T, Y.T.reshape(-1)
-    H = HIDDEN
+    H, G, T, B = HIDDEN, 4 * HIDDEN, STEPS, BATCH
+    p = {"w_ih": rng.uniform(-b, b, (G, VOCAB)), "w_hh": rng.uniform(-b, b, (G, H)), "b": rng.uniform(-b, b, (G, 1)),
+         "w_out": rng.uniform(-b, b, (VOCAB, H)), "b_out": rng.uniform(-b, b, (VOCAB, 1))}
+    p = {k: v.astype(np.float32) for k, v in p.items()}
+    xs, ys = X.T, Y.T                                              # (T, B) tokens
+    onehot = np.eye(VOCAB, dtype=np.float32)[xs.reshape(-1)]        # (T * B, V), for W_ih's gradient
+    half, one = np.float32(0.5), np.float32(1)
 
-    def sigmoid(a, out):
-        np.negative(a, out=out)
-        np.exp(out, out=out)
-        out += 1
-        np.reciprocal(out, out=out)
+    def sig_(a):
+        a *= half
+        np.tanh(a, out=a)
+        a *= half
+        a += half
 
-    def step(lr=1.0):
-        onehot = np.zeros((STEPS, BATCH, VOCAB), np.float32)
-        onehot[np.arange(STEPS)[:, None], np.arange(BATCH)[None, :], xs] = 1
-        xw = (onehot.reshape(-1, VOCAB) @ p["w_ih"] + p["b"]).reshape(STEPS, BATCH, 4 * H)
-        gates = np.empty_like(xw)
-        hs = np.empty((STEPS + 1, BATCH, H), np.float32)
-        cs = np.empty((STEPS + 1, BATCH, H), np.float32)
-        tcs = np.empty((STEPS, BATCH, H), np.float32)
-        hs[0] = cs[0] = 0
-        for t in range(STEPS):
-            a = xw[t] + hs[t] @ p["w_hh"]
-            g = gates[t]
-            sigmoid(a, g)                                          # i, f, (g), o: g overwritten below
-            np.tanh(a[:, 2 * H:3 * H], out=g[:, 2 * H:3 * H])
-            cs[t + 1] = g[:, H:2 * H] * cs[t] + g[:, :H] * g[:, 2 * H:3 * H]
+    def step(lr=1.0, grads_out=None):
+        w_ih, w_hh = p["w_ih"], p["w_hh"]
+        gates = np.empty((T, G, B), np.float32)                    # one-hot @ W_ih^T is a gather of W_ih's columns
+        np.add(w_ih.T[xs].transpose(0, 2, 1), p["b"], out=gates)
+        hs = np.zeros((T + 1, H, B), np.float32)
+        cs = np.zeros((T + 1, H, B), np.float32)
+        tcs = np.empty((T, H, B), np.float32)
+        tmp, ig = np.empty((G, B), np.float32), np.empty((H, B), np.float32)
+        for t in range(T):
+            a = gates[t]
+            np.matmul(w_hh, hs[t], out=tmp)
+            a += tmp
+            sig_(a[:2 * H])
+            sig_(a[3 * H:])
+            np.tanh(a[2 * H:3 * H], out=a[2 * H:3 * H])
+            np.multiply(a[H:2 * H], cs[t], out=cs[t + 1])
+            np.multiply(a[:H], a[2 * H:3 * H], out=ig)
+            cs[t + 1] += ig
             np.tanh(cs[t + 1], out=tcs[t])
-            np.multiply(g[:, 3 * H:], tcs[t], out=hs[t + 1])
-        out = hs[1:].reshape(-1, H)
-        z = out @ p["w_out"] + p["b_out"]
-        z -= z.max(1, keepdims=True)
+            np.multiply(a[3 * H:], tcs[t], out=hs[t + 1])
+        z = p["w_out"] @ hs[1:].transpose(1, 0, 2).reshape(H, T * B) + p["b_out"]   # (V, T * B)
+        z -= z.max(0)
         e = np.exp(z)
-        dz = e / e.sum(1, keepdims=True)
-        dz[np.arange(len(ys)), ys] -= 1
-        dz /= len(ys)
-        grads = {"w_out": out.T @ dz, "b_out": dz.sum(0)}
-        dhs = (dz @ p["w_out"].T).reshape(STEPS, BATCH, H)
-        da = np.empty_like(gates)
-        dh = np.zeros((BATCH, H), np.float32)
-        dc = np.zeros((BATCH, H), np.float32)
-        for t in range(STEPS - 1, -1, -1):
-            dh += dhs[t]
-            g, tc = gates[t], tcs[t]
-            i, f, gg, o = g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:]
-            dc += dh * o * (1 - tc * tc)
-            d = da[t]
-            np.multiply(dc * gg, i * (1 - i), out=d[:, :H])
-            np.multiply(dc * cs[t], f * (1 - f), out=d[:, H:2 * H])
-            np.multiply(dc * i, 1 - gg * gg, out=d[:, 2 * H:3 * H])
-            np.multiply(dh * tc, o * (1 - o), out=d[:, 3 * H:])
-            dc *= f
-            dh = d @ p["w_hh"].T
-        flat = da.reshape(-1, 4 * H)
-        grads["w_ih"] = onehot.reshape(-1, VOCAB).T @ flat
-        grads["w_hh"] = hs[:-1].reshape(-1, H).T @ flat
-        grads["b"] = 2 * flat.sum(0)            # b_ih and b_hh, both (kept as one here: same gradient)
-        norm = np.sqrt(sum(float((g.astype(np.float64) ** 2).sum()) for g in grads.values()))
+        dz = e / e.sum(0)
+        dz[ys.reshape(-1), np.arange(T * B)] -= 1
+        dz /= T * B
+        grads = {"w_out": dz @ hs[1:].transpose(1, 0, 2).reshape(H, T * B).T, "b_out": dz.sum(1, keepdims=True)}
+        dhs = (p["w_out"].T @ dz).reshape(H, T, B)
+        da = np.empty((G, T, B), np.float32)
+        dh, dc = np.zeros((H, B), np.float32), np.zeros((H, B), np.float32)
+        t1, sd = np.empty((H, B), np.float32), np.empty((G, B), np.float32)
+        for t in range(T - 1, -1, -1):
+            dh += dhs[:, t]
+            a, tc, d = gates[t], tcs[t], da[:, t]
+            np.multiply(tc, tc, out=t1)
+            np.subtract(one, t1, out=t1)
+            t1 *= a[3 * H:]
+            t1 *= dh
+            dc += t1
+            np.subtract(one, a, out=sd)
+            sd *= a
+            np.multiply(a[2 * H:3 * H], a[2 * H:3 * H], out=sd[2 * H:3 * H])
+            np.subtract(one, sd[2 * H:3 * H], out=sd[2 * H:3 * H])
+            np.multiply(dc, a[2 * H:3 * H], out=d[:H])
+            np.multiply(dc, cs[t], out=d[H:2 * H])
+            np.multiply(dc, a[:H], out=d[2 * H:3 * H])
+            np.multiply(dh, tc, out=d[3 * H:])
+            d *= sd
+            dc *= a[H:2 * H]
+            np.matmul(w_hh.T, d, out=dh)
+        flat = da.reshape(G, T * B)
+        grads["w_hh"] = flat @ hs[:-1].transpose(0, 2, 1).reshape(T * B, H)
+        grads["w_ih"] = flat @ onehot                              # (G, V)
+        grads["b"] = flat.sum(1, keepdims=True)
+        norm = np.sqrt(sum(float(np.einsum("i,i->", g.ravel(), g.ravel(), dtype=np.float64)) for g in grads.values()))
         coef = min(1.0, 1.0 / (norm + 1e-6))
+        if grads_out is not None:  # (for checking this step against the frameworks)
+            grads_out.update(grads, params=p)
         for k in p:
-            p[k] -= (lr * coef) * grads[k]
+            p[k] -= np.float32(lr * coef) * grads[k]
     return step
 
 
