@@ -130,16 +130,19 @@ def numpy_lstm_step(X, Y):
 
 # ------------------------------------------------------------------------------- measuring
 def interleaved_median(fns, rounds):
-    """Per-call seconds of each function, measured one call at a time in alternation: (median, p25, p75)."""
+    """Per-call seconds of each function, measured one call at a time in alternation: (median, p25, p75) of
+    the wall-clock time, and the median CPU time of the process (less disturbed by other jobs on a shared
+    machine: waiting for a core does not count)."""
     for f in fns:
         f()  # warm up
-    times = [[] for _ in fns]
+    times, cpu = [[] for _ in fns], [[] for _ in fns]
     for _ in range(rounds):
         for i, f in enumerate(fns):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             f()
             times[i].append(time.perf_counter() - t0)
-    return [tuple(np.percentile(t, [50, 25, 75])) for t in times]
+            cpu[i].append(time.process_time() - c0)
+    return [tuple(np.percentile(t, [50, 25, 75])) + (float(np.median(c)),) for t, c in zip(times, cpu)]
 
 
 def main():
@@ -152,7 +155,7 @@ def main():
     print(f"language-model training step (one-hot {VOCAB}, hidden {HIDDEN}, seq {STEPS}, batch {BATCH}, SGD + "
           f"clipping), float32, 1 thread, backend {profundo.get_backend()!r}, median of {args.rounds} interleaved runs "
           "[25th-75th percentile]")
-    print(f"{'case':<10} {'profundo':>24} {'torch':>24} {'numpy':>24} {'ratio':>7} {'goal':>6}")
+    print(f"{'case':<10} {'profundo':>24} {'torch':>24} {'numpy':>24} {'ratio':>7} {'goal':>6} {'CPU-time ratio':>15}")
     for layer, goal in [("LSTM", 1.5), ("GRU", None), ("RNN", None)]:
         fns, labels = [make_step(profundo, layer, X, Y)], ["profundo"]
         if torch is not None:
@@ -166,11 +169,12 @@ def main():
         def cell(k):
             if k not in res:
                 return f"{'-':>24}"
-            m, lo, hi = (v * 1e3 for v in res[k])
+            m, lo, hi = (v * 1e3 for v in res[k][:3])
             return f"{m:7.2f} [{lo:6.2f}-{hi:6.2f}] ms"
         ratio = res["profundo"][0] / res["torch"][0] if "torch" in res else float("nan")
+        cpu_ratio = res["profundo"][3] / res["torch"][3] if "torch" in res else float("nan")
         g = f"{goal:5.1f}x" if goal else f"{'-':>6}"
-        print(f"{layer:<10} {cell('profundo')} {cell('torch')} {cell('numpy')} {ratio:6.2f}x {g}")
+        print(f"{layer:<10} {cell('profundo')} {cell('torch')} {cell('numpy')} {ratio:6.2f}x {g} {cpu_ratio:14.2f}x")
 
 
 if __name__ == "__main__":
