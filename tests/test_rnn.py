@@ -507,3 +507,65 @@ def test_constructor_errors_match_torch(torch, name, args, kw):
     with pytest.raises(type(te.value)) as pe:
         getattr(nn, name)(*args, **kw)
     assert str(te.value) in str(pe.value)
+
+
+def test_hidden_state_of_the_wrong_kind_is_refused():
+    lstm, gru = nn.LSTM(2, 3), nn.GRU(2, 3)
+    x = profundo.randn(4, 1, 2)
+    with pytest.raises(TypeError, match=r"tuple \(h_0, c_0\)"):
+        lstm(x, profundo.zeros(1, 1, 3))
+    with pytest.raises(TypeError, match=r"tuple \(h_0, c_0\)"):
+        lstm(R.pack_sequence([profundo.randn(4, 2)]), profundo.zeros(1, 1, 3))
+    with pytest.raises(TypeError, match="hx must be a Tensor"):
+        gru(x, [profundo.zeros(1, 1, 3)])
+
+
+@pytest.mark.parametrize("cls", [nn.RNN, nn.LSTM, nn.GRU])
+def test_backward_twice_with_retain_graph(cls):
+    m = cls(2, 3, bidirectional=True).double()
+    x = t64(np.random.default_rng(0).standard_normal((4, 2, 2)), requires_grad=True)
+    out, _ = m(x)
+    loss = (out * out).sum()
+    loss.backward(retain_graph=True)
+    first = [x.grad.numpy().copy()] + [p.grad.numpy().copy() for p in m.parameters()]
+    loss.backward()
+    second = [x.grad.numpy()] + [p.grad.numpy() for p in m.parameters()]
+    for a, b in zip(first, second):
+        np.testing.assert_allclose(b, 2 * a, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("layer", ["LSTM", "GRU", "RNN"])
+def test_language_model_training_follows_a_torch_twin(torch, layer):
+    """d2l's concise language model (one-hot -> layer -> Linear), SGD with gradient clipping, the state
+    carried (detached) from one batch to the next: the same losses as torch's twin, step by step."""
+    vocab, hidden, steps, batch = 7, 5, 6, 3
+    rng = np.random.default_rng(0)
+    # a text with something to learn: each token is followed by the next one (mod vocab)
+    data = (rng.integers(0, vocab, (5, batch, 1)) + np.arange(steps + 1)) % vocab
+    torch.manual_seed(0)
+    init = [{k: v.detach().numpy().copy() for k, v in m.state_dict().items()}
+            for m in (getattr(torch.nn, layer)(vocab, hidden, num_layers=2).double(),
+                      torch.nn.Linear(hidden, vocab).double())]
+
+    def run(T):
+        rnn, head = getattr(T.nn, layer)(vocab, hidden, num_layers=2).double(), T.nn.Linear(hidden, vocab).double()
+        for mod, weights in zip((rnn, head), init):
+            mod.load_state_dict({k: T.tensor(v) for k, v in weights.items()})
+        params = list(rnn.parameters()) + list(head.parameters())
+        opt = T.optim.SGD(params, lr=1.0)
+        state, losses = None, []
+        for chunk in data:
+            x, y = T.tensor(chunk[:, :-1]), T.tensor(chunk[:, 1:])
+            if state is not None:
+                state = tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
+            out, state = rnn(T.nn.functional.one_hot(x.T, vocab).double(), state)
+            loss = T.nn.functional.cross_entropy(head(out.reshape(-1, hidden)), y.T.reshape(-1))
+            opt.zero_grad()
+            loss.backward()
+            T.nn.utils.clip_grad_norm_(params, 0.5)
+            opt.step()
+            losses.append(loss.item())
+        return losses
+    torch_losses = run(torch)
+    np.testing.assert_allclose(run(profundo), torch_losses, rtol=1e-10)
+    assert torch_losses[-1] < torch_losses[0]

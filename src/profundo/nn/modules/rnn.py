@@ -150,6 +150,7 @@ class RNNBase(Module):
             x, mask = _packed_to_padded(input)                      # (T, B, I), sorted by length
             batch, batched = x.shape[1], True
             if hx is not None:  # the user's order -> the packed (sorted) order
+                self._check_hidden_dims(hx, 3)
                 hx = self._permute(hx, input.sorted_indices)
         else:
             if not isinstance(input, Tensor):
@@ -180,6 +181,7 @@ class RNNBase(Module):
             h0 = zeros(expected_h, dtype=x.dtype)
             c0 = zeros(expected_c, dtype=x.dtype) if lstm else None
         elif lstm:
+            self._check_lstm_pair(hx)
             h0, c0 = hx
             self._check_hidden(h0, expected_h, "Expected hidden[0] size {}, got {}")
             self._check_hidden(c0, expected_c, "Expected hidden[1] size {}, got {}")
@@ -233,6 +235,9 @@ class RNNBase(Module):
                 raise error(RuntimeError, type(self).__name__, f"For {kind} input, hx and cx should also be "
                             f"{want}-D but got ({hx[0].dim()}-D, {hx[1].dim()}-D) tensors",
                             "los estados iniciales son (num_layers * D, N, H) (o (num_layers * D, H) sin lote)")
+        elif not isinstance(hx, Tensor):
+            raise error(TypeError, type(self).__name__, f"hx must be a Tensor, got {type(hx).__name__}",
+                        "el estado inicial es un tensor (num_layers * D, N, H)")
         elif hx.dim() != want:
             kind = "batched 3-D" if want == 3 else "unbatched 2-D"
             raise error(RuntimeError, type(self).__name__, f"For {kind} input, hx should also be {want}-D but got "
@@ -265,8 +270,6 @@ class RNNBase(Module):
                         f"got {x.shape[-1]}", "el último eje de la entrada son sus características (input_size)")
 
     def _check_hidden(self, h, expected, msg):
-        if self.mode == "LSTM" and not isinstance(h, Tensor):
-            self._check_lstm_pair(None)
         if not isinstance(h, Tensor):
             raise error(TypeError, type(self).__name__, f"hx must be a Tensor, got {type(h).__name__}",
                         "el estado inicial es un tensor")
