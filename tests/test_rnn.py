@@ -392,9 +392,13 @@ def test_utils_match_torch(torch):
     rng = np.random.default_rng(5)
     arrays = [rng.standard_normal((n, 2)) for n in (2, 4, 1)]
     for kw in [dict(), dict(batch_first=True, padding_value=3.0), dict(padding_side="left")]:
-        a = TR.pad_sequence([torch.tensor(s) for s in arrays], **kw)
-        b = R.pad_sequence([t64(s) for s in arrays], **kw)
-        np.testing.assert_array_equal(b.numpy(), a.numpy())
+        for seqs in (arrays, [s[:, 0] for s in arrays]):  # (L, 2) and 1-D sequences
+            a = TR.pad_sequence([torch.tensor(s) for s in seqs], **kw)
+            b = R.pad_sequence([t64(s) for s in seqs], **kw)
+            np.testing.assert_array_equal(b.numpy(), a.numpy())
+    one_d = R.pack_sequence([t64(s[:, 0]) for s in arrays], enforce_sorted=False)
+    np.testing.assert_array_equal(
+        one_d.data.numpy(), TR.pack_sequence([torch.tensor(s[:, 0]) for s in arrays], enforce_sorted=False).data.numpy())
     for enforce in (False, True):
         seqs = arrays if not enforce else sorted(arrays, key=len, reverse=True)
         a = TR.pack_sequence([torch.tensor(s) for s in seqs], enforce_sorted=enforce)

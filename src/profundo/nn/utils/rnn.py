@@ -118,7 +118,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
                         "todas las secuencias deben tener la misma forma salvo la longitud (eje 0)")
     xp = backend_of(sequences[0]).xp
     lengths = xp.asarray([s.shape[0] for s in sequences], dtype="int64")
-    total, longest, batch = int(lengths.sum()), int(lengths.max()), len(sequences)
+    total, longest = int(lengths.sum()), int(lengths.max())
     pad_row = full((1,) + rest, padding_value, dtype=sequences[0].dtype)
     rows = _shape.cat(list(sequences) + [pad_row], 0)            # every step of every sequence, then the pad
     # the row of each (sequence, step) slot: its own step, or the pad row (index ``total``)
@@ -133,7 +133,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     if not batch_first:
         index = index.T
     out = rows.index_select(0, Tensor._make(xp.ascontiguousarray(index).reshape(-1)))
-    return out.reshape(index.shape + rest) if batch != 0 else out
+    return out.reshape(index.shape + rest)
 
 
 def unpad_sequence(padded_sequences, lengths, batch_first=False):
