@@ -15,7 +15,7 @@ import itertools
 import math
 
 from . import special
-from .reference import ReferenceBackend
+from .reference import _RNN_BLOCKS, ReferenceBackend
 
 
 # A one-element axis tuple is passed to a ufunc's reduce as an int, which
@@ -463,6 +463,223 @@ class NumpyBackend(ReferenceBackend):
 
     # ------------------------------------------------------------ recurrent cells (Unit 3)
     # (the RNN/GRU/LSTM step and its backward through time)
+    # The reference's loops, rearranged for speed (same formulas; packed sequences, with a mask, use the
+    # reference).  Feature-major ("column") layout inside the loop: a step's gates are a (G, B) array
+    # (G = 4H, 3H or H rows, one column per sequence) from W_hh @ h, so each gate is a *contiguous*
+    # (H, B) block: elementwise ops on the (B, H) column slices of the reference's (B, G) layout are
+    # 1.6-2.6x slower (strided rows).  Every step writes into preallocated arrays (``out=``), the input
+    # projections of all steps are one batched product written straight in that layout, sigmoid(a) is
+    # 0.5 tanh(a / 2) + 0.5 in place (one transcendental pass instead of exp and a reciprocal: 1.8x on
+    # (32, 1024)), and an LSTM step's four gate gradients are one block product.  The backward writes
+    # each step's gate gradients into a (G, T, B) array, so the weight gradients after the loop are
+    # single products with no transposing copy.  Measured on benchmarks/rnn.py's training step (hidden
+    # 256, seq 35, batch 32; CPU time, median of 9 interleaved): LSTM 42.2 -> 35.7 ms (1.18x), GRU
+    # 33.2 -> 28.3 ms (1.17x), RNN 10.7 -> 10.2 ms; the two ~0.5 ms products per step (W_hh @ h and
+    # W_hh^T @ da) are most of what is left, and a hand-written NumPy LSTM step with the same tricks
+    # takes 35.0 ms.
+    def _sigmoid_(self, a):
+        """sigmoid(a) written into ``a``: 0.5 tanh(a / 2) + 0.5."""
+        half = a.dtype.type(0.5)
+        a *= half
+        self.xp.tanh(a, out=a)
+        a *= half
+        a += half
+
+    def rnn_forward(self, mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mask, reverse):
+        if mask is not None:
+            return super().rnn_forward(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mask, reverse)
+        xp = self.xp
+        n_steps, batch = x.shape[:2]
+        g_rows, p = w_hh.shape
+        hid = g_rows // _RNN_BLOCKS[mode]
+        dt = x.dtype
+        # every step's input projection, (T, G, B): W_ih @ x_t^T for all t in one batched product
+        gates = xp.matmul(w_ih, x.transpose(0, 2, 1))
+        if b_ih is not None:
+            if mode == "GRU":  # b_hn stays with the hidden product (r multiplies it)
+                gates[:, :2 * hid] += (b_ih[:2 * hid] + b_hh[:2 * hid])[:, None]
+                gates[:, 2 * hid:] += b_ih[2 * hid:, None]
+            else:
+                gates += (b_ih + b_hh)[:, None]
+        hs = xp.empty((n_steps, p, batch), dt)                      # states, (P, B) per step
+        cache = {"columns": True, "hs_t": hs, "gates": gates}
+        tmp = xp.empty((g_rows, batch), dt)
+        h = xp.ascontiguousarray(h0.T)
+        c = None
+        if mode == "LSTM":
+            c = xp.ascontiguousarray(c0.T)
+            cs, tcs = xp.empty((n_steps, hid, batch), dt), xp.empty((n_steps, hid, batch), dt)
+            cache.update(cs=cs, tcs=tcs, c0_t=c)
+            ig = xp.empty((hid, batch), dt)
+            if w_hr is not None:
+                hus = cache["hus"] = xp.empty((hid, n_steps, batch), dt)
+        elif mode == "GRU":
+            hns = cache["hns"] = xp.empty((n_steps, hid, batch), dt)
+            b_hn = None if b_hh is None else b_hh[2 * hid:, None]
+        cache["h0_t"] = h
+        for t in (range(n_steps - 1, -1, -1) if reverse else range(n_steps)):
+            a = gates[t]
+            xp.matmul(w_hh, h, out=tmp)
+            if mode == "LSTM":
+                a += tmp
+                self._sigmoid_(a[:2 * hid])                          # i, f
+                self._sigmoid_(a[3 * hid:])                          # o
+                g = a[2 * hid:3 * hid]
+                xp.tanh(g, out=g)
+                c_new = cs[t]
+                xp.multiply(a[hid:2 * hid], c, out=c_new)            # f * c
+                xp.multiply(a[:hid], g, out=ig)                      # + i * g
+                c_new += ig
+                xp.tanh(c_new, out=tcs[t])
+                if w_hr is None:
+                    xp.multiply(a[3 * hid:], tcs[t], out=hs[t])      # o * tanh(c')
+                else:
+                    xp.multiply(a[3 * hid:], tcs[t], out=hus[:, t])
+                    xp.matmul(w_hr, hus[:, t], out=hs[t])
+                c = c_new
+            elif mode == "GRU":
+                a[:2 * hid] += tmp[:2 * hid]
+                self._sigmoid_(a[:2 * hid])                          # r, z
+                hn = hns[t]
+                if b_hn is None:
+                    hn[...] = tmp[2 * hid:]
+                else:
+                    xp.add(tmp[2 * hid:], b_hn, out=hn)
+                n = a[2 * hid:]
+                xp.multiply(a[:hid], hn, out=tmp[:hid])
+                n += tmp[:hid]
+                xp.tanh(n, out=n)
+                h_new = hs[t]                                        # n + z * (h - n)
+                xp.subtract(h, n, out=h_new)
+                h_new *= a[hid:2 * hid]
+                h_new += n
+            else:
+                a += tmp
+                if mode == "RNN_TANH":
+                    xp.tanh(a, out=hs[t])
+                else:
+                    xp.maximum(a, 0, out=hs[t])
+            h = hs[t]
+        if mode.startswith("RNN"):
+            del cache["gates"]                                       # (the Elman backward reads the states)
+        out = cache["out"] = xp.ascontiguousarray(hs.transpose(0, 2, 1))   # (T, B, P)
+        return out, h.T.copy(), None if c is None else c.T.copy(), cache
+
+    def rnn_backward(self, mode, cache, gy, ghn, gcn, x, h0, c0, w_ih, w_hh, w_hr, mask, reverse, needs):
+        if "columns" not in cache:
+            return super().rnn_backward(mode, cache, gy, ghn, gcn, x, h0, c0, w_ih, w_hh, w_hr, mask, reverse, needs)
+        xp = self.xp
+        n_steps, batch = gy.shape[:2]
+        hs = cache["hs_t"]
+        g_rows, p = w_hh.shape
+        hid = g_rows // _RNN_BLOCKS[mode]
+        dt = gy.dtype
+        one = dt.type(1)
+        whh_t = w_hh.T                                               # (BLAS reads it transposed: no copy)
+        gy_t = xp.ascontiguousarray(gy.transpose(0, 2, 1))          # (T, P, B)
+        da = xp.empty((g_rows, n_steps, batch), dt)                  # d loss / d pre-activations, (G, T, B)
+        da_h = xp.empty_like(da) if mode == "GRU" else da
+        dh = xp.ascontiguousarray(ghn.T)
+        t1, t2 = xp.empty((hid, batch), dt), xp.empty((hid, batch), dt)
+        if mode == "LSTM":
+            sd = xp.empty((g_rows, batch), dt)
+            gates, cs, tcs = cache["gates"], cache["cs"], cache["tcs"]
+            dc = xp.ascontiguousarray(gcn.T)
+            if w_hr is not None:
+                dhs = xp.empty((p, n_steps, batch), dt)
+                dhu = xp.empty((hid, batch), dt)
+                whr_t = xp.ascontiguousarray(w_hr.T)
+        elif mode == "GRU":
+            gates, hns = cache["gates"], cache["hns"]
+        order = range(n_steps) if reverse else range(n_steps - 1, -1, -1)
+        first = n_steps - 1 if reverse else 0
+        for t in order:
+            dh += gy_t[t]
+            d = da[:, t]
+            before = t + 1 if reverse else t - 1                     # the step that ran just before t
+            if mode == "LSTM":
+                if w_hr is not None:
+                    dhs[:, t] = dh
+                    xp.matmul(whr_t, dh, out=dhu)
+                else:
+                    dhu = dh
+                a, tc = gates[t], tcs[t]
+                i, f, g, o = a[:hid], a[hid:2 * hid], a[2 * hid:3 * hid], a[3 * hid:]
+                c_prev = cache["c0_t"] if t == first else cs[before]
+                xp.multiply(tc, tc, out=t1)                          # dc += dhu * o * (1 - tanh(c')^2)
+                xp.subtract(one, t1, out=t1)
+                t1 *= o
+                t1 *= dhu
+                dc += t1
+                # the four gates at once: d = [dc g, dc c, dc i, dhu tanh(c')] * [s'(i), s'(f), tanh'(g), s'(o)]
+                xp.subtract(one, a, out=sd)                          # s (1 - s), then g's block is 1 - g^2
+                sd *= a
+                xp.multiply(g, g, out=sd[2 * hid:3 * hid])
+                xp.subtract(one, sd[2 * hid:3 * hid], out=sd[2 * hid:3 * hid])
+                xp.multiply(dc, g, out=d[:hid])
+                xp.multiply(dc, c_prev, out=d[hid:2 * hid])
+                xp.multiply(dc, i, out=d[2 * hid:3 * hid])
+                xp.multiply(dhu, tc, out=d[3 * hid:])
+                d *= sd
+                dc *= f
+                xp.matmul(whh_t, d, out=dh)
+            elif mode == "GRU":
+                a, hn = gates[t], hns[t]
+                r, z, n = a[:hid], a[hid:2 * hid], a[2 * hid:]
+                h_prev = cache["h0_t"] if t == first else hs[before]
+                dn = d[2 * hid:]                                     # da_n = dh * (1 - z) * (1 - n^2)
+                xp.subtract(one, z, out=t1)
+                t1 *= dh
+                xp.multiply(n, n, out=t2)
+                xp.subtract(one, t2, out=t2)
+                xp.multiply(t1, t2, out=dn)
+                xp.subtract(one, r, out=t1)                          # da_r = da_n * hn * r (1 - r)
+                t1 *= r
+                t1 *= hn
+                xp.multiply(dn, t1, out=d[:hid])
+                xp.subtract(h_prev, n, out=t1)                       # da_z = dh * (h - n) * z (1 - z)
+                t1 *= dh
+                xp.subtract(one, z, out=t2)
+                t2 *= z
+                xp.multiply(t1, t2, out=d[hid:2 * hid])
+                dhh = da_h[:, t]                                     # the hidden side: n's part times r
+                dhh[:2 * hid] = d[:2 * hid]
+                xp.multiply(dn, r, out=dhh[2 * hid:])
+                dh *= z
+                xp.matmul(whh_t, dhh, out=t1)
+                dh += t1
+            else:
+                if mode == "RNN_TANH":                               # da = dh * (1 - h'^2)
+                    xp.multiply(hs[t], hs[t], out=t1)
+                    xp.subtract(one, t1, out=t1)
+                    xp.multiply(dh, t1, out=d)
+                else:                                                # da = dh * (h' > 0)
+                    xp.greater(hs[t], 0, out=t1, casting="unsafe")
+                    xp.multiply(dh, t1, out=d)
+                xp.matmul(whh_t, d, out=dh)
+        flat = da.reshape(g_rows, n_steps * batch)                   # (G, T * B), columns in (t, b) order
+        flat_h = da_h.reshape(g_rows, n_steps * batch)
+        x2 = x.reshape(n_steps * batch, -1)
+        dx = xp.matmul(flat.T, w_ih).reshape(x.shape) if needs[0] else None
+        dw_ih = xp.matmul(flat, x2) if needs[3] else None
+        if needs[4]:
+            prev = self._rnn_previous(cache["out"], h0, reverse)     # (T, B, P): each step's starting state
+            dw_hh = xp.matmul(flat_h, prev.reshape(n_steps * batch, p))
+        else:
+            dw_hh = None
+        # row sums through reduce_sum (einsum rows: ~2x on (1024, 1120)); one sum serves both biases
+        # unless GRU's hidden side differs
+        db_ih = self.reduce_sum(flat, (1,)) if needs[5] or (needs[6] and da_h is da) else None
+        if needs[6]:
+            db_hh = db_ih.copy() if da_h is da else self.reduce_sum(flat_h, (1,))
+        else:
+            db_hh = None
+        if not needs[5]:
+            db_ih = None
+        dw_hr = None
+        if mode == "LSTM" and w_hr is not None and needs[7]:
+            dw_hr = xp.matmul(dhs.reshape(p, n_steps * batch), cache["hus"].reshape(hid, n_steps * batch).T)
+        return dx, dh.T.copy(), dc.T.copy() if mode == "LSTM" else None, dw_ih, dw_hh, db_ih, db_hh, dw_hr
 
     # ------------------------------------------------------------ attention (Unit 3)
     # (scaled dot-product attention: scores, masks, softmax, weighted sum)
