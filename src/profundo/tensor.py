@@ -319,7 +319,12 @@ class Tensor:
 
     @data.setter
     def data(self, value):
-        self._data = value._data if isinstance(value, Tensor) else backend_of(self).xp.asarray(value)
+        new = value._data if isinstance(value, Tensor) else backend_of(self).xp.asarray(value)
+        if new.dtype != self._data.dtype:
+            # as PyTorch's set_data: a graph built before holds this leaf's AccumulateGrad, which casts
+            # gradients to the old dtype; a new dtype needs a new one
+            self._acc_ref = None
+        self._data = new
 
     @property
     def _version(self):
