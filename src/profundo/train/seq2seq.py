@@ -160,7 +160,9 @@ class PairBatches:
 def translate(model, data, engs, fras):
     """Greedy translations of ``engs`` (token lists, up to ``<eos>``) and the decoder's attention weights."""
     batch = data.build(engs, fras)
-    preds, attention = model.predict_step(batch, None, data.num_steps, save_attention_weights=True)
+    from ..models import AttentionDecoder
+    preds, attention = model.predict_step(batch, None, data.num_steps,
+                                          save_attention_weights=isinstance(model.decoder, AttentionDecoder))
     eos = data.tgt_vocab["<eos>"]
     out = []
     for p in preds.tolist():
