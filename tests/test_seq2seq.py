@@ -552,3 +552,365 @@ def test_double_after_a_graph_over_float32_parameters_gives_float64_gradients():
     v.data = v.data.double()
     (v * x).sum().backward()
     np.testing.assert_array_equal(v.grad.numpy(), [1 / 3, 1e-9])
+
+
+# ------------------------------------------------------------------------------ Transformer encoder-decoder
+def _tokens(batch, steps, vocab, seed=3):
+    return np.random.default_rng(seed).integers(0, vocab, (batch, steps))
+
+
+@needs_torch
+@needs_embedding
+def test_transformer_encoder_like_d2l():
+    ours = models.TransformerEncoder(50, 24, 48, 4, 2, 0.0)
+    theirs = TTransformerEncoder(50, 24, 48, 4, 2, 0.0)
+    X, vl = _tokens(2, 7, 50), [3, 7]
+    _materialize(ours, theirs, (pt(X), pt(vl)), (tt(X), tt(vl)))
+    copy_weights(ours, theirs)
+    share_positional_encoding(ours, theirs)
+    yo, yt = ours(pt(X), pt(vl)), theirs(tt(X), tt(vl))
+    close(yo, yt)
+    for a, b in zip(ours.attention_weights, theirs.attention_weights):
+        close(a, b)
+    w = randn(*yt.shape)
+    (yo * pt(w)).sum().backward()
+    (yt * tt(w)).sum().backward()
+    close_grads(ours, theirs)
+
+
+def _seq2seq_twins(kind, vocab=(30, 40), sizes=(12, 16, 2)):
+    if kind == "transformer":
+        enc_o, dec_o = models.TransformerEncoder(vocab[0], 16, 32, 4, 2, 0.0), \
+            models.TransformerDecoder(vocab[1], 16, 32, 4, 2, 0.0)
+        enc_t, dec_t = TTransformerEncoder(vocab[0], 16, 32, 4, 2, 0.0), \
+            TTransformerDecoder(vocab[1], 16, 32, 4, 2, 0.0)
+    else:
+        dec_o_cls, dec_t_cls = ((models.Seq2SeqDecoder, TSeq2SeqDecoder) if kind == "gru" else
+                                (models.Seq2SeqAttentionDecoder, TSeq2SeqAttentionDecoder))
+        enc_o, dec_o = models.Seq2SeqEncoder(vocab[0], *sizes), dec_o_cls(vocab[1], *sizes)
+        enc_t, dec_t = TSeq2SeqEncoder(vocab[0], *sizes), dec_t_cls(vocab[1], *sizes)
+    return models.Seq2Seq(enc_o, dec_o, tgt_pad=1, lr=0.01), TEncoderDecoder(enc_t, dec_t, tgt_pad=1)
+
+
+@needs_torch
+@needs_gru
+@pytest.mark.parametrize("kind", ["gru", "bahdanau", "transformer"])
+def test_seq2seq_forward_loss_and_gradients_like_d2l(kind):
+    """Teacher forcing in training mode (dropout 0): the same logits, masked loss, gradients, and for
+    Bahdanau the same attention weights at every step."""
+    ours, theirs = _seq2seq_twins(kind)
+    src, tgt, vl = _tokens(3, 6, 30), _tokens(3, 5, 40, seed=4), [6, 2, 4]
+    label = _tokens(3, 5, 40, seed=5)
+    label[:, 3:] = 1  # <pad>: ignored by the loss
+    _materialize(ours, theirs, (pt(src), pt(tgt), pt(vl)), (tt(src), tt(tgt), tt(vl)))
+    copy_weights(ours, theirs)
+    share_positional_encoding(ours, theirs)
+    ours.train()
+    theirs.train()
+    yo, yt = ours(pt(src), pt(tgt), pt(vl)), theirs(tt(src), tt(tgt), tt(vl))
+    assert tuple(yo.shape) == (3, 5, 40)
+    close(yo, yt)
+    lo, lt = ours.loss(yo, pt(label)), theirs.loss(yt, tt(label))
+    close(lo, lt)
+    lo.backward()
+    lt.backward()
+    close_grads(ours, theirs)
+    if kind == "bahdanau":
+        assert len(ours.decoder.attention_weights) == 5
+        for a, b in zip(ours.decoder.attention_weights, theirs.decoder._attention_weights):
+            close(a, b)
+            assert float(a.detach()[1, 0, 2:].abs().max()) < 1e-6  # the second source has 2 valid tokens
+
+
+@needs_torch
+@needs_gru
+def test_encoder_outputs_and_decoder_state_like_d2l():
+    """d2l 10.7's shape checks, with values: the encoder's outputs and final state, the decoder's state."""
+    ours, theirs = _seq2seq_twins("gru")
+    X = _tokens(4, 9, 30)
+    _materialize(ours, theirs, (pt(X), pt(X[:, :5] % 40), None), (tt(X), tt(X[:, :5] % 40), None))
+    copy_weights(ours, theirs)
+    (out_o, st_o), (out_t, st_t) = ours.encoder(pt(X)), theirs.encoder(tt(X))
+    assert tuple(out_o.shape) == (9, 4, 16) and tuple(st_o.shape) == (2, 4, 16)
+    close(out_o, out_t)
+    close(st_o, st_t)
+    (Y_o, s_o), (Y_t, s_t) = (ours.decoder(pt(X[:, :5] % 40), ours.decoder.init_state((out_o, st_o))),
+                              theirs.decoder(tt(X[:, :5] % 40), theirs.decoder.init_state((out_t, st_t))))
+    assert tuple(Y_o.shape) == (4, 5, 40)
+    close(Y_o, Y_t)
+    close(s_o[1], s_t[1])
+
+
+def _predict_twin(theirs, batch, num_steps):
+    """d2l's predict_step, run on the twin."""
+    src, tgt, src_valid_len, _ = batch
+    enc_all_outputs = theirs.encoder(src, src_valid_len)
+    dec_state = theirs.decoder.init_state(enc_all_outputs, src_valid_len)
+    outputs = [tgt[:, 0].unsqueeze(1)]
+    for _ in range(num_steps):
+        Y, dec_state = theirs.decoder(outputs[-1], dec_state)
+        outputs.append(Y.argmax(2))
+    return torch.cat(outputs[1:], 1)
+
+
+@needs_torch
+@needs_gru
+@pytest.mark.parametrize("kind", ["gru", "bahdanau"])
+def test_predict_step_decodes_greedily_like_d2l(kind):
+    ours, theirs = _seq2seq_twins(kind)
+    src, vl = _tokens(3, 6, 30), [6, 2, 4]
+    tgt = np.zeros((3, 6), dtype=np.int64)
+    tgt[:, 0] = 2  # <bos>
+    _materialize(ours, theirs, (pt(src), pt(tgt), pt(vl)), (tt(src), tt(tgt), tt(vl)))
+    copy_weights(ours, theirs)
+    theirs.eval()
+    ours.train()
+    batch_o = [pt(src), pt(tgt), pt(vl), pt(tgt)]
+    preds, attention = ours.predict_step(batch_o, "cpu", 7, save_attention_weights=kind == "bahdanau")
+    with torch.no_grad():
+        expected = _predict_twin(theirs, [tt(src), tt(tgt), tt(vl), tt(tgt)], 7)
+    np.testing.assert_array_equal(preds.numpy(), expected.numpy())
+    assert ours.training  # predict_step restores the mode
+    if kind == "bahdanau":
+        assert len(attention) == 7 and tuple(attention[0][0].shape) == (3, 1, 6)
+    else:
+        assert attention == []
+
+
+@needs_embedding
+def test_transformer_decodes_one_token_at_a_time_like_teacher_forcing():
+    """In eval mode, decoding a target one token at a time (the cache of each block, the positions after
+    it) gives the logits of feeding the whole target at once: the self-attention is causal either way.
+    (d2l's decoder gives every token decoded alone position 0, and its eval mode drops the causal mask.)"""
+    profundo.manual_seed(1)
+    model = models.Seq2Seq(models.TransformerEncoder(30, 16, 32, 4, 2, 0.1),
+                           models.TransformerDecoder(40, 16, 32, 4, 2, 0.1), tgt_pad=1)
+    src, vl, tgt = pt(_tokens(2, 6, 30)), pt([6, 3]), pt(_tokens(2, 5, 40, seed=7))
+    model.eval()
+    with profundo.no_grad():
+        whole = model(src, tgt, vl).numpy()
+        state = model.decoder.init_state(model.encoder(src, vl), vl)
+        steps = []
+        for t in range(5):
+            Y, state = model.decoder(tgt[:, t:t + 1], state)
+            steps.append(Y.numpy())
+    np.testing.assert_allclose(np.concatenate(steps, 1), whole, rtol=1e-5, atol=1e-5)
+    # and the step-by-step attention over the source is the whole-target one, row by row
+    assert tuple(model.decoder.attention_weights[1][0].shape) == (2 * 4, 1, 6)
+
+
+@needs_torch
+@needs_gru
+def test_transformer_predict_step_matches_d2l_on_the_first_token():
+    """The first greedy token is the same as d2l's (at position 0 both agree); the rest is the same as
+    our own teacher-forced decoding of the tokens chosen (previous test)."""
+    ours, theirs = _seq2seq_twins("transformer")
+    src, vl = _tokens(3, 6, 30), [6, 2, 4]
+    tgt = np.full((3, 4), 2)
+    _materialize(ours, theirs, (pt(src), pt(tgt), pt(vl)), (tt(src), tt(tgt), tt(vl)))
+    copy_weights(ours, theirs)
+    share_positional_encoding(ours, theirs)
+    theirs.eval()
+    preds, attention = ours.predict_step([pt(src), pt(tgt), pt(vl), pt(tgt)], None, 4, True)
+    with torch.no_grad():
+        expected = _predict_twin(theirs, [tt(src), tt(tgt), tt(vl), tt(tgt)], 1)
+    np.testing.assert_array_equal(preds.numpy()[:, :1], expected.numpy())
+    with profundo.no_grad():
+        forced = ours(pt(src), profundo.cat([pt(tgt[:, :1]), preds[:, :-1]], 1), pt(vl)).argmax(2)
+    np.testing.assert_array_equal(preds.numpy(), forced.numpy())
+    assert len(attention) == 4 and len(attention[0]) == 2 and len(attention[0][1]) == 2
+
+
+@needs_torch
+@needs_embedding
+@pytest.mark.parametrize("pooling", ["cls", "mean"])
+def test_transformer_classifier_like_its_twin(pooling):
+    ours = models.TransformerClassifier(50, 3, 16, 32, 4, 2, dropout=0.0, pooling=pooling)
+    enc = TTransformerEncoder(50, 16, 32, 4, 2, 0.0)
+    head = tnn.Linear(16, 3)
+    X, vl = _tokens(4, 6, 50), [6, 2, 4, 1]
+    with torch.no_grad():
+        enc(tt(X), tt(vl))
+    ours(pt(X), pt(vl))
+    ours.encoder.load_state_dict({k: profundo.tensor(v.numpy()) for k, v in enc.state_dict().items()})
+    ours.head.load_state_dict({k: profundo.tensor(v.detach().numpy()) for k, v in head.state_dict().items()})
+    ours.double()
+    enc.double()
+    head.double()
+    share_positional_encoding(ours, enc)
+    H = enc(tt(X), tt(vl))
+    if pooling == "cls":
+        pooled = H[:, 0]
+    else:
+        mask = (torch.arange(6)[None, :] < tt(vl)[:, None]).double()
+        pooled = (H * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
+    yo, yt = ours(pt(X), pt(vl)), head(pooled)
+    assert tuple(yo.shape) == (4, 3)
+    close(yo, yt)
+    y = [0, 2, 1, 1]
+    profundo.nn.functional.cross_entropy(yo, pt(y)).backward()
+    TF.cross_entropy(yt, tt(y)).backward()
+    close(ours.head.weight.grad, head.weight.grad, 1e-8, 1e-10)
+    close(ours.encoder.embedding.weight.grad, enc.embedding.weight.grad, 1e-8, 1e-10)
+
+
+@needs_embedding
+def test_transformer_classifier_mean_pooling_ignores_padding_and_refuses_bad_pooling():
+    model = models.TransformerClassifier(20, 2, 8, 16, 2, 1, dropout=0.0, pooling="mean")
+    model.eval()
+    X = profundo.tensor([[3, 4, 5, 0, 0]])
+    X2 = profundo.tensor([[3, 4, 5, 7, 9]])
+    vl = profundo.tensor([3])
+    with profundo.no_grad():
+        np.testing.assert_allclose(model(X, vl).numpy(), model(X2, vl).numpy(), rtol=1e-6, atol=1e-7)
+    with pytest.raises(ValueError) as e:
+        models.TransformerClassifier(20, 2, pooling="max")
+    assert is_checked(e.value) and "Pista" in str(e.value)
+
+
+@needs_gru
+def test_seq2seq_shapes_loss_mask_and_errors_without_torch():
+    enc = models.Seq2SeqEncoder(10, 8, 16, 2)
+    dec = models.Seq2SeqAttentionDecoder(10, 8, 16, 2)
+    model = models.Seq2Seq(enc, dec, tgt_pad=0, lr=0.01)
+    X = profundo.zeros((4, 7), dtype=profundo.int64)
+    out, state = enc(X)
+    assert tuple(out.shape) == (7, 4, 16) and tuple(state.shape) == (2, 4, 16)
+    Y, s = dec(X, dec.init_state((out, state), None))
+    assert tuple(Y.shape) == (4, 7, 10) and len(s) == 3 and tuple(s[0].shape) == (4, 7, 16)
+    assert len(dec.attention_weights) == 7
+    # the loss ignores the <pad> positions: changing their logits changes nothing
+    Y_hat = profundo.randn(2, 3, 10)
+    label = profundo.tensor([[4, 0, 0], [5, 6, 0]])
+    Y2 = Y_hat.clone()
+    Y2[0, 1:] += 5.0
+    Y2[1, 2] -= 3.0
+    assert float(model.loss(Y_hat, label)) == pytest.approx(float(model.loss(Y2, label)), rel=1e-6)
+    assert isinstance(model.configure_optimizers(), profundo.optim.Adam)
+    for bad in [lambda: enc(profundo.zeros((4,), dtype=profundo.int64)),
+                lambda: model.predict_step((X, X), None, 3)]:
+        with pytest.raises(ValueError) as e:
+            bad()
+        assert is_checked(e.value) and "Pista" in str(e.value)
+
+
+# ------------------------------------------------------------------------------ profundo train seq2seq
+PAIRS = [("go .", "va !"), ("i lost .", "j'ai perdu ."), ("he's calm .", "il est calme ."),
+         ("i'm home .", "je suis chez moi ."), ("i see .", "je vois ."), ("he ran .", "il a couru ."),
+         ("i'm calm .", "je suis calme ."), ("he's home .", "il est chez lui .")]
+
+
+def pairs_file(tmp_path, repeats=4):
+    """d2l's fra.txt format (English<TAB>French, capitalized, with a narrow no-break space before '!')."""
+    lines = [f"{en.capitalize()}\t{fr.capitalize().replace(' !', chr(0x202f) + '!')}"
+             for _ in range(repeats) for en, fr in PAIRS]
+    path = tmp_path / "pairs.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+SMALL = {"gru": ["--embed-size", "16", "--num-hiddens", "32", "--num-layers", "1", "--dropout", "0"],
+         "bahdanau": ["--embed-size", "16", "--num-hiddens", "32", "--num-layers", "1", "--dropout", "0"],
+         "transformer": ["--num-hiddens", "32", "--num-blks", "1", "--num-heads", "2", "--ffn-num-hiddens", "32",
+                         "--dropout", "0"]}
+
+
+@needs_gru
+@pytest.mark.parametrize("model", ["gru", "bahdanau", "transformer"])
+def test_train_seq2seq_writes_the_run_and_reports(tmp_path, capsys, model):
+    from profundo.cli import main as cli
+    data, out = pairs_file(tmp_path), tmp_path / "run"
+    code = cli(["train", "seq2seq", "--model", model, "--data", str(data), "--pairs", "24", "--val-pairs", "8",
+                "--epochs", "2", "--batch-size", "8", "--num-steps", "6", *SMALL[model], "--out", str(out),
+                "--quiet"])
+    text = capsys.readouterr()
+    assert code == 0, text.err
+    assert f"{model}: train loss" in text.out and "BLEU" in text.out and "on 8 held-out pairs" in text.out
+    for en in ("go .", "i lost .", "he's calm .", "i'm home ."):
+        assert f"{en} => [" in text.out
+    for name in ("model.safetensors", "checkpoint.safetensors", "config.json"):
+        assert (out / name).is_file()
+    import json
+    config = json.loads((out / "config.json").read_text())
+    assert config["model"] == model and config["pairs"] == 24 and config["epochs"] == 2
+    # the weights are the model's: a model built from config.json loads them
+    from profundo.train.seq2seq import build_model
+    rebuilt = build_model(config, config["src_vocab_size"], config["tgt_vocab_size"], 0)
+    X = profundo.zeros((1, 6), dtype=profundo.int64)
+    with profundo.no_grad():
+        rebuilt(X, X, profundo.tensor([6]))  # materialize the Lazy layers
+    rebuilt.load_state_dict(profundo.load(out / "model.safetensors"))
+    try:
+        import matplotlib  # noqa: F401
+        has_mpl = True
+    except ImportError:
+        has_mpl = False
+    if model == "gru":
+        assert "no heat map" in text.out and not (out / "attention.png").exists()
+    elif has_mpl:
+        assert (out / "attention.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    else:
+        assert "not written: matplotlib is not installed" in text.err
+
+
+@needs_gru
+def test_train_seq2seq_learns_the_pairs(tmp_path, capsys):
+    """The held-out pairs repeat the training ones: a GRU encoder-decoder learns them (BLEU 1 on all)."""
+    from profundo.train.seq2seq import parser, plan, run
+    args = parser().parse_args(["--data", str(pairs_file(tmp_path, 5)), "--pairs", "32", "--val-pairs", "8",
+                                "--epochs", "25", "--batch-size", "8", "--num-steps", "6", "--lr", "0.01",
+                                *SMALL["gru"]])
+    result = run(plan(args), tmp_path / "run", quiet=True)
+    assert result["history"]["train_loss"][-1] < 0.1
+    assert result["bleu"] == pytest.approx(1.0)
+    assert [b for _, _, b in result["examples"]] == [1.0, 1.0, 1.0, 1.0]
+
+
+@needs_gru
+def test_train_seq2seq_without_matplotlib_says_so(tmp_path, capsys, monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # import fails
+    from profundo.cli import main as cli
+    out = tmp_path / "run"
+    assert cli(["train", "seq2seq", "--model", "bahdanau", "--data", str(pairs_file(tmp_path)), "--pairs", "16",
+                "--val-pairs", "4", "--epochs", "1", "--batch-size", "16", *SMALL["bahdanau"], "--out", str(out),
+                "--quiet"]) == 0
+    assert "attention.png not written: matplotlib is not installed" in capsys.readouterr().err
+    assert not (out / "attention.png").exists() and (out / "model.safetensors").is_file()
+
+
+@pytest.mark.parametrize("argv, code, text", [
+    (["--model", "gru", "--num-heads", "2"], 2, "--num-heads does not apply to --model gru"),
+    (["--model", "transformer", "--embed-size", "8", "--num-layers", "1"], 2,
+     "--embed-size, --num-layers does not apply to --model transformer"),
+    (["--pairs", "5", "--val-pairs", "5", "--data", "MISSING"], 2, "MISSING"),
+])
+def test_train_seq2seq_refuses_options_with_one_line(tmp_path, capsys, argv, code, text):
+    from profundo.cli import main as cli
+    if "MISSING" in argv:
+        argv = [str(tmp_path / "missing.txt") if a == "MISSING" else a for a in argv]
+        text = "missing.txt"
+    assert cli(["train", "seq2seq", *argv, "--out", str(tmp_path / "run")]) == code
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and text in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv", [["--epochs", "0"], ["--lr", "-1"], ["--dropout", "1"], ["--model", "lstm"],
+                                  ["--batch-size", "x"]])
+def test_train_seq2seq_bad_values_are_argparse_errors(capsys, argv):
+    from profundo.cli import main as cli
+    with pytest.raises(SystemExit) as e:
+        cli(["train", "seq2seq", *argv])
+    assert e.value.code == 2
+    assert "profundo train seq2seq: error:" in capsys.readouterr().err
+
+
+def test_train_seq2seq_with_too_few_pairs_is_one_line(tmp_path, capsys):
+    from profundo.cli import main as cli
+    if not hasattr(profundo.nn, "GRU"):
+        pytest.skip("needs nn.GRU")
+    code = cli(["train", "seq2seq", "--data", str(pairs_file(tmp_path, 1)), "--pairs", "8", "--val-pairs", "8",
+                "--out", str(tmp_path / "run")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: MTFraEng:") and "Pista" in err
