@@ -849,6 +849,8 @@ def test_train_seq2seq_writes_the_run_and_reports(tmp_path, capsys, model):
         assert "no heat map" in text.out and not (out / "attention.png").exists()
     elif has_mpl:
         assert (out / "attention.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        # the Transformer also draws its encoder's self-attention
+        assert (out / "attention-encoder.png").is_file() == (model == "transformer")
     else:
         assert "not written: matplotlib is not installed" in text.err
 

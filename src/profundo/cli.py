@@ -184,7 +184,8 @@ def main(argv=None):
                        description="Train a model on a data set, print its test accuracy, save the weights, "
                                    "the training checkpoint and the loss curves (train and validation: the test "
                                    "split, as in d2l). With --resume, continue the run in --out up to its own "
-                                   "number of epochs (or a larger --epochs); its other options cannot change.")
+                                   "number of epochs (or a larger --epochs); its other options cannot change. "
+                                   "Translation: profundo train seq2seq --help (gru, bahdanau, transformer).")
     d = run.DEFAULTS
     # defaults are None so that --resume can tell an option given on purpose from one left out
     t.add_argument("model", nargs="?", help="mlp (default), softmax, or a convolutional network: lenet (ReLU + max "

@@ -71,7 +71,10 @@ def _int(text):
 
 
 def parser():
-    p = argparse.ArgumentParser(prog="profundo train seq2seq", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="profundo train seq2seq", description="English-French translation with an "
+                                "encoder-decoder (d2l 10.7, 11.4, 11.7), trained on the first --pairs pairs; "
+                                "prints the BLEU of held-out pairs and d2l's example translations, and saves the "
+                                "weights, the curves and the attention heat maps in --out.")
     p.add_argument("--model", default="gru", choices=MODELS, help="gru (default): d2l's RNN encoder-decoder; "
                    "bahdanau: with additive attention; transformer")
     size = p.add_argument_group("sizes (defaults: d2l's)")
@@ -291,11 +294,20 @@ def run(config, out, quiet=False):
         src_tokens = en.split() + ["<eos>"]
         tgt_tokens = tr + ["<eos>"] if len(tr) < c["num_steps"] else tr
         maps = attention_maps(c, _last_example(attention, c), len(src_tokens), len(tgt_tokens))
-        path = out / "attention.png"
-        if save_heatmaps(maps, src_tokens, tgt_tokens, path, f"{c['model']}: {en} => {' '.join(tr)}"):
-            pictures.append(path)
-        else:
-            print(f"{path} not written: matplotlib is not installed (pip install -e \".[train]\")", file=sys.stderr)
+        drawings = [(out / "attention.png", maps, tgt_tokens, f"{c['model']}: {en} => {' '.join(tr)} "
+                     "(rows: decoded tokens, columns: source)")]
+        if c["model"] == "transformer":
+            # the encoder's self-attention of the same sentence, as d2l draws it (block x head)
+            heads, n = c["num_heads"], len(src_tokens)
+            enc = [(f"block {b + 1}, head {h + 1}", w.numpy()[-heads:][h, :n, :n])
+                   for b, w in enumerate(model.encoder.attention_weights) for h in range(heads)]
+            drawings.append((out / "attention-encoder.png", enc, src_tokens, f"encoder self-attention: {en}"))
+        for path, maps, ylabels, title in drawings:
+            if save_heatmaps(maps, src_tokens, ylabels, path, title):
+                pictures.append(path)
+            else:
+                print(f"{path} not written: matplotlib is not installed (pip install -e \".[train]\")",
+                      file=sys.stderr)
     written += pictures
     print("wrote " + ", ".join(str(p) for p in written if p.is_file()))
     return {"history": history, "bleu": score, "examples": examples, "pictures": pictures}
