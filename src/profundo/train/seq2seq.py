@@ -217,10 +217,12 @@ def save_heatmaps(maps, xlabels, ylabels, path, title):
         return False
     cols = min(len(maps), 4)
     rows = -(-len(maps) // cols)
-    fig = Figure(figsize=(0.5 + 2.6 * cols, 0.8 + 2.4 * rows))
+    fig = Figure(figsize=(0.5 + 2.6 * cols, 0.8 + 2.9 * rows), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False)
+    # one color scale for all the maps (the colorbar's), from 0 to the largest weight drawn
+    top = max(float(m.max()) for _, m in maps if m.size) if any(m.size for _, m in maps) else 1.0
     for ax, (name, m) in zip(axes.flat, maps):
-        im = ax.imshow(m, cmap="Reds", vmin=0, vmax=1)
+        im = ax.imshow(m, cmap="Reds", vmin=0, vmax=top)
         ax.set_xticks(range(len(xlabels)), xlabels, rotation=90, fontsize=7)
         ax.set_yticks(range(len(ylabels)), ylabels, fontsize=7)
         ax.set_title(name, fontsize=8)
