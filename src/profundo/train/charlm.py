@@ -49,7 +49,8 @@ _NONNEG_INT = _typed(int, lambda v: v >= 0, "an integer >= 0", "p. ej. 50")
 
 
 def parser():
-    p = argparse.ArgumentParser(prog="profundo train charlm", description=__doc__.split("\n\n")[2].strip(),
+    description = __doc__.split("\n\n")[2].strip().replace("``", "")
+    p = argparse.ArgumentParser(prog="profundo train charlm", description=description,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     d = DEFAULTS
     p.add_argument("--model", choices=MODELS, default=d["model"],
@@ -102,7 +103,7 @@ def split(num_windows, num_train, num_val, name):
     if num_train is None:
         num_train = min(NUM_TRAIN, (2 * num_windows) // 3)
     if num_val is None:
-        num_val = min(NUM_VAL, num_windows - num_train)
+        num_val = max(0, min(NUM_VAL, num_windows - num_train))
     if num_train < 1 or num_train + num_val > num_windows:
         raise error(ValueError, op, f"{name} has {num_windows} windows of --seq-len + 1 characters: not enough for "
                     f"{num_train} training and {num_val} validation windows",
