@@ -217,7 +217,6 @@ def test_predict_greedy_is_the_argmax_and_sampling_is_reproducible():
 
 # ------------------------------------------------------------------ library recurrent layers
 @needs_torch
-@pytest.mark.skipif(not hasattr(nn, "LSTM"), reason="nn.LSTM not merged yet")
 @pytest.mark.parametrize("kind,layers", [("LSTM", 1), ("LSTM", 2), ("GRU", 1), ("RNN", 2)])
 def test_rnnlm_training_follows_torch_twin(kind, layers):
     """Issue 13's target: the LSTM language model follows its torch twin (same weights, same data order)."""
@@ -242,7 +241,6 @@ def test_rnnlm_training_follows_torch_twin(kind, layers):
     assert vocab.to_tokens(logits.argmax(-1).tolist())[5:] == list(text[6:])
 
 
-@pytest.mark.skipif(not hasattr(nn, "LSTM"), reason="nn.LSTM not merged yet")
 def test_rnnlm_output_layer_and_errors():
     profundo.manual_seed(0)
     model = RNNLM(nn.LSTM(28, 8, bidirectional=True), 28)
@@ -296,7 +294,6 @@ def test_cli_default_text_is_the_bundled_time_machine(tmp_path, capsys):
     assert json.loads((tmp_path / "tm" / "config.json").read_text())["num_train"] == 64
 
 
-@pytest.mark.skipif(not hasattr(nn, "LSTM"), reason="nn.LSTM not merged yet")
 def test_cli_lstm(tmp_path, capsys):
     text = tmp_path / "book.txt"
     text.write_text(TEXT, encoding="utf-8")
