@@ -181,12 +181,12 @@ def main(argv=None):
     g.add_argument("--no-values", action="store_true", help="do not print values and gradients in the boxes")
     from profundo.train import run
     t = sub.add_parser("train", help="train a model (the main job): profundo train mlp; a character language model "
-                       "on The Time Machine: profundo train charlm (see profundo train charlm --help)",
+                       "on The Time Machine: profundo train charlm (see profundo train charlm --help); "
+                       "English-French translation: profundo train seq2seq (see profundo train seq2seq --help)",
                        description="Train a model on a data set, print its test accuracy, save the weights, "
                                    "the training checkpoint and the loss curves (train and validation: the test "
                                    "split, as in d2l). With --resume, continue the run in --out up to its own "
-                                   "number of epochs (or a larger --epochs); its other options cannot change. "
-                                   "Translation: profundo train seq2seq --help (gru, bahdanau, transformer).")
+                                   "number of epochs (or a larger --epochs); its other options cannot change.")
     d = run.DEFAULTS
     # defaults are None so that --resume can tell an option given on purpose from one left out
     t.add_argument("model", nargs="?", help="mlp (default), softmax, or a convolutional network: lenet (ReLU + max "
