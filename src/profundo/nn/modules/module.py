@@ -247,7 +247,7 @@ class Module:
             for m in self.modules():
                 for p in m._parameters.values():
                     if p is not None:
-                        p._data = fn(p)._data
+                        p.data = fn(p)  # the setter renews the gradient accumulator when the dtype changes
                         if p._grad is not None:
                             p._grad = fn(p._grad)
                 for name, b in m._buffers.items():
