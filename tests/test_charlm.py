@@ -14,9 +14,11 @@ import profundo
 from profundo import nn
 from profundo._errors import is_checked
 from profundo.cli import main as cli
-from profundo.models import RNNLM, RNNLMScratch, RNNScratch, evaluate_perplexity, perplexity
+from profundo.models import (BiRNNScratch, GRUScratch, LSTMScratch, RNNLM, RNNLMScratch, RNNScratch,
+                             StackedRNNScratch, evaluate_perplexity, perplexity)
 from profundo.text import Vocab, lm_windows, preprocess_time_machine
 from profundo.train import Trainer
+from profundo.tensor import Tensor
 from profundo.utils.data import DataLoader, TensorDataset
 
 try:
@@ -78,7 +80,7 @@ class TorchLM(torch.nn.Module if torch else object):
             self.linear = torch.nn.Linear(ours.linear.in_features, vocab_size, dtype=torch.float64)
 
     def forward(self, X):
-        embs = torch.nn.functional.one_hot(X.T, self.vocab_size).to(torch.float64)
+        embs = torch.nn.functional.one_hot(X.T, self.vocab_size).to(next(self.parameters()).dtype)
         outputs, _ = self.rnn(embs)
         if hasattr(self, "W_hq"):
             return torch.stack([H @ self.W_hq + self.b_q for H in outputs], 1)
@@ -137,6 +139,103 @@ def test_rnn_scratch_forward_and_gradients_match_torch():
         for name in ("W_xh", "W_hh", "b_h"):
             np.testing.assert_allclose(getattr(rnn, name).grad.numpy(), getattr(twin, name).grad.numpy(),
                                        rtol=1e-10, atol=1e-12)
+
+
+def _scratch_vs_torch_layer(ours, layer, X, state=None, tstate=None):
+    """Outputs, final states and gradients of a from-scratch network and the torch layer it equals."""
+    outs, H = ours(X, state)
+    outs = outs if isinstance(outs, Tensor) else profundo.stack(outs)
+    touts, tH = layer(t(X), tstate)
+    np.testing.assert_allclose(outs.detach().numpy(), touts.detach().numpy(), rtol=1e-10, atol=1e-12)
+    weights = profundo.randn(*outs.shape, dtype=profundo.float64)
+    (outs * weights).sum().backward()
+    (touts * t(weights)).sum().backward()
+    return H, tH
+
+
+def _zero_hh_biases(layer):
+    for name, p in layer.named_parameters():
+        if name.startswith("bias_hh"):
+            p.data.zero_()
+
+
+@needs_torch
+def test_lstm_scratch_is_torch_lstm():
+    profundo.manual_seed(0)
+    ours = LSTMScratch(6, 5, sigma=0.4).double()
+    layer = torch.nn.LSTM(6, 5, dtype=torch.float64)
+    _zero_hh_biases(layer)
+    with torch.no_grad():  # torch stacks the gates as (input, forget, cell, output)
+        layer.weight_ih_l0.copy_(torch.cat([t(ours.W_xi), t(ours.W_xf), t(ours.W_xc), t(ours.W_xo)], 1).T)
+        layer.weight_hh_l0.copy_(torch.cat([t(ours.W_hi), t(ours.W_hf), t(ours.W_hc), t(ours.W_ho)], 1).T)
+        layer.bias_ih_l0.copy_(torch.cat([t(ours.b_i) + 0.1, t(ours.b_f) - 0.2, t(ours.b_c), t(ours.b_o) + 0.3]))
+    with profundo.no_grad():
+        ours.b_i += 0.1
+        ours.b_f -= 0.2
+        ours.b_o += 0.3
+    X = profundo.randn(4, 3, 6, dtype=profundo.float64)
+    H0, C0 = profundo.randn(3, 5, dtype=profundo.float64), profundo.randn(3, 5, dtype=profundo.float64)
+    (H, C), (tH, tC) = _scratch_vs_torch_layer(ours, layer, X, (H0, C0), (t(H0)[None], t(C0)[None]))
+    np.testing.assert_allclose(C.detach().numpy(), tC[0].detach().numpy(), rtol=1e-10, atol=1e-12)
+    grads = [ours.W_xi, ours.W_xf, ours.W_xc, ours.W_xo]
+    np.testing.assert_allclose(np.concatenate([g.grad.numpy() for g in grads], 1).T, layer.weight_ih_l0.grad,
+                               rtol=1e-9, atol=1e-12)
+    grads = [ours.b_i, ours.b_f, ours.b_c, ours.b_o]
+    np.testing.assert_allclose(np.concatenate([g.grad.numpy() for g in grads]), layer.bias_ih_l0.grad,
+                               rtol=1e-9, atol=1e-12)
+
+
+@needs_torch
+def test_stacked_and_bidirectional_rnn_scratch_are_torch_rnns():
+    profundo.manual_seed(1)
+    X = profundo.randn(5, 2, 4, dtype=profundo.float64)
+    stacked = StackedRNNScratch(4, 3, 3, sigma=0.5).double()
+    layer = torch.nn.RNN(4, 3, num_layers=3, dtype=torch.float64)
+    _zero_hh_biases(layer)
+    with torch.no_grad():
+        for i, rnn in enumerate(stacked.rnns):
+            getattr(layer, f"weight_ih_l{i}").copy_(t(rnn.W_xh).T)
+            getattr(layer, f"weight_hh_l{i}").copy_(t(rnn.W_hh).T)
+            getattr(layer, f"bias_ih_l{i}").copy_(t(rnn.b_h))
+    Hs, tH = _scratch_vs_torch_layer(stacked, layer, X)
+    np.testing.assert_allclose(profundo.stack(Hs).detach().numpy(), tH.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(stacked.rnns[0].W_hh.grad.numpy().T, layer.weight_hh_l0.grad, rtol=1e-9,
+                               atol=1e-12)
+    bi = BiRNNScratch(4, 3, sigma=0.5).double()
+    assert bi.num_hiddens == 6
+    layer = torch.nn.RNN(4, 3, bidirectional=True, dtype=torch.float64)
+    _zero_hh_biases(layer)
+    with torch.no_grad():
+        for rnn, suffix in ((bi.f_rnn, ""), (bi.b_rnn, "_reverse")):
+            getattr(layer, f"weight_ih_l0{suffix}").copy_(t(rnn.W_xh).T)
+            getattr(layer, f"weight_hh_l0{suffix}").copy_(t(rnn.W_hh).T)
+            getattr(layer, f"bias_ih_l0{suffix}").copy_(t(rnn.b_h))
+    (f_H, b_H), tH = _scratch_vs_torch_layer(bi, layer, X)
+    np.testing.assert_allclose(profundo.stack([f_H, b_H]).detach().numpy(), tH.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(bi.b_rnn.W_xh.grad.numpy().T, layer.weight_ih_l0_reverse.grad, rtol=1e-9,
+                               atol=1e-12)
+    with pytest.raises(ValueError, match="one per layer"):
+        stacked(X, [None])
+
+
+@needs_torch
+def test_gru_scratch_matches_the_books_formulas_in_torch():
+    profundo.manual_seed(2)
+    ours = GRUScratch(4, 3, sigma=0.5).double()
+    p = {name: t(v).requires_grad_() for name, v in ours.named_parameters()}
+    X = profundo.randn(5, 2, 4, dtype=profundo.float64)
+    outs, H = ours(X)
+    tH, touts = torch.zeros(2, 3, dtype=torch.float64), []
+    for x in t(X):
+        Z = torch.sigmoid(x @ p["W_xz"] + tH @ p["W_hz"] + p["b_z"])
+        R = torch.sigmoid(x @ p["W_xr"] + tH @ p["W_hr"] + p["b_r"])
+        tH = Z * tH + (1 - Z) * torch.tanh(x @ p["W_xh"] + (R * tH) @ p["W_hh"] + p["b_h"])
+        touts.append(tH)
+    np.testing.assert_allclose(profundo.stack(outs).detach().numpy(), torch.stack(touts).detach(), rtol=1e-10)
+    (profundo.stack(outs) ** 2).sum().backward()
+    (torch.stack(touts) ** 2).sum().backward()
+    for name, v in ours.named_parameters():
+        np.testing.assert_allclose(v.grad.numpy(), p[name].grad, rtol=1e-9, atol=1e-12)
 
 
 @needs_torch
@@ -328,3 +427,21 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
             cli(["train", "charlm", *bad])
         assert e.value.code == 2
         assert "error:" in capsys.readouterr().err
+
+
+@needs_torch
+def test_lstm_lm_on_the_time_machine_follows_torch_twin_in_float32():
+    """The target on the book itself (the bundled copy of d2l's timemachine.txt), in float32 as d2l trains:
+    d2l 1.0's TimeMachine windows, minibatches in the DataLoader's shuffled order, SGD lr 4, clipping at 1."""
+    from profundo.text import TimeMachine
+    data = TimeMachine(batch_size=64, num_steps=32, num_train=640, num_val=64)
+    profundo.manual_seed(0)
+    loader = list(data.train_dataloader())  # one shuffled order, fed to both twins
+    model = RNNLM(nn.LSTM(len(data.vocab), 32), len(data.vocab))
+    twin = TorchLM(torch.nn.LSTM(len(data.vocab), 32), len(data.vocab), model).float()
+    twin.load_state_dict({k: t(v) for k, v in model.state_dict().items()})
+    ours, _ = train_with_trainer(model, loader, lr=4.0, clip=1.0)
+    theirs = twin_losses(model, twin, loader, lr=4.0, clip=1.0, steps_ours=ours)
+    assert len(ours) == 10
+    np.testing.assert_allclose([math.exp(v) for v in ours], [math.exp(v) for v in theirs], rtol=2e-5)
+    assert math.exp(ours[0]) == pytest.approx(28, rel=0.05) and ours[-1] < ours[0]

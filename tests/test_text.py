@@ -243,6 +243,23 @@ def test_seq_loaders_are_reproducible_and_check_their_input():
     checked(pytest.raises(TypeError, lambda: list(T.seq_data_iter_random([[1, 2]], 1, 1))))
 
 
+def test_the_books_section_9_2_usage():
+    data = T.TimeMachine()
+    raw_text = data._download()
+    text = data._preprocess(raw_text)
+    assert raw_text == T.time_machine() and text[:60] == "the time machine by h g wells i the time traveller for so it"
+    tokens = data._tokenize(text)
+    assert ",".join(tokens[:5]) == "t,h,e, ,t"
+    corpus, vocab = data.build(raw_text)
+    assert len(corpus) == len(tokens) and len(vocab) == 28 and data.X is None
+    assert "num_steps" in checked(pytest.raises(ValueError, data.train_dataloader))
+    data = T.MTFraEng()
+    src, tgt = data._tokenize(data._preprocess(data._download()))
+    assert src[:2] == [["go", ".", "<eos>"], ["run", "!", "<eos>"]] and tgt[1] == ["cours", "!", "<eos>"]
+    assert len(src) == 2000  # no max_examples: every bundled pair
+    assert "batch_size" in checked(pytest.raises(ValueError, data.val_dataloader))
+
+
 def test_time_machine_data_module():
     data = T.TimeMachine(batch_size=4, num_steps=10, num_train=100, num_val=50)
     assert len(data.vocab) == 28 and tuple(data.X.shape) == (len(data.corpus) - 10, 10)

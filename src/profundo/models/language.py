@@ -5,6 +5,9 @@ d2l 1.0's chapter 9 classes, as ``nn.Module``s:
 - ``RNNScratch(num_inputs, num_hiddens, sigma=0.01)``: ``H_t = tanh(X_t W_xh + H_{t-1} W_hh + b_h)`` with
   matmul and tanh only; ``forward(inputs, state)`` takes (num_steps, batch, num_inputs) and returns the list
   of the hidden states of every step and the last one.
+- d2l's chapter 10 from scratch, same interface: ``GRUScratch``, ``LSTMScratch`` (state ``(H, C)``),
+  ``StackedRNNScratch`` (``num_layers`` RNNScratch, each feeding the next) and ``BiRNNScratch`` (a forward
+  and a backward RNNScratch, outputs concatenated: ``num_hiddens`` doubles).
 - ``RNNLMScratch(rnn, vocab_size)``: one-hot inputs, the recurrent network, an output layer
   ``O_t = H_t W_hq + b_q``; ``model(X)`` maps token indices (batch, num_steps) to logits
   (batch, num_steps, vocab_size); ``model.loss`` is the mean cross-entropy over all tokens and
@@ -25,9 +28,11 @@ from ..ops import FUNCTIONS
 from ..random import multinomial, randn
 from ..tensor import Tensor
 
-__all__ = ["RNNScratch", "RNNLMScratch", "RNNLM", "perplexity", "evaluate_perplexity"]
+__all__ = ["RNNScratch", "GRUScratch", "LSTMScratch", "StackedRNNScratch", "BiRNNScratch", "RNNLMScratch", "RNNLM",
+           "perplexity", "evaluate_perplexity"]
 
 _matmul, _tanh, _stack, _exp = FUNCTIONS["matmul"], FUNCTIONS["tanh"], FUNCTIONS["stack"], FUNCTIONS["exp"]
+_sigmoid, _cat = FUNCTIONS["sigmoid"], FUNCTIONS["cat"]
 
 
 def perplexity(loss):
@@ -59,26 +64,48 @@ def _positive_int(op, **values):
             raise error(ValueError, op, f"{name} must be a positive int, got {v!r}", f"p. ej. {name}=32")
 
 
-class RNNScratch(nn.Module):
+class _ScratchCell(nn.Module):
+    """What the recurrent networks from scratch share: sizes, the input check, the initial state."""
+
+    def __init__(self, num_inputs, num_hiddens, sigma):
+        super().__init__()
+        _positive_int(type(self).__name__, num_inputs=num_inputs, num_hiddens=num_hiddens)
+        self.num_inputs, self.num_hiddens, self.sigma = num_inputs, num_hiddens, sigma
+
+    def _param(self, *shape):
+        # d2l: N(0, sigma^2) weights; biases (one dimension) start at zero
+        return nn.Parameter(randn(*shape) * self.sigma if len(shape) == 2 else zeros(*shape))
+
+    def _triple(self):
+        return (self._param(self.num_inputs, self.num_hiddens), self._param(self.num_hiddens, self.num_hiddens),
+                self._param(self.num_hiddens))
+
+    def _check(self, inputs):
+        if not isinstance(inputs, Tensor) or inputs.dim() != 3 or inputs.shape[-1] != self.num_inputs:
+            shape = tuple(inputs.shape) if isinstance(inputs, Tensor) else type(inputs).__name__
+            raise error(RuntimeError, type(self).__name__, f"expected inputs of shape (num_steps, batch_size, "
+                        f"{self.num_inputs}), got {shape}", "las entradas van con el tiempo primero: "
+                        "X.T y luego one_hot, como hace RNNLMScratch")
+
+    def _zeros(self, inputs):
+        return zeros((inputs.shape[1], self.num_hiddens), dtype=next(self.parameters()).dtype, device=inputs.device)
+
+    def extra_repr(self):
+        return f"num_inputs={self.num_inputs}, num_hiddens={self.num_hiddens}, sigma={self.sigma}"
+
+
+class RNNScratch(_ScratchCell):
     """d2l's RNN from scratch: one tanh layer, its weights as plain parameters."""
 
     def __init__(self, num_inputs, num_hiddens, sigma=0.01):
-        super().__init__()
-        _positive_int("RNNScratch", num_inputs=num_inputs, num_hiddens=num_hiddens)
-        self.num_inputs, self.num_hiddens, self.sigma = num_inputs, num_hiddens, sigma
-        self.W_xh = nn.Parameter(randn(num_inputs, num_hiddens) * sigma)
-        self.W_hh = nn.Parameter(randn(num_hiddens, num_hiddens) * sigma)
-        self.b_h = nn.Parameter(zeros(num_hiddens))
+        super().__init__(num_inputs, num_hiddens, sigma)
+        self.W_xh, self.W_hh, self.b_h = self._triple()
 
     def forward(self, inputs, state=None):
         """``inputs`` (num_steps, batch, num_inputs) -> (list of the num_steps states (batch, H), last state)."""
-        if not isinstance(inputs, Tensor) or inputs.dim() != 3 or inputs.shape[-1] != self.num_inputs:
-            shape = tuple(inputs.shape) if isinstance(inputs, Tensor) else type(inputs).__name__
-            raise error(RuntimeError, "RNNScratch", f"expected inputs of shape (num_steps, batch_size, "
-                        f"{self.num_inputs}), got {shape}", "las entradas van con el tiempo primero: "
-                        "X.T y luego one_hot, como hace RNNLMScratch")
+        self._check(inputs)
         if state is None:
-            state = zeros((inputs.shape[1], self.num_hiddens), dtype=self.W_xh.dtype, device=inputs.device)
+            state = self._zeros(inputs)
         elif isinstance(state, (tuple, list)):  # d2l passes the state as a 1-tuple
             if len(state) != 1:
                 raise error(ValueError, "RNNScratch", f"expected one state tensor, got {len(state)}",
@@ -90,8 +117,99 @@ class RNNScratch(nn.Module):
             outputs.append(state)
         return outputs, state
 
-    def extra_repr(self):
-        return f"num_inputs={self.num_inputs}, num_hiddens={self.num_hiddens}, sigma={self.sigma}"
+
+class GRUScratch(_ScratchCell):
+    """d2l's GRU from scratch: update gate Z, reset gate R, candidate ``tanh(X W_xh + (R * H) W_hh + b_h)``.
+
+    (PyTorch's ``nn.GRU`` resets after the matmul, ``R * (H W_hh + b_hn)``: not the same function.)
+    """
+
+    def __init__(self, num_inputs, num_hiddens, sigma=0.01):
+        super().__init__(num_inputs, num_hiddens, sigma)
+        self.W_xz, self.W_hz, self.b_z = self._triple()  # update gate
+        self.W_xr, self.W_hr, self.b_r = self._triple()  # reset gate
+        self.W_xh, self.W_hh, self.b_h = self._triple()  # candidate hidden state
+
+    def forward(self, inputs, H=None):
+        self._check(inputs)
+        if H is None:
+            H = self._zeros(inputs)
+        outputs = []
+        for X in inputs:
+            Z = _sigmoid(_matmul(X, self.W_xz) + _matmul(H, self.W_hz) + self.b_z)
+            R = _sigmoid(_matmul(X, self.W_xr) + _matmul(H, self.W_hr) + self.b_r)
+            H_tilde = _tanh(_matmul(X, self.W_xh) + _matmul(R * H, self.W_hh) + self.b_h)
+            H = Z * H + (1 - Z) * H_tilde
+            outputs.append(H)
+        return outputs, H
+
+
+class LSTMScratch(_ScratchCell):
+    """d2l's LSTM from scratch: input, forget and output gates, input node, memory cell C; state ``(H, C)``."""
+
+    def __init__(self, num_inputs, num_hiddens, sigma=0.01):
+        super().__init__(num_inputs, num_hiddens, sigma)
+        self.W_xi, self.W_hi, self.b_i = self._triple()  # input gate
+        self.W_xf, self.W_hf, self.b_f = self._triple()  # forget gate
+        self.W_xo, self.W_ho, self.b_o = self._triple()  # output gate
+        self.W_xc, self.W_hc, self.b_c = self._triple()  # input node
+
+    def forward(self, inputs, H_C=None):
+        self._check(inputs)
+        if H_C is None:
+            H, C = self._zeros(inputs), self._zeros(inputs)
+        else:
+            H, C = H_C
+        outputs = []
+        for X in inputs:
+            I = _sigmoid(_matmul(X, self.W_xi) + _matmul(H, self.W_hi) + self.b_i)  # noqa: E741 - the book's name
+            F_ = _sigmoid(_matmul(X, self.W_xf) + _matmul(H, self.W_hf) + self.b_f)
+            O = _sigmoid(_matmul(X, self.W_xo) + _matmul(H, self.W_ho) + self.b_o)  # noqa: E741 - the book's name
+            C_tilde = _tanh(_matmul(X, self.W_xc) + _matmul(H, self.W_hc) + self.b_c)
+            C = F_ * C + I * C_tilde
+            H = O * _tanh(C)
+            outputs.append(H)
+        return outputs, (H, C)
+
+
+class StackedRNNScratch(nn.Module):
+    """d2l's deep RNN from scratch: ``num_layers`` RNNScratch, the outputs of each the inputs of the next."""
+
+    def __init__(self, num_inputs, num_hiddens, num_layers, sigma=0.01):
+        super().__init__()
+        _positive_int("StackedRNNScratch", num_layers=num_layers)
+        self.num_inputs, self.num_hiddens, self.num_layers, self.sigma = num_inputs, num_hiddens, num_layers, sigma
+        self.rnns = nn.Sequential(*[RNNScratch(num_inputs if i == 0 else num_hiddens, num_hiddens, sigma)
+                                    for i in range(num_layers)])
+
+    def forward(self, inputs, Hs=None):
+        outputs = inputs
+        Hs = [None] * self.num_layers if Hs is None else list(Hs)
+        if len(Hs) != self.num_layers:
+            raise error(ValueError, "StackedRNNScratch", f"expected {self.num_layers} states, one per layer, got "
+                        f"{len(Hs)}", "pasa una lista con el estado de cada capa (o None)")
+        for i in range(self.num_layers):
+            outputs, Hs[i] = self.rnns[i](outputs, Hs[i])
+            outputs = _stack(outputs, 0)
+        return outputs, Hs
+
+
+class BiRNNScratch(nn.Module):
+    """d2l's bidirectional RNN from scratch: one RNNScratch reads forward, one backward; outputs concatenated."""
+
+    def __init__(self, num_inputs, num_hiddens, sigma=0.01):
+        super().__init__()
+        self.num_inputs, self.sigma = num_inputs, sigma
+        self.f_rnn = RNNScratch(num_inputs, num_hiddens, sigma)
+        self.b_rnn = RNNScratch(num_inputs, num_hiddens, sigma)
+        self.num_hiddens = 2 * num_hiddens  # the output dimension doubles
+
+    def forward(self, inputs, Hs=None):
+        f_H, b_H = Hs if Hs is not None else (None, None)
+        f_outputs, f_H = self.f_rnn(inputs, f_H)
+        b_outputs, b_H = self.b_rnn(inputs.flip(0), b_H)  # the backward RNN reads the steps last to first
+        outputs = [_cat((f, b), -1) for f, b in zip(f_outputs, reversed(b_outputs))]
+        return outputs, (f_H, b_H)
 
 
 class RNNLMScratch(nn.Module):

@@ -70,6 +70,13 @@ def _tensor_loader(tensors, train, indices, batch_size):
     return DataLoader(TensorDataset(*(t[indices] for t in tensors)), batch_size, shuffle=train)
 
 
+def _needs_batches(data, op, *names):
+    missing = [n for n in ("batch_size", *names) if getattr(data, n) is None]
+    if missing:
+        raise error(ValueError, f"{op}.get_dataloader", f"this data set was built without {' and '.join(missing)}",
+                    f"créalo con ellos, p. ej. {op}(batch_size=32" + (", num_steps=35)" if names else ")"))
+
+
 def _positive(op, **values):
     for name, v in values.items():
         if not isinstance(v, int) or isinstance(v, bool) or v < 1:
@@ -83,13 +90,20 @@ class TimeMachine:
     the first ``num_train`` windows train, the next ``num_val`` validate.
     """
 
-    def __init__(self, batch_size, num_steps, num_train=10000, num_val=5000, source="bundled", root=None,
+    def __init__(self, batch_size=None, num_steps=None, num_train=10000, num_val=5000, source="bundled", root=None,
                  download=False):
         from .batches import lm_windows
-        _positive("TimeMachine", batch_size=batch_size, num_steps=num_steps, num_train=num_train)
+        # without batch_size and num_steps (the book's section 9.2) only the text, its tokens and vocabulary
+        _positive("TimeMachine", num_train=num_train, **{k: v for k, v in (("batch_size", batch_size),
+                                                                           ("num_steps", num_steps)) if v is not None})
         self.batch_size, self.num_steps, self.num_train, self.num_val = batch_size, num_steps, num_train, num_val
-        self.corpus, self.vocab = self.build(time_machine(source, root, download))
-        self.X, self.Y = lm_windows(self.corpus, num_steps)
+        self.source, self.root, self.download = source, root, download
+        self.corpus, self.vocab = self.build(self._download())
+        self.X, self.Y = lm_windows(self.corpus, num_steps) if num_steps is not None else (None, None)
+
+    def _download(self):
+        """The raw text, from this data set's source (no download unless ``download=True``)."""
+        return time_machine(self.source, self.root, self.download)
 
     def _preprocess(self, text):
         from .tokenize import preprocess_time_machine
@@ -107,6 +121,7 @@ class TimeMachine:
         return vocab[tokens], vocab
 
     def get_dataloader(self, train):
+        _needs_batches(self, "TimeMachine", "num_steps")
         idx = slice(0, self.num_train) if train else slice(self.num_train, self.num_train + self.num_val)
         return _tensor_loader((self.X, self.Y), train, idx, self.batch_size)
 
@@ -134,15 +149,21 @@ class MTFraEng:
     ``num_train`` pairs train and the next ``num_val`` validate.
     """
 
-    def __init__(self, batch_size, num_steps=9, num_train=512, num_val=128, source="bundled", root=None,
+    def __init__(self, batch_size=None, num_steps=9, num_train=512, num_val=128, source="bundled", root=None,
                  download=False):
-        _positive("MTFraEng", batch_size=batch_size, num_steps=num_steps, num_train=num_train)
+        _positive("MTFraEng", num_steps=num_steps, num_train=num_train,
+                  **({"batch_size": batch_size} if batch_size is not None else {}))
         self.batch_size, self.num_steps, self.num_train, self.num_val = batch_size, num_steps, num_train, num_val
-        self.arrays, self.src_vocab, self.tgt_vocab = self._build_arrays(fra_eng(source, root, download))
+        self.source, self.root, self.download = source, root, download
+        self.arrays, self.src_vocab, self.tgt_vocab = self._build_arrays(self._download())
         have = len(self.arrays[0])
         if have < num_train + num_val:
             raise error(ValueError, "MTFraEng", f"the text has {have} pairs, fewer than num_train + num_val = "
                         f"{num_train + num_val}", "usa menos ejemplos, o un texto con más pares (source=...)")
+
+    def _download(self):
+        """The raw pairs, from this data set's source (no download unless ``download=True``)."""
+        return fra_eng(self.source, self.root, self.download)
 
     def _preprocess(self, text):
         from .translation import preprocess_nmt
@@ -160,6 +181,7 @@ class MTFraEng:
         return build_arrays(src, tgt, self.num_steps, src_vocab, tgt_vocab)
 
     def get_dataloader(self, train):
+        _needs_batches(self, "MTFraEng")
         idx = slice(0, self.num_train) if train else slice(self.num_train, None)
         return _tensor_loader(self.arrays, train, idx, self.batch_size)
 

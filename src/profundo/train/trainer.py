@@ -9,6 +9,8 @@ loss, ``zero_grad``, ``backward``, (clip), ``step``.  With ``out_dir`` a
 checkpoint (model, optimizer, scheduler, history and RNG state) is written
 after every epoch, and ``fit(..., resume=True)`` continues from it: the
 resumed run ends bitwise identical to an uninterrupted one.
+``on_epoch_end(trainer, row)`` may add entries to each epoch's results before
+they are recorded and printed (``profundo train charlm`` adds the perplexity).
 """
 import time
 from pathlib import Path
