@@ -32,6 +32,40 @@ def _embedding_errors(make):
             Sample((make((5, 3)), np.array([1, 2], dtype=np.int64)), dict(padding_idx=-6))]
 
 
+def _bag(T, w, i, off=None, psw=None, **kw):
+    return F(T).embedding_bag(i, w, off, per_sample_weights=psw, **kw)
+
+
+def _bag_samples(make):
+    x = np.array([1, 2, 4, 5, 4, 3, 2, 9, 2], dtype=np.int64)
+    off = np.array([0, 4, 4, 7], dtype=np.int64)  # bag 1 is empty
+    out = []
+    for mode in ("sum", "mean", "max"):
+        out += [Sample((make((10, 3)), x, off), dict(mode=mode)),
+                Sample((make((10, 3)), x, off), dict(mode=mode, padding_idx=2)),
+                Sample((make((10, 3)), _idx(make, (4, 3), 10)), dict(mode=mode)),
+                Sample((make((10, 3)), _idx(make, (4, 3), 10)), dict(mode=mode, padding_idx=-1)),
+                Sample((make((10, 3)), x, np.array([0, 3, 9], dtype=np.int64)),
+                       dict(mode=mode, include_last_offset=True))]
+    out += [Sample((make((10, 3)), x, off, make((9,))), dict(mode="sum", padding_idx=4)),
+            Sample((make((6, 2)), _idx(make, (3, 4), 6), None, make((3, 4))), dict(mode="sum"))]
+    return out
+
+
+def _bag_errors(make):
+    x, off = np.array([1, 2, 4, 5], dtype=np.int64), np.array([0, 2], dtype=np.int64)
+    return [Sample((make((10, 3)), x, off), dict(mode="median")),
+            Sample((make((10, 3)), x, off, make((4,))), dict(mode="mean")),
+            Sample((make((10, 3)), x, off, make((3,))), dict(mode="sum")),
+            Sample((make((10, 3)), x.reshape(2, 2), off)),
+            Sample((make((10, 3)), x)),
+            Sample((make((10, 3)), x, np.array([1, 2], dtype=np.int64))),
+            Sample((make((10, 3)), x, np.array([0, 5], dtype=np.int64))),
+            Sample((make((10, 3)), x.reshape(2, 1, 2))),
+            Sample((make((10, 3)), x, off), dict(mode="max", sparse=True)),
+            Sample((make((10, 3)), np.array([1, 10], dtype=np.int64), off))]
+
+
 def _ints(make):
     return [Sample((make.ints((3,), -2, 2),))]
 
@@ -58,6 +92,7 @@ OPS = [
         errors=_embedding_errors),
     _op("embedding_int32", lambda T, w, i: F(T).embedding(i.int(), w), _embedding_samples),
     _op("embedding_method_chain", lambda T, w, i: (F(T).embedding(i, w * 2) * w.sum()).tanh(), _embedding_samples),
+    _op("embedding_bag", _bag, _bag_samples, gradgrad=False, errors=_bag_errors),
     # ---------------------------------------------------------- activations (issue 13)
     _op("hardtanh", lambda T, a: F(T).hardtanh(a), unary(-2, 2), gradgrad=False),
     _op("hardtanh_limits", lambda T, a, lo=-0.5, hi=1.5: F(T).hardtanh(a, lo, hi), unary(-3, 3), gradgrad=False,

@@ -404,3 +404,55 @@ def test_row_sparse_tensor_arithmetic():
         w.grad = RowSparseTensor(np.array([0]), np.ones((1, 3)), (4, 3))
     with pytest.raises(TypeError):
         a * profundo.ones(2)
+
+
+# ---------------------------------------------------------------- EmbeddingBag
+def test_embedding_bag_module_matches_torch(torch):
+    w0 = rand(12, 4)
+    x, off = np.array([3, 1, 1, 7, 0, 11, 5]), np.array([0, 2, 2, 6])
+    psw = rand(7, seed=4)
+    for kw in [dict(mode="mean"), dict(mode="sum", padding_idx=1), dict(mode="max", padding_idx=-1),
+               dict(mode="sum", sparse=True), dict(mode="mean", max_norm=1.0)]:
+        m = nn.EmbeddingBag.from_pretrained(profundo.tensor(w0), freeze=False, **kw)
+        t = torch.nn.EmbeddingBag.from_pretrained(torch.tensor(w0), freeze=False, **kw)
+        assert repr(m) == repr(t)
+        extra = dict(per_sample_weights=(profundo.tensor(psw), torch.tensor(psw))) if kw["mode"] == "sum" else {}
+        y = m(profundo.tensor(x), profundo.tensor(off), *(v[0] for v in extra.values()))
+        ty = t(torch.tensor(x), torch.tensor(off), *(v[1] for v in extra.values()))
+        np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-12, atol=1e-14)
+        (y ** 2).sum().backward()
+        (ty ** 2).sum().backward()
+        assert m.weight.grad.is_sparse == t.weight.grad.is_sparse
+        np.testing.assert_allclose(grad_np(m.weight.grad), t.weight.grad.to_dense().numpy(), rtol=1e-12,
+                                   atol=1e-14)
+    assert repr(nn.EmbeddingBag(10, 3)) == repr(torch.nn.EmbeddingBag(10, 3))
+    e = nn.EmbeddingBag(10, 3, padding_idx=2)
+    assert not e.weight.detach().numpy()[2].any() and e.weight.requires_grad
+
+
+def test_embedding_bag_sparse_training_equals_dense():
+    out = []
+    for sparse in (False, True):
+        profundo.manual_seed(0)
+        m = nn.EmbeddingBag(40, 3, mode="sum", sparse=sparse, dtype=profundo.float64)
+        o = profundo.optim.SGD(m.parameters(), lr=0.2)
+        rng = np.random.default_rng(3)
+        for _ in range(20):
+            x = profundo.tensor(rng.integers(0, 40, (12,)))
+            o.zero_grad()
+            (m(x, profundo.tensor([0, 5, 5, 9])) ** 2).mean().backward()
+            o.step()
+        out.append(m.weight.detach().numpy())
+    np.testing.assert_allclose(out[1], out[0], rtol=1e-12, atol=1e-14)
+
+
+def test_embedding_bag_scale_grad_by_freq_divides_by_the_index_count():
+    """Each row's gradient is divided by how often its index occurs in the input (the documented
+    rule, as F.embedding's).  torch 2.13's embedding_bag divides by the counts of other indices
+    (row 3, seen once, gets 1/3 for this input): a deviation on purpose."""
+    x = np.array([[1, 2, 4], [5, 4, 2], [2, 9, 3]])
+    w = profundo.tensor(rand(10, 3), requires_grad=True)
+    F.embedding_bag(profundo.tensor(x), w, mode="sum", scale_grad_by_freq=True).sum().backward()
+    expected = np.zeros(10)
+    expected[np.unique(x)] = 1.0  # n occurrences of a row, each scaled by 1/n
+    np.testing.assert_allclose(w.grad.numpy()[:, 0], expected)
