@@ -456,3 +456,23 @@ def test_embedding_bag_scale_grad_by_freq_divides_by_the_index_count():
     expected = np.zeros(10)
     expected[np.unique(x)] = 1.0  # n occurrences of a row, each scaled by 1/n
     np.testing.assert_allclose(w.grad.numpy()[:, 0], expected)
+
+
+def test_sparse_lookup_of_a_computed_table_gives_its_leaf_a_dense_gradient(torch):
+    """Only a leaf table's .grad is row-sparse; through ops before the lookup (``w * 2``) the
+    gradient flows on dense (same values as torch, whose w.grad here is sparse)."""
+    w0 = rand(5, 2)
+    w, tw = profundo.tensor(w0, requires_grad=True), torch.tensor(w0, requires_grad=True)
+    F.embedding(profundo.tensor([1, 1, 3]), w * 2, sparse=True).pow(2).sum().backward()
+    torch.nn.functional.embedding(torch.tensor([1, 1, 3]), tw * 2, sparse=True).pow(2).sum().backward()
+    assert not w.grad.is_sparse
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.to_dense().numpy(), rtol=1e-12)
+
+
+def test_hooks_see_the_sparse_gradient():
+    m = nn.Embedding(5, 2, sparse=True)
+    seen = []
+    m.weight.register_hook(seen.append)
+    m(profundo.tensor([1, 1, 4])).sum().backward()
+    assert len(seen) == 1 and seen[0].is_sparse and seen[0]._nnz() == 3
+    assert m.weight.grad.is_sparse

@@ -17,6 +17,7 @@ read whose norm exceeds it (PyTorch's ``embedding_renorm_``).
 """
 from .._backend import backend_of
 from ..autograd import grad_mode
+from ..autograd.function import AccumulateGrad
 from ..sparse import RowSparseTensor
 from ._base import Op, Tensor, error
 from .elementwise import where
@@ -36,7 +37,10 @@ class Embedding(Op):
 
     @staticmethod
     def backward(ctx, g):
-        if ctx.sparse:
+        edge = ctx._edges[0]
+        if ctx.sparse and edge is not None and type(edge[0]) is AccumulateGrad:
+            # row-sparse into a leaf table's .grad; a computed table (``w * 2``) takes it dense,
+            # as the ops before it take dense gradients
             return _sparse_grad(ctx, g), None, None, None, None
         return EmbeddingDenseGrad.apply(g, ctx.indices, ctx.num_weights, ctx.padding_idx,
                                         ctx.scale_grad_by_freq), None, None, None, None
