@@ -476,3 +476,15 @@ def test_hooks_see_the_sparse_gradient():
     m(profundo.tensor([1, 1, 4])).sum().backward()
     assert len(seen) == 1 and seen[0].is_sparse and seen[0]._nnz() == 3
     assert m.weight.grad.is_sparse
+
+
+def test_indices_changed_in_place_before_backward_are_caught(torch):
+    from parity import assert_raises_like_torch
+
+    def run(lib):
+        w = lib.ones(5, 2, requires_grad=True)
+        i = lib.tensor([1, 2])
+        y = lib.nn.functional.embedding(i, w)
+        i.add_(1)
+        y.sum().backward()
+    assert_raises_like_torch(lambda: run(torch), lambda: run(profundo))

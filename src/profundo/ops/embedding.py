@@ -31,12 +31,15 @@ class Embedding(Op):
 
     @staticmethod
     def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq, sparse):
-        ctx.indices, ctx.num_weights = indices._data, weight._data.shape[0]
+        ctx.save_for_backward(indices)  # (its version is checked: indices changed in place before backward raise)
+        ctx.num_weights = weight._data.shape[0]
         ctx.padding_idx, ctx.scale_grad_by_freq, ctx.sparse = padding_idx, scale_grad_by_freq, sparse
         return backend_of(weight).embedding(weight._data, indices._data)
 
     @staticmethod
     def backward(ctx, g):
+        (indices,) = ctx.saved_tensors
+        ctx.indices = indices._data
         edge = ctx._edges[0]
         if ctx.sparse and edge is not None and type(edge[0]) is AccumulateGrad:
             # row-sparse into a leaf table's .grad; a computed table (``w * 2``) takes it dense,
