@@ -136,6 +136,9 @@ class RowSparseTensor:
                         "los gradientes dispersos no forman parte del grafo")
         return self
 
+    def _bump_version(self):
+        pass  # never saved for a backward: no version counter to keep
+
     def clone(self):
         be = backend_of(self._vals)
         return RowSparseTensor(be.copy(self._rows), be.copy(self._vals), self._size, self._coalesced)
@@ -244,13 +247,13 @@ def fit(node, g, shape, dtype):
 
 def accumulate(var, g):
     """A leaf's ``.grad`` += the row-sparse ``g``: the first gradient is kept sparse
-    (it is the backward's own, fresh); sparse + sparse stays sparse; a dense
+    (it is the backward's own, fresh); sparse + sparse stays sparse (in place); a dense
     ``.grad`` takes the rows in place, as PyTorch's dense + sparse."""
     cur = var._grad
     if cur is None:
         var._grad = g
     elif isinstance(cur, RowSparseTensor):
-        var._grad = add_grads(cur, g)
+        cur.add_(g)  # in place, as a dense .grad (and PyTorch's sparse one)
     elif cur._requires_grad or not backend_of(cur).is_writeable(cur._data):
         var._grad = add_grads(cur, g)
     else:

@@ -233,7 +233,8 @@ class Tensor:
 
     @grad.setter
     def grad(self, value):
-        if value is not None and not getattr(value, "is_sparse", False):  # (a row-sparse one: checked below)
+        sparse = value is not None and getattr(value, "is_sparse", False) and hasattr(value, "_vals")
+        if value is not None and not sparse:  # (a row-sparse gradient, profundo.sparse: checked below)
             if not isinstance(value, Tensor):
                 raise error(TypeError, "grad", f"assigned grad expected to be a Tensor or None but got "
                             f"{type(value).__name__}",
@@ -246,7 +247,7 @@ class Tensor:
                 raise error(RuntimeError, "grad", "assigned grad has data of a different type "
                             f"({value.dtype} vs {self.dtype})",
                             "el gradiente debe tener el mismo dtype que el tensor")
-        elif value is not None and (tuple(value.shape) != self._data.shape or value._vals.dtype != self._data.dtype):
+        elif sparse and (tuple(value.shape) != self._data.shape or value._vals.dtype != self._data.dtype):
             raise error(RuntimeError, "grad", f"assigned row-sparse grad of shape {list(value.shape)} {value.dtype} "
                         f"does not match the tensor's {list(self.shape)} {self.dtype}",
                         "el gradiente debe tener la forma y el dtype del tensor")

@@ -564,6 +564,47 @@ class ReferenceBackend:
         b = cols.transpose(1, 0, 3, 2).reshape(g, n * length, cols.shape[2])
         return self.xp.matmul(a, b)                                                    # (G, Og, Cg * K)
 
+    # ------------------------------------------------------------ more activations (issue 13)
+    # Piecewise ones compare with strict inequalities, as PyTorch: at a corner (relu6 at 0 or 6,
+    # hardsigmoid at +-3) the gradient is 0.
+    def hardtanh(self, a, min_val, max_val):
+        """``x`` clipped to ``[min_val, max_val]`` (an integer tensor stays integer, as PyTorch)."""
+        t = a.dtype.type
+        return self.xp.clip(a, t(min_val), t(max_val))
+
+    def hardtanh_backward(self, g, x, min_val, max_val):
+        """``g`` strictly inside ``(min_val, max_val)``, else 0 (0 at a NaN too, as PyTorch's vectorized kernel)."""
+        return self.xp.where((x > min_val) & (x < max_val), g, g.dtype.type(0))
+
+    def hardsigmoid(self, a):
+        """``min(max(x + 3, 0), 6) / 6``."""
+        return self.xp.clip(a + a.dtype.type(3), 0, 6) / a.dtype.type(6)
+
+    def hardsigmoid_backward(self, g, x):
+        """``g / 6`` strictly inside ``(-3, 3)``, else 0."""
+        return self.xp.where((x > -3) & (x < 3), g / g.dtype.type(6), g.dtype.type(0))
+
+    def hardswish(self, a):
+        """``x min(max(x + 3, 0), 6) / 6``."""
+        return a * self.xp.clip(a + a.dtype.type(3), 0, 6) / a.dtype.type(6)
+
+    def hardswish_backward(self, g, x):
+        """0 for ``x <= -3``, ``g (x / 3 + 1/2)`` for ``-3 < x < 3``, ``g`` above."""
+        xp, t = self.xp, g.dtype.type
+        return xp.where(x <= -3, t(0), xp.where(x < 3, g * (x / t(3) + t(0.5)), g))
+
+    def mish(self, a):
+        """``x tanh(softplus(x))``.  Returns ``(y, tanh(softplus(x)), sigmoid(x))`` for the backward."""
+        xp = self.xp
+        sp = xp.maximum(a, 0) + xp.log1p(xp.exp(-xp.abs(a)))  # softplus, with no overflow
+        t = xp.tanh(sp)
+        s = 1 / (1 + xp.exp(-a))
+        return xp.asarray(a * t, a.dtype), xp.asarray(t, a.dtype), xp.asarray(s, a.dtype)
+
+    def mish_backward(self, g, x, t, s):
+        """d/dx x tanh(sp(x)) = t + x s (1 - t^2), since sp' = sigmoid = s."""
+        return self.xp.asarray(g * (t + x * s * (1 - t * t)), g.dtype)
+
     # ------------------------------------------------------------ embedding (Unit 3)
     # (row gathers and their scatter-add backward, dense and row-sparse)
 

@@ -184,7 +184,7 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
                 if buf is not None:
                     if node._hooks:
                         _run_hooks(node, buf)
-                        shared.update(id(g._data) for g in buf if g is not None)
+                        shared.update(id(getattr(g, "_data", g)) for g in buf if g is not None)  # (sparse)
                     if node._retained:
                         _retain(node, buf)
                 if capture_at and node in capture_at:

@@ -14,7 +14,8 @@ from ..ops import FUNCTIONS as _F
 from ..ops.elementwise import Mul
 from ..ops.linalg import _check_dtypes
 from ..ops.inplace import _tname
-from ..ops.activation import Elu, Gelu, GeluTanh, Silu, Softplus
+from ..ops.activation import (Celu, Elu, Gelu, GeluTanh, Hardsigmoid, Hardswish, Hardtanh, Mish, Selu,
+                              Silu, Softplus)
 from ..ops.nn import Addmm, BinaryCrossEntropy, LeakyRelu, NllLoss, pad  # noqa: F401  (pad is F.pad)
 from ..tensor import Tensor
 
@@ -129,6 +130,118 @@ def softplus(input, beta=1.0, threshold=20.0):
     """``log(1 + exp(beta x)) / beta``; linear above ``threshold`` (as PyTorch)."""
     _check_floating("softplus", input)
     return Softplus.apply(input, float(beta), float(threshold))
+
+
+# more activations (issue 13)
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """``input`` clipped to ``[min_val, max_val]``; the gradient passes strictly inside."""
+    if min_val > max_val:
+        raise error(ValueError, "hardtanh", f"min_val cannot be greater than max_val (got {min_val} > {max_val})",
+                    "min_val debe ser <= max_val")
+    _check_tensor("hardtanh", "input", input)
+    return _maybe_inplace(input, inplace, Hardtanh, min_val, max_val)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input, inplace=False):
+    """``min(max(x, 0), 6)``: ``hardtanh(x, 0, 6)``, as PyTorch."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def selu(input, inplace=False):
+    """``scale * elu(x, alpha)``, alpha = 1.6733 and scale = 1.0507 (self-normalizing networks)."""
+    _check_floating("elu", input)  # PyTorch's kernel is elu's, and so is its error
+    return _maybe_inplace(input, inplace, Selu)
+
+
+def selu_(input):
+    return selu(input, inplace=True)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """``max(0, x) + min(0, alpha (exp(x / alpha) - 1))``."""
+    if alpha == 0:
+        raise error(RuntimeError, "celu", "ZeroDivisionError: alpha cannot be 0 for CELU",
+                    "usa alpha distinto de 0 (1.0 por defecto)")
+    _check_floating("elu", input)
+    return _maybe_inplace(input, inplace, Celu, float(alpha))
+
+
+def celu_(input, alpha=1.0):
+    return celu(input, alpha, inplace=True)
+
+
+def mish(input, inplace=False):
+    """``x tanh(softplus(x))``."""
+    _check_floating("mish", input)
+    return _maybe_inplace(input, inplace, Mish)
+
+
+def hardswish(input, inplace=False):
+    """``x min(max(x + 3, 0), 6) / 6`` (MobileNetV3)."""
+    _check_floating("hardswish", input)
+    return _maybe_inplace(input, inplace, Hardswish)
+
+
+def hardsigmoid(input, inplace=False):
+    """``min(max(x + 3, 0), 6) / 6``."""
+    _check_floating("hardsigmoid", input)
+    return _maybe_inplace(input, inplace, Hardsigmoid)
+
+
+def softsign(input):
+    """``x / (1 + |x|)`` (composed of tensor ops, as PyTorch's)."""
+    _check_tensor("softsign", "input", input)
+    return input / (input.abs() + 1)
+
+
+def logsigmoid(input):
+    """``log(sigmoid(x)) = -softplus(-x)``, computed without overflow for any x."""
+    _check_floating("log_sigmoid", input)
+    return -_softplus(-input)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """``softmax(-x, dim)``."""
+    _check_tensor("softmin", "input", input)
+    x = input.to(dtype) if dtype is not None else input
+    if dim is None:
+        warnings.warn("Implicit dimension choice for softmin has been deprecated. Change the call to include "
+                      "dim=X as an argument.", stacklevel=_stacklevel)
+        dim = 0 if x.dim() in (0, 1, 3) else 1
+    return (-x).softmax(dim)
+
+
+def _threshold(input, limit, value, inplace):
+    _check_tensor("threshold", "input", input)
+    below = input <= limit  # (a NaN is not below: it stays, and its gradient passes, as PyTorch)
+    return input.masked_fill_(below, value) if inplace else input.masked_fill(below, value)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """``x`` where ``x > threshold``, else ``value``."""
+    return _threshold(input, threshold, value, inplace)
+
+
+def threshold_(input, threshold, value):
+    return _threshold(input, threshold, value, True)
+
+
+def glu(input, dim=-1):
+    """Gated linear unit: ``a * sigmoid(b)``, ``a`` and ``b`` the two halves of ``input`` along ``dim``."""
+    _check_tensor("glu", "input", input)
+    if input.dim() == 0:
+        raise error(RuntimeError, "glu", "glu does not support scalars because halving size must be even",
+                    "glu parte la entrada en dos mitades: necesita al menos una dimensión")
+    size = input.shape[dim]
+    if size % 2:
+        raise error(RuntimeError, "glu", f"Halving dimension must be even, but dimension "
+                    f"{dim % input.dim()} is size {size}", "la dimensión dim debe tener tamaño par")
+    a, b = input.chunk(2, dim)
+    return a * b.sigmoid()
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):

@@ -201,3 +201,173 @@ class SiluGrad(Op):
         s = x.sigmoid()
         second = s * (1 - s) * (2 + x * (1 - 2 * s))  # d/dx [s (1 + x (1 - s))]
         return SiluGrad.apply(gg, x, ctx.s), gg * g * second, None
+
+
+# ---------------------------------------------------------------- more activations (issue 13)
+# hardtanh (relu6 is hardtanh(0, 6)), hardsigmoid, hardswish and mish have kernels of their own;
+# selu and celu reuse ELU's.  Each backward is one op linear in the incoming gradient, whose own
+# backward gives the second derivative (0 for the piecewise-linear ones).
+
+class Hardtanh(Op):
+    """``x`` clipped to ``[min_val, max_val]``; d/dx = 1 strictly inside, else 0."""
+
+    @staticmethod
+    def forward(ctx, x, min_val, max_val):
+        ctx.save_for_backward(x)
+        ctx.limits = (min_val, max_val)
+        return backend_of(x).hardtanh(x._data, min_val, max_val)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return HardtanhGrad.apply(g, x, *ctx.limits), None, None
+
+
+class HardtanhGrad(Op):
+    """``g`` strictly inside ``(min_val, max_val)``, else 0: linear in ``g``, constant in ``x``."""
+
+    node_name = "HardtanhBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, x, min_val, max_val):
+        ctx.save_for_backward(x)
+        ctx.limits = (min_val, max_val)
+        return backend_of(g).hardtanh_backward(g._data, x._data, min_val, max_val)
+
+    @staticmethod
+    def backward(ctx, gg):
+        (x,) = ctx.saved_tensors
+        return HardtanhGrad.apply(gg, x, *ctx.limits), None, None, None
+
+
+class Hardsigmoid(Op):
+    """``min(max(x + 3, 0), 6) / 6``; d/dx = 1/6 strictly inside ``(-3, 3)``, else 0."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return backend_of(x).hardsigmoid(x._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return HardsigmoidGrad.apply(g, x)
+
+
+class HardsigmoidGrad(Op):
+    node_name = "HardsigmoidBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, x):
+        ctx.save_for_backward(x)
+        return backend_of(g).hardsigmoid_backward(g._data, x._data)
+
+    @staticmethod
+    def backward(ctx, gg):
+        (x,) = ctx.saved_tensors
+        return HardsigmoidGrad.apply(gg, x), None
+
+
+class Hardswish(Op):
+    """``x hardsigmoid(x)``; d/dx = 0 below -3, ``x / 3 + 1/2`` inside, 1 above 3."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return backend_of(x).hardswish(x._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return HardswishGrad.apply(g, x)
+
+
+class HardswishGrad(Op):
+    node_name = "HardswishBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, x):
+        ctx.save_for_backward(g, x)
+        return backend_of(g).hardswish_backward(g._data, x._data)
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, x = ctx.saved_tensors
+        inside = ((x > -3) & (x < 3)).to(x.dtype)  # d/dx (x / 3 + 1/2) = 1/3 there
+        return HardswishGrad.apply(gg, x), gg * g * inside / 3
+
+
+class Mish(Op):
+    """``x tanh(softplus(x))``; d/dx = ``t + x s (1 - t^2)``, t = tanh(softplus(x)), s = sigmoid(x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y, ctx.t, ctx.s = backend_of(x).mish(x._data)
+        ctx.save_for_backward(x)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return MishGrad.apply(g, x, ctx.t, ctx.s)
+
+
+class MishGrad(Op):
+    node_name = "MishBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, x, t=None, s=None):
+        ctx.save_for_backward(g, x)
+        if t is None:
+            _, t, s = backend_of(x).mish(x._data)
+        ctx.t, ctx.s = t, s
+        return backend_of(g).mish_backward(g._data, x._data, t, s)
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, x = ctx.saved_tensors
+        t = Softplus.apply(x, 1.0, math.inf).tanh()
+        s = x.sigmoid()
+        # d/dx [t + x s (1 - t^2)] = (1 - t^2) s (2 + x (1 - s) - 2 x s t), as t' = (1 - t^2) s
+        second = (1 - t * t) * s * (2 + x * (1 - s) - 2 * x * s * t)
+        return MishGrad.apply(gg, x, ctx.t, ctx.s), gg * g * second, None, None
+
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+class Selu(Op):
+    """``scale * elu(x, alpha)`` with SELU's fixed constants (self-normalizing networks)."""
+
+    node_name = "EluBackward0"  # PyTorch's name: selu is an ELU with a scale
+
+    @staticmethod
+    def forward(ctx, x):
+        y, ctx.e = backend_of(x).elu(x._data, SELU_ALPHA)
+        ctx.save_for_backward(x)
+        return y * y.dtype.type(SELU_SCALE)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return EluGrad.apply(g * SELU_SCALE, x, SELU_ALPHA, ctx.e)
+
+
+class Celu(Op):
+    """``x`` where x > 0, else ``alpha (exp(x / alpha) - 1)``; d/dx = 1, or ``exp(x / alpha)``."""
+
+    @staticmethod
+    def forward(ctx, x, alpha):
+        be = backend_of(x)
+        a = x._data
+        neg, ctx.e = be.elu(a * a.dtype.type(1 / alpha), alpha)  # e = exp(min(x / alpha, 0))
+        ctx.save_for_backward(x)
+        ctx.alpha = alpha
+        return be.xp.where(a > 0, a, neg)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        # ELU's backward at x / alpha with alpha 1: g where x > 0, else g exp(x / alpha)
+        return EluGrad.apply(g, x * (1 / ctx.alpha), 1.0, ctx.e), None

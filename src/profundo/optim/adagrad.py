@@ -1,5 +1,6 @@
 """Adagrad: per-coordinate learning rates from the sum of squared gradients."""
 from .._backend import backend_of
+from .._errors import error
 from .optimizer import Optimizer, check
 
 
@@ -23,3 +24,20 @@ class Adagrad(Optimizer):
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         state_sum += grad * grad
         param -= clr * (grad / (backend_of(param).xp.sqrt(state_sum) + group["eps"]))
+
+    def _sparse_update(self, param, grad, state, group):
+        """A row-sparse gradient, PyTorch's sparse Adagrad: the sum of squares and the parameter
+        change only on its rows (its repeated rows summed first)."""
+        if group["weight_decay"]:
+            raise error(RuntimeError, "Adagrad", "weight_decay option is not compatible with sparse gradients",
+                        "quita weight_decay, o usa nn.Embedding(sparse=False)")
+        p = param._data
+        step = self._step(state)
+        state_sum = self._buffer(state, "sum", p, group["initial_accumulator_value"])
+        if group["maximize"]:
+            grad = -grad
+        grad = grad.coalesce()
+        rows, values = grad._rows, grad._vals
+        clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+        state_sum[rows] += values * values
+        p[rows] -= clr * (values / (backend_of(p).xp.sqrt(state_sum[rows]) + group["eps"]))

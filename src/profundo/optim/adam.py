@@ -15,6 +15,7 @@ def _check_adam(name, lr, betas, eps, weight_decay):
 
 class Adam(Optimizer):
     decoupled = False  # AdamW: the weight decay shrinks the parameter, not the gradient
+    _sparse_message = "Adam does not support sparse gradients, please consider SparseAdam instead"  # (AdamW too)
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):

@@ -65,7 +65,12 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                grad = p.grad._data
+                try:
+                    grad = p.grad._data
+                except AttributeError:  # a row-sparse gradient (profundo.sparse): see _sparse_update
+                    self._sparse_update(p, p.grad, self.state.setdefault(p, {}), group)
+                    p._bump_version()
+                    continue
                 if group.get("maximize"):
                     grad = -grad
                 self._update(p._data, grad, self.state.setdefault(p, {}), group)
@@ -74,6 +79,17 @@ class Optimizer:
 
     def _update(self, param, grad, state, group):
         raise NotImplementedError
+
+    #: PyTorch's refusal of a row-sparse gradient (``nn.Embedding(sparse=True)``), for optimizers without
+    #: a ``_sparse_update`` of their own
+    _sparse_message = "{name} does not support sparse gradients"
+
+    def _sparse_update(self, param, grad, state, group):
+        """The step for a row-sparse gradient (``profundo.sparse.RowSparseTensor``, of the tensor
+        ``param``): SGD and Adagrad update only the rows it holds; the others refuse it, as PyTorch."""
+        name = type(self).__name__
+        raise error(RuntimeError, name, self._sparse_message.format(name=name),
+                    "usa optim.SGD u optim.Adagrad con nn.Embedding(sparse=True), o quita sparse=True")
 
     @staticmethod
     def _buffer(state, name, like, fill=0.0):

@@ -1,5 +1,6 @@
 """Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay."""
 from .._backend import backend_of
+from .._errors import error
 from ..tensor import Tensor
 from .optimizer import Optimizer, check
 
@@ -33,3 +34,20 @@ class SGD(Optimizer):
                     buf._data += d_p
             d_p = d_p + momentum * buf._data if group["nesterov"] else buf._data
         param -= group["lr"] * d_p
+
+    def _sparse_update(self, param, grad, state, group):
+        """A row-sparse gradient: only its rows move, ``param[rows] -= lr * values`` (its repeated rows
+        summed first).  With momentum the buffer decays on every row, so it is kept dense: the same
+        values as PyTorch's sparse buffer, at the cost of a dense step."""
+        if group["weight_decay"]:
+            raise error(RuntimeError, "SGD", "weight_decay is not supported with sparse gradients (PyTorch: "
+                        "add(sparse, dense) is not supported)",
+                        "quita weight_decay, o usa nn.Embedding(sparse=False)")
+        if group["maximize"]:
+            grad = -grad
+        if group["momentum"]:
+            self._update(param._data, grad.to_dense()._data, state, group)
+            return
+        grad = grad.coalesce()
+        if grad._nnz():
+            param._data[grad._rows] -= group["lr"] * grad._vals

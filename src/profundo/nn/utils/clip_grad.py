@@ -8,7 +8,16 @@ from ...tensor import Tensor
 
 def _grads(parameters):
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    for p in params:
+        if p.grad is not None and p.grad.is_sparse:
+            # a row-sparse gradient (nn.Embedding(sparse=True)): coalesced, its values stand for it
+            # (PyTorch 2.13 refuses it with NotImplementedError; its norm is that of the dense tensor)
+            p.grad = p.grad.coalesce()
     return [p.grad for p in params if p.grad is not None]
+
+
+def _array(g):
+    return g._vals if g.is_sparse else g._data
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
@@ -19,7 +28,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         from ...creation import tensor
         return tensor(0.0)
     xp = backend_of(grads[0]).xp
-    arrays = [g._data for g in grads]
+    arrays = [_array(g) for g in grads]
     if norm_type == float("inf"):
         total = max(float(xp.abs(a).max()) if a.size else 0.0 for a in arrays)
     elif norm_type == 2.0:
@@ -36,6 +45,9 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     coef = max_norm / (total + 1e-6)
     if coef < 1:
         for g in grads:
+            if g.is_sparse:
+                g.mul_(coef)
+                continue
             g._data *= g._data.dtype.type(coef)
             g._bump_version()
     return Tensor._make(xp.asarray(total, dtype=arrays[0].dtype))
@@ -44,5 +56,6 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamp every gradient element to ``[-clip_value, clip_value]``."""
     for g in _grads(parameters):
-        backend_of(g).xp.clip(g._data, -clip_value, clip_value, out=g._data)
+        a = _array(g)
+        backend_of(a).xp.clip(a, -clip_value, clip_value, out=a)
         g._bump_version()
