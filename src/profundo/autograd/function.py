@@ -72,7 +72,7 @@ SCOPE = _Scope()
 _SCOPES_OPEN = [0]
 _SCOPE_LOCK = threading.Lock()
 _GRAD = grad_mode.STATE
-_GRAD_OFF = grad_mode.OFF  # how many threads have grad mode off (see apply)
+_GRAD_OFF = grad_mode.OFF  # an entry per thread that has grad mode off (see apply)
 _SEVERAL_DEVICES = _device.SEVERAL  # [True] once tensors may live on two devices (see apply)
 _ANOMALY = anomaly.STATE
 _new = object.__new__
@@ -338,7 +338,7 @@ class Function:
         record = False
         # grad mode is per thread; while no thread has turned it off, the shared
         # count answers without the per-thread read (~40 ns, 1 % of an op)
-        if not _GRAD_OFF[0] or _GRAD.enabled:
+        if not _GRAD_OFF or _GRAD.enabled:
             for a in args:
                 if (a.__class__ is Tensor or isinstance(a, Tensor)) and a._requires_grad:
                     record = True
