@@ -46,14 +46,18 @@ class _Scope(threading.local):
         self.stack = []
 
     def append(self, name):
-        with _SCOPE_LOCK:
-            _SCOPES_OPEN[0] += 1
+        _SCOPES_OPEN.append(True)  # (one call, atomic under the GIL: no lock, ~0.5 us less per module call)
         self.stack.append(name)
+
+    def enter(self, name):
+        """Open the scope of a child module called ``name`` (``parent.name`` inside an open one)."""
+        stack = self.stack
+        stack.append(f"{stack[-1]}.{name}" if stack else name)
+        _SCOPES_OPEN.append(True)
 
     def pop(self):
         name = self.stack.pop()
-        with _SCOPE_LOCK:
-            _SCOPES_OPEN[0] -= 1
+        _SCOPES_OPEN.pop()
         return name
 
     def __getitem__(self, i):
@@ -67,10 +71,9 @@ class _Scope(threading.local):
 
 
 SCOPE = _Scope()
-# scopes open in all threads together: a recorded op reads the per-thread stack
+# one entry per scope open in any thread: a recorded op reads the per-thread stack
 # (a thread-local read, ~30 ns) only when some thread has one open
-_SCOPES_OPEN = [0]
-_SCOPE_LOCK = threading.Lock()
+_SCOPES_OPEN = []
 _GRAD = grad_mode.STATE
 _GRAD_OFF = grad_mode.OFF  # an entry per thread that has grad mode off (see apply)
 _SEVERAL_DEVICES = _device.SEVERAL  # [True] once tensors may live on two devices (see apply)
@@ -413,7 +416,7 @@ class Function:
         else:
             ctx._edges = tuple([_edge(a) for a in args])
         ctx._seq = next(_sequence)
-        if _SCOPES_OPEN[0] and SCOPE.stack:
+        if _SCOPES_OPEN and SCOPE.stack:
             ctx._scope = tuple(SCOPE.stack)
         if type(out) is tuple:
             return _record_outputs(cls, ctx, args, out)
