@@ -373,8 +373,8 @@ class Function:
             if type(out) is tuple:
                 outs = tuple(_to_tensor(o) for o in out)
                 if cls.is_view:
-                    for t in outs:
-                        _mark_view(t, args[0], cls, args, False)
+                    for nr, t in enumerate(outs):
+                        _mark_view(t, args[0], cls, args, False, nr)
                 return outs
             t = _to_tensor(out)
             if cls.is_view:
@@ -591,8 +591,8 @@ def _record_outputs(cls, ctx, args, outs):
     if ctx._saved is not None:
         _pack_saved(cls, ctx, outs, results)
     if cls.is_view:
-        for t in results:
-            _mark_view(t, args[0], cls, args, True)
+        for nr, t in enumerate(results):
+            _mark_view(t, args[0], cls, args, True, nr)
     if _ANOMALY.enabled:
         ctx._trace = anomaly.user_stack()
     return tuple(results)
@@ -670,16 +670,19 @@ def _fresh_counter(t):
     return vc
 
 
-def _mark_view(out, src, cls, args, recording):
-    """``out`` is a view of ``src``: share its version counter; while recording,
-    remember how to replay the view from its base (for in-place ops on it)."""
+def _mark_view(out, src, cls, args, recording, nr=0):
+    """``out`` (output ``nr``) is a view of ``src``: share its version counter; while
+    recording, remember how to replay the view from its base (for in-place ops on it):
+    ``cls`` again on ``args[1:]``, or for an op with several views (unbind) the step
+    its ``view_step(args, nr)`` gives."""
     base, src_arr = out._data.base, src._data
     if base is None or not (base is src_arr or (src_arr.base is not None and base is src_arr.base)):
         return  # not a view after all (e.g. a reshape that had to copy)
     out._vc = src._version_counter()
     if recording or src._base is not None:
         out._base = src._base if src._base is not None else src
-        out._view_steps = src._view_steps + ((cls, args[1:]),)
+        step = cls.view_step(args, nr) if "view_step" in cls.__dict__ else (cls, args[1:])
+        out._view_steps = src._view_steps + (step,)
 
 
 _FORWARD_ERRORS = (ValueError, IndexError, TypeError, ArithmeticError, MemoryError)
