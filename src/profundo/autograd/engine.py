@@ -168,8 +168,12 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
     for (node, nr), g in zip(root_edges, root_grads):
         _add_to_buffer(buffers, node, nr, g)
 
-    heap = [(-node._seq, i, node) for i, node in enumerate(roots) if deps[node] == 0]
-    heapq.heapify(heap)
+    if len(roots) == 1:  # one root (loss.backward()): it runs first, no heap to build (~0.5 us)
+        heap, first = [], roots[0]
+    else:
+        heap = [(-node._seq, i, node) for i, node in enumerate(roots) if deps[node] == 0]
+        heapq.heapify(heap)
+        first = None
     tie = len(heap)
 
     heappop, heappush = heapq.heappop, heapq.heappush
@@ -179,7 +183,7 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
     create_graph = bool(create_graph)
     if prev_mode is not create_graph:  # (d2l's backward inside no_grad: nothing to switch, ~1 us saved)
         state.enabled = create_graph
-    node = None  # the next node to run, when it is the only ready one (a chain: no heap needed)
+    node = first  # the next node to run, when it is the only ready one (a chain: no heap needed)
     anomaly_on = anomaly.STATE.enabled and anomaly.STATE.check_nan
     # a plain pass (no capture, observer or anomaly check) only looks further at
     # "special" nodes: leaves' accumulators and nodes with hooks or retained grads

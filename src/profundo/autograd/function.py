@@ -366,9 +366,11 @@ class Function:
                 out = cls.forward(ctx, *args)
             except _FORWARD_ERRORS as e:
                 raise _forward_error(cls, args, e) from None
-            if out.__class__ is _BACKENDS.cpu.ndarray and not cls.is_view:  # a CPU array: the common case, inlined
+            if out.__class__ is _BACKENDS.cpu.ndarray:  # a CPU array: the common case, inlined
                 t = _new(Tensor)
                 t._data = out
+                if cls.is_view:  # (a backward's transposes and reshapes)
+                    _mark_view(t, args[0], cls, args, False)
                 return t
             if type(out) is tuple:
                 outs = tuple(_to_tensor(o) for o in out)

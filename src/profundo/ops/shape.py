@@ -88,9 +88,8 @@ class Transpose(Op):
 
     @staticmethod
     def forward(ctx, x, d0, d1):
-        xp = backend_of(x).xp
         ctx.d0, ctx.d1 = d0, d1
-        return xp.swapaxes(x._data, d0, d1)
+        return x._data.swapaxes(d0, d1)  # (the array's method: NumPy's function adds ~0.4 us of wrapping)
 
     @staticmethod
     def backward(ctx, g):
