@@ -238,8 +238,8 @@ class NumpyBackend(ReferenceBackend):
         return out
 
     def cross_entropy_backward(self, g, p, target, reduction):
-        # in place in one copy of p, 1 taken off each row's target entry (no one-hot array):
-        # (1120, 28) 2.6x faster than the reference
+        # in place in one copy of p, 1 taken off each row's target entry (no one-hot array, no
+        # temporaries): (256, 10) 1.4x faster than the reference, (1120, 28) about the same
         out = p.copy()
         out[self.xp.arange(len(target)), target] -= 1
         if reduction == "none":

@@ -77,7 +77,8 @@ class CrossEntropy(Op):
     ``(softmax(x) - onehot(target)) * g`` (``/ N`` for the mean), instead of
     log_softmax's and nll_loss's backwards chained (``F.cross_entropy`` takes the
     general path, log_softmax then nll_loss, for weights, ignored rows or label smoothing).
-    (256, 10) logits forward + backward: 168 -> 77 us; (1120, 28), d2l's RNN: 307 -> 139 us."""
+    Forward + backward, float32, 1 thread: (256, 10) logits (the MLP's) 168 -> 88 us (torch 104);
+    (1120, 28) (d2l's RNN) 307 -> 206 us (torch 100: NumPy's exp and broadcasts over short rows)."""
 
     @staticmethod
     def forward(ctx, x, target, reduction):
