@@ -20,7 +20,8 @@ def sum_to(grad, shape):
 
     Broadcasting copies a value along new leading dims and along dims of size
     1, so its gradient adds those copies back up.  Written with tensor ops so
-    it is differentiable too.
+    it is differentiable too (``create_graph=True``); a first-order backward,
+    which records nothing, sums the array directly.
     """
     gshape = grad._data.shape
     if gshape == shape:

@@ -340,7 +340,7 @@ class Function:
             return _apply_into(cls, args, out)
         record = False
         # grad mode is per thread; while no thread has turned it off, the shared
-        # count answers without the per-thread read (~40 ns, 1 % of an op)
+        # list (empty) answers without the per-thread read (~40 ns, 1 % of an op)
         if not _GRAD_OFF or _GRAD.enabled:
             for a in args:
                 if (a.__class__ is Tensor or isinstance(a, Tensor)) and a._requires_grad:
