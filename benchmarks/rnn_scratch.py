@@ -172,7 +172,10 @@ def check(steps=3):
 
 def medians(fns, rounds=7, n=5):
     """Median over ``rounds`` interleaved rounds of each function's best-of-``n`` time (the order
-    alternates per round, so that a noisy moment hits all alike), and the per-round spread."""
+    alternates per round, so that a noisy moment hits all alike), and the per-round spread.
+    Times are the process's CPU time (``time.process_time``): a step of several milliseconds is
+    often descheduled on a shared machine, and wall time then counts the waits (with one thread
+    for BLAS and for PyTorch, CPU time is the step's own cost)."""
     times = [[] for _ in fns]
     for f in fns:
         f()
@@ -181,9 +184,9 @@ def medians(fns, rounds=7, n=5):
         for i in order:
             best = float("inf")
             for _ in range(n):
-                t0 = time.perf_counter()
+                t0 = time.process_time()
                 fns[i]()
-                best = min(best, time.perf_counter() - t0)
+                best = min(best, time.process_time() - t0)
             times[i].append(best)
     return [statistics.median(t) for t in times], times
 
