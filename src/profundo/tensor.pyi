@@ -1151,6 +1151,7 @@ class Tensor:
         ...
     @property
     def mT(self):
+        """``self.mT``: the last two dims swapped (a matmul's backward takes two per product)."""
         ...
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
         """Returns a Tensor of size ``size`` filled with ``0``."""

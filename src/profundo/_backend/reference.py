@@ -277,6 +277,16 @@ class ReferenceBackend:
     # Pooling works on the last k dims of ``a`` (k = len(kernel_size)); the leading dims (N, C, or
     # just C for an unbatched input) are "planes" pooled independently.  A max-pool index is the
     # flat position inside its plane of the unpadded input, as PyTorch's ``return_indices``.
+    def cross_entropy_backward(self, g, p, target, reduction):
+        """``(p - onehot(target)) * g``: the gradient of the cross-entropy of logits whose softmax
+        is ``p`` (rows), for class indices ``target``; ``g`` is one number per row for reduction
+        ``"none"``, else one number (divided by the row count for ``"mean"``)."""
+        xp = self.xp
+        onehot = xp.zeros_like(p)
+        onehot[xp.arange(len(target)), target] = 1
+        scale = g[:, None] if reduction == "none" else g / len(target) if reduction == "mean" else g
+        return (p - onehot) * scale
+
     def pool_pad(self, a, kernel_size, stride, padding, dilation, out_size, value):
         """``a`` framed by ``value``: ``padding[i]`` before each pooled dim, and after it at least
         ``padding[i]``, more where ``ceil_mode``'s last window reaches past the padded input."""

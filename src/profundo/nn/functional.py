@@ -16,7 +16,7 @@ from ..ops.linalg import _check_dtypes
 from ..ops.inplace import _tname
 from ..ops.activation import (Celu, Elu, Gelu, GeluTanh, Hardsigmoid, Hardswish, Hardtanh, Mish, Selu,
                               Silu, Softplus)
-from ..ops.nn import Addmm, BinaryCrossEntropy, LeakyRelu, NllLoss, pad  # noqa: F401  (pad is F.pad)
+from ..ops.nn import Addmm, BinaryCrossEntropy, CrossEntropy, LeakyRelu, NllLoss, pad  # noqa: F401  (pad is F.pad)
 from ..tensor import Tensor
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -479,6 +479,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if not 0.0 <= label_smoothing <= 1.0:
         raise error(RuntimeError, "cross_entropy", f"label_smoothing must be between 0.0 and 1.0. Got: "
                     f"{label_smoothing}", "label_smoothing es una fracción entre 0 y 1")
+    if weight is None and label_smoothing == 0 and _plain_class_targets(input, target, ignore_index):
+        return CrossEntropy.apply(input, target, reduction)  # one fused op: (N, C) logits, class indices
     class_dim = 0 if input.dim() == 1 else 1
     logp = input.log_softmax(class_dim)
     n_classes = input.shape[class_dim] if input.dim() else 1
@@ -516,6 +518,19 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     elif reduction == "sum":
         smooth = smooth.sum()
     return (1 - label_smoothing) * nll + smooth * (label_smoothing / n_classes)
+
+
+def _plain_class_targets(input, target, ignore_index):
+    """(N, C) float logits and N valid class indices, none of them ``ignore_index``: the
+    case of the fused ``CrossEntropy`` op (anything else takes the general path, which
+    also explains bad targets)."""
+    x, t = input._data, target._data
+    if x.ndim != 2 or t.ndim != 1 or x.dtype.kind != "f" or t.dtype.kind not in "iu" or len(t) != len(x):
+        return False
+    c = x.shape[1]
+    if t.size and (t.min() < 0 or t.max() >= c):
+        return False
+    return not (0 <= ignore_index < c and (t == ignore_index).any())
 
 
 def _check_broadcasts_to(op, name, w, input):

@@ -116,6 +116,14 @@ def _reflected(fn):
     return method
 
 
+def _matrix_transpose(self):
+    """``self.mT``: the last two dims swapped (a matmul's backward takes two per product)."""
+    n = self._data.ndim
+    if n >= 2:
+        return shape.Transpose.apply(self, n - 2, n - 1)  # the dims already valid: ~0.4 us less
+    return shape.transpose(self, -2, -1)  # (explains the error)
+
+
 def _invert(self):
     return compare.logical_not(self) if self._data.dtype.kind == "b" else compare.bitwise_not(self)
 
@@ -140,7 +148,7 @@ _METHODS.update(
     __iadd__=inplace.add_, __isub__=inplace.sub_, __imul__=inplace.mul_, __itruediv__=inplace.div_,
     __ipow__=inplace.pow_,
     T=property(lambda self: shape.permute(self, tuple(reversed(range(self._data.ndim))))),
-    mT=property(lambda self: shape.transpose(self, -2, -1)),
+    mT=property(_matrix_transpose),
 )
 
 

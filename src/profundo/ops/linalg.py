@@ -54,6 +54,10 @@ def _check_dtypes(op, a, b):
 
 def matmul(input, other):
     """``input @ other`` with NumPy/PyTorch semantics for 1-D and batched inputs."""
+    if input.__class__ is Tensor and other.__class__ is Tensor:
+        a, b = input._data, other._data
+        if a.ndim == 2 and b.ndim == 2 and a.dtype is b.dtype and a.shape[1] == b.shape[0]:
+            return Mm.apply(input, other)  # the common case, checked in one line (~0.5 us less)
     xp = backend_of(input).xp
     _check_dtypes("matmul", input, other)
     a, b = input._data, other._data

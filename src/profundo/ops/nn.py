@@ -78,6 +78,67 @@ class NllLoss(Op):
         return zeros.scatter(1, index, per_row.reshape(-1, 1)), None, None, None, None
 
 
+class CrossEntropy(Op):
+    """Cross-entropy of (N, C) logits ``x`` and class indices ``target`` with no class
+    weights and no ignored rows: ``-log_softmax(x)[i, target[i]]``, then the reduction.
+    One node, as PyTorch's fused kernel, so that its gradient is one formula,
+    ``(softmax(x) - onehot(target)) * g`` (``/ N`` for the mean), instead of
+    log_softmax's and nll_loss's backwards chained (``F.cross_entropy`` takes the
+    general path, log_softmax then nll_loss, for weights, ignored rows or label smoothing).
+    Forward + backward, float32, 1 thread: (256, 10) logits (the MLP's) 168 -> 88 us (torch 104);
+    (1120, 28) (d2l's RNN) 307 -> 206 us (torch 100: NumPy's exp and broadcasts over short rows)."""
+
+    @staticmethod
+    def forward(ctx, x, target, reduction):
+        be = backend_of(x)
+        xp = be.xp
+        logp, p = be.log_softmax(x._data, 1)  # p = softmax(x) comes along, kept for backward
+        t = target._data
+        rows = xp.arange(len(t))
+        losses = -logp[rows, t]
+        ctx.save_for_backward(x)
+        ctx.p, ctx.target, ctx.reduction = p, t, reduction
+        if reduction == "none":
+            return losses
+        total = losses.sum(dtype=losses.dtype)
+        return xp.asarray(total / losses.dtype.type(len(t)) if reduction == "mean" else total, dtype=losses.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return CrossEntropyGrad.apply(g, x, ctx.p, ctx.target, ctx.reduction), None, None
+
+
+class CrossEntropyGrad(Op):
+    """``(p - onehot(target)) * g`` with ``p = softmax(x)``: the cross-entropy's backward
+    as one op (the backend's ``cross_entropy_backward``), itself differentiable."""
+
+    node_name = "CrossEntropyBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, x, p, target, reduction):
+        ctx.save_for_backward(g, x)
+        ctx.target, ctx.reduction = target, reduction
+        return backend_of(g).cross_entropy_backward(g._data, p, target, reduction)
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, x = ctx.saved_tensors
+        xp = backend_of(x).xp
+        p = x.softmax(1)
+        onehot = xp.zeros(x._data.shape, x._data.dtype)
+        onehot[xp.arange(len(ctx.target)), ctx.target] = 1
+        d = p - Tensor._make(onehot)  # the gradient for g = 1
+        n = x.shape[0]
+        if ctx.reduction == "none":
+            scale, grad_g = g.reshape(-1, 1), (gg * d).sum(1)
+        else:
+            scale, grad_g = (g / n, (gg * d).sum() / n) if ctx.reduction == "mean" else (g, (gg * d).sum())
+        v = gg * scale  # and through p = softmax(x): softmax's backward of v
+        grad_x = p * (v - (v * p).sum(1, keepdim=True))
+        return grad_g, grad_x, None, None, None
+
+
 class BinaryCrossEntropy(Op):
     """Elementwise ``-(t log p + (1 - t) log(1 - p))``, each log clamped at -100 (PyTorch's rule).
 

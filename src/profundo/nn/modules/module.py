@@ -386,23 +386,26 @@ class Module:
                     "define def forward(self, x): ... en tu módulo")
 
     def __call__(self, *args, **kwargs):
-        for hook in self._forward_pre_hooks.values():
-            out = hook(self, args)
-            if out is not None:
-                args = out if isinstance(out, tuple) else (out,)
-        scope = _function.SCOPE
+        if self._forward_pre_hooks:  # (tested first: iterating an empty OrderedDict costs ~0.1 us)
+            for hook in self._forward_pre_hooks.values():
+                out = hook(self, args)
+                if out is not None:
+                    args = out if isinstance(out, tuple) else (out,)
         name = self._scope_name
-        if name is not None:  # named by its parent: ops inside are tagged "parent.name"
-            scope.append(f"{scope[-1]}.{name}" if scope else name)
-        try:
+        if name is None:  # the top module: its ops are not tagged
             result = self.forward(*args, **kwargs)
-        finally:
-            if name is not None:
+        else:  # named by its parent: ops inside are tagged "parent.name"
+            scope = _function.SCOPE
+            scope.enter(name)
+            try:
+                result = self.forward(*args, **kwargs)
+            finally:
                 scope.pop()
-        for hook in self._forward_hooks.values():
-            out = hook(self, args, result)
-            if out is not None:
-                result = out
+        if self._forward_hooks:
+            for hook in self._forward_hooks.values():
+                out = hook(self, args, result)
+                if out is not None:
+                    result = out
         return result
 
     def register_forward_hook(self, hook):
