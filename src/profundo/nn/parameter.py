@@ -42,6 +42,19 @@ def zero_grads(params, set_to_none=True):
 class UninitializedParameter(Parameter):
     """The parameter of a lazy layer before its first forward (``nn.LazyLinear``)."""
 
+    cls_to_become = Parameter
+
+    def materialize(self, shape, device=None, dtype=None):
+        """Become a ``Parameter`` of ``shape`` in place, as PyTorch's: whoever holds this object since
+        before the layer's first forward (an optimizer, a list of parameters) now holds the real one.
+        Its dtype is the one it has now (a ``.double()`` before the first forward is kept)."""
+        if device is not None:
+            from .._device import check_device
+            check_device(device, "UninitializedParameter.materialize")
+        self._data = empty(tuple(shape), dtype=self.dtype if dtype is None else dtype)._data
+        self._bump_version()
+        self.__class__ = self.cls_to_become
+
     def __repr__(self):
         return "<UninitializedParameter>"
 

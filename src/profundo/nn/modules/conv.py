@@ -204,7 +204,10 @@ class _LazyMixin:
             raise error(ValueError, type(self).__name__, f"in_channels must be divisible by groups (the input has "
                         f"{in_channels} channels, groups={self.groups})",
                         "cada grupo recibe in_channels / groups canales: elige un divisor")
-        self._make_parameters(in_channels, self.bias is not None)
+        self.in_channels = in_channels
+        self.weight.materialize(self._weight_shape(in_channels))  # in place: an optimizer may hold them
+        if self.bias is not None:
+            self.bias.materialize((self.out_channels,))
         self.reset_parameters()
         self.__class__ = self.cls_to_become  # as PyTorch: once initialized it is a plain Conv2d
 

@@ -85,9 +85,9 @@ class LazyLinear(Linear):
 
     def _initialize(self, in_features):
         self.in_features = in_features
-        self.weight = Parameter(empty((self.out_features, in_features), dtype=self._dtype))
+        self.weight.materialize((self.out_features, in_features))  # in place: an optimizer may hold it
         if self.bias is not None:
-            self.bias = Parameter(empty(self.out_features, dtype=self._dtype))
+            self.bias.materialize((self.out_features,))
         self.reset_parameters()
         self.__class__ = Linear  # as PyTorch: once initialized it is a plain Linear
 

@@ -143,13 +143,13 @@ class _LazyBatchNorm(_BatchNorm):
     def _initialize(self, num_features):
         self.num_features = num_features
         if self.affine:
-            self.weight = Parameter(empty(num_features, dtype=self._dtype))
+            self.weight.materialize((num_features,))  # in place: an optimizer may hold them
             if self._bias:
-                self.bias = Parameter(empty(num_features, dtype=self._dtype))
+                self.bias.materialize((num_features,))
         if self.track_running_stats:
             count = self.num_batches_tracked
-            self.running_mean = zeros(num_features, dtype=self._dtype)
-            self.running_var = ones(num_features, dtype=self._dtype)
+            self.running_mean = zeros(num_features, dtype=self.running_mean.dtype)
+            self.running_var = ones(num_features, dtype=self.running_var.dtype)
             self.reset_parameters()
             self.num_batches_tracked = count  # the count is not reset by materializing
         else:
