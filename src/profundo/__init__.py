@@ -25,6 +25,7 @@ from . import linalg, random, utils  # noqa: F401
 from . import accelerator, backends, cuda  # noqa: F401  (device selection answers for a CPU-only machine)
 from . import nn, optim  # noqa: F401,E402
 from .serialization import load, save  # noqa: F401,E402
+from ._threads import get_num_threads, set_num_threads  # noqa: F401,E402
 
 globals().update(_ops.FUNCTIONS)
 
