@@ -39,10 +39,20 @@ def _source(source, op):
                 "p. ej. source='bundled' (la copia incluida) o source='datos/timemachine.txt'")
 
 
+def _cache_only(src, op, root, download):
+    # root and download say where the download cache is and whether to fill it: other sources have no cache
+    given = [name for name, v in (("root", root is not None), ("download", download)) if v]
+    if src != "cache" and given:
+        raise error(ValueError, op, f"{' and '.join(given)} apply only to source='cache', got source="
+                    f"{'bundled' if src == 'bundled' else str(src)!r}",
+                    "usa source='cache' para leer (o descargar con download=True) la copia en root")
+
+
 def time_machine(source="bundled", root=None, download=False):
     """*The Time Machine* as one string, from ``source`` (see the module's docstring)."""
     from .. import datasets
     src = _source(source, "time_machine")
+    _cache_only(src, "time_machine", root, download)
     if src == "bundled":
         return read_text(BUNDLED["time_machine"])
     if src == "cache":
@@ -57,6 +67,7 @@ def fra_eng(source="bundled", root=None, download=False):
     """
     from .. import datasets
     src = _source(source, "fra_eng")
+    _cache_only(src, "fra_eng", root, download)
     if src == "bundled":
         return read_text(BUNDLED["fra_eng"])
     if src == "cache":
@@ -77,10 +88,11 @@ def _needs_batches(data, op, *names):
                     f"créalo con ellos, p. ej. {op}(batch_size=32" + (", num_steps=35)" if names else ")"))
 
 
-def _positive(op, **values):
+def _positive(op, lowest=1, **values):
     for name, v in values.items():
-        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-            raise error(ValueError, op, f"{name} must be a positive int, got {v!r}", f"p. ej. {name}=32")
+        if not isinstance(v, int) or isinstance(v, bool) or v < lowest:
+            raise error(ValueError, op, f"{name} must be {'a positive int' if lowest == 1 else 'an int >= 0'}, "
+                        f"got {v!r}", f"p. ej. {name}=32")
 
 
 class TimeMachine:
@@ -94,6 +106,7 @@ class TimeMachine:
                  download=False):
         from .batches import lm_windows
         # without batch_size and num_steps (the book's section 9.2) only the text, its tokens and vocabulary
+        _positive("TimeMachine", 0, num_val=num_val)
         _positive("TimeMachine", num_train=num_train, **{k: v for k, v in (("batch_size", batch_size),
                                                                            ("num_steps", num_steps)) if v is not None})
         self.batch_size, self.num_steps, self.num_train, self.num_val = batch_size, num_steps, num_train, num_val
@@ -151,6 +164,7 @@ class MTFraEng:
 
     def __init__(self, batch_size=None, num_steps=9, num_train=512, num_val=128, source="bundled", root=None,
                  download=False):
+        _positive("MTFraEng", 0, num_val=num_val)
         _positive("MTFraEng", num_steps=num_steps, num_train=num_train,
                   **({"batch_size": batch_size} if batch_size is not None else {}))
         self.batch_size, self.num_steps, self.num_train, self.num_val = batch_size, num_steps, num_train, num_val
@@ -159,7 +173,8 @@ class MTFraEng:
         have = len(self.arrays[0])
         if have < num_train + num_val:
             raise error(ValueError, "MTFraEng", f"the text has {have} pairs, fewer than num_train + num_val = "
-                        f"{num_train + num_val}", "usa menos ejemplos, o un texto con más pares (source=...)")
+                        f"{num_train + num_val}", "usa menos pares (num_train/num_val; en la línea de órdenes, "
+                        "--pairs/--val-pairs) o un texto con más pares (source=...; --data)")
 
     def _download(self):
         """The raw pairs, from this data set's source (no download unless ``download=True``)."""

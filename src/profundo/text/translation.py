@@ -1,9 +1,11 @@
 """English-French translation data (d2l's ``MTFraEng``): preprocessing, tokens with ``<eos>``, padded arrays."""
+import numbers
 import re
 
 import numpy as np
 
 from .._errors import error
+from .batches import _tensor
 from .vocab import Vocab
 
 
@@ -28,6 +30,10 @@ def tokenize_nmt(text, max_examples=None):
     if not isinstance(text, str):
         raise error(TypeError, "tokenize_nmt", f"expected a str, got {type(text).__name__}",
                     "pasa el texto ya preprocesado: tokenize_nmt(preprocess_nmt(texto))")
+    if max_examples is not None and (not isinstance(max_examples, numbers.Integral) or isinstance(max_examples, bool)
+                                     or max_examples < 0):
+        raise error(ValueError, "tokenize_nmt", f"max_examples must be None or an int >= 0, got {max_examples!r}",
+                    "p. ej. max_examples=600 (None: todos los pares)")
     src, tgt = [], []
     for line in text.split("\n"):
         if max_examples is not None and len(src) >= max_examples:
@@ -41,17 +47,12 @@ def tokenize_nmt(text, max_examples=None):
 
 def truncate_pad(line, num_steps, padding_token):
     """``line`` cut to ``num_steps`` tokens, or padded with ``padding_token`` up to it."""
-    if not isinstance(num_steps, int) or isinstance(num_steps, bool) or num_steps < 1:
+    if not isinstance(num_steps, numbers.Integral) or isinstance(num_steps, bool) or num_steps < 1:
         raise error(ValueError, "truncate_pad", f"num_steps must be a positive int, got {num_steps!r}",
                     "p. ej. num_steps=10")
     if len(line) > num_steps:
         return list(line[:num_steps])
     return list(line) + [padding_token] * (num_steps - len(line))
-
-
-def _tensor(a):
-    from ..tensor import Tensor
-    return Tensor._make(np.ascontiguousarray(a))
 
 
 def build_array_nmt(lines, vocab, num_steps):

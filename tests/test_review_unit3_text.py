@@ -1,0 +1,62 @@
+"""Reproductions from the Unit 3 review (text, models, text CLIs): each failed before its fix."""
+import numpy as np
+import pytest
+
+import profundo
+from profundo import models, text
+
+PAIRS = "\n".join(f"Go {i}.\tVa {i} !" for i in range(40)) + "\n"
+
+
+def pairs_file(tmp_path):
+    path = tmp_path / "pairs.txt"
+    path.write_text(PAIRS, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("call", [
+    lambda: text.time_machine("bundled", root="/nonexistent"),
+    lambda: text.time_machine("bundled", download=True),
+    lambda: text.fra_eng("bundled", root="/nonexistent"),
+    lambda: text.TimeMachine(root="/nonexistent"),
+    lambda: text.MTFraEng(download=True),
+])
+def test_root_and_download_are_refused_without_the_cache(call):
+    # they say where the download cache is: with another source they used to be ignored silently
+    with pytest.raises(ValueError, match="apply only to source='cache'"):
+        call()
+
+
+def test_root_and_download_are_refused_for_a_file(tmp_path):
+    with pytest.raises(ValueError, match="apply only to source='cache'"):
+        text.fra_eng(pairs_file(tmp_path), root=str(tmp_path))
+
+
+@pytest.mark.parametrize("max_examples", ["5", -1, 2.5, True])
+def test_tokenize_nmt_checks_max_examples(max_examples):
+    with pytest.raises(ValueError, match="tokenize_nmt: max_examples"):
+        text.tokenize_nmt("go .\tva !\nhi .\tsalut !", max_examples)
+
+
+def test_tokenize_nmt_max_examples_zero_and_none():
+    assert text.tokenize_nmt("go .\tva !", 0) == ([], [])
+    assert text.tokenize_nmt("go .\tva !", None) == ([["go", ".", "<eos>"]], [["va", "!", "<eos>"]])
+
+
+def test_truncate_pad_takes_numpy_integers():
+    assert text.truncate_pad([1, 2], np.int64(4), 0) == [1, 2, 0, 0]
+    assert text.truncate_pad([1, 2, 3], np.int32(2), 0) == [1, 2]
+
+
+@pytest.mark.parametrize("make", [lambda: text.TimeMachine(2, 5, num_val="x"),
+                                  lambda: text.TimeMachine(2, 5, num_val=-1),
+                                  lambda: text.MTFraEng(2, num_val=-3),
+                                  lambda: text.MTFraEng(2, num_val=1.5)])
+def test_data_sets_check_num_val(make):
+    with pytest.raises(ValueError, match="num_val must be an int >= 0"):
+        make()
+
+
+def test_mtfraeng_too_few_pairs_names_the_cli_options(tmp_path):
+    with pytest.raises(ValueError, match="--pairs/--val-pairs"):
+        text.MTFraEng(2, num_train=30, num_val=30, source=pairs_file(tmp_path))
