@@ -60,3 +60,8 @@ def test_data_sets_check_num_val(make):
 def test_mtfraeng_too_few_pairs_names_the_cli_options(tmp_path):
     with pytest.raises(ValueError, match="--pairs/--val-pairs"):
         text.MTFraEng(2, num_train=30, num_val=30, source=pairs_file(tmp_path))
+
+
+def test_masked_softmax_refuses_a_list_of_lengths():
+    with pytest.raises(TypeError, match="masked_softmax: valid_lens must be None or a tensor"):
+        models.masked_softmax(profundo.rand(2, 2, 4), [2, 3])

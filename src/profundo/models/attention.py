@@ -13,6 +13,7 @@ from .._errors import error, shape_str
 from ..creation import arange, zeros
 from ..nn import functional as F
 from ..ops import FUNCTIONS
+from ..tensor import Tensor
 
 __all__ = ["masked_softmax", "DotProductAttention", "AdditiveAttention", "MultiHeadAttention",
            "PositionalEncoding"]
@@ -29,6 +30,9 @@ def masked_softmax(X, valid_lens):
     keys of each row: the others get -1e6 before the softmax, hence weight ~0."""
     if valid_lens is None:
         return F.softmax(X, dim=-1)
+    if not isinstance(valid_lens, Tensor):
+        raise error(TypeError, "masked_softmax", f"valid_lens must be None or a tensor of lengths, got "
+                    f"{type(valid_lens).__name__}", "p. ej. torch.tensor([2, 3])")
     if X.dim() != 3:
         raise error(ValueError, "masked_softmax", f"X must be 3-D (batch, queries, keys), got shape "
                     f"{shape_str(tuple(X.shape))}", "las puntuaciones tienen forma (lote, consultas, claves)")
