@@ -65,3 +65,38 @@ def test_mtfraeng_too_few_pairs_names_the_cli_options(tmp_path):
 def test_masked_softmax_refuses_a_list_of_lengths():
     with pytest.raises(TypeError, match="masked_softmax: valid_lens must be None or a tensor"):
         models.masked_softmax(profundo.rand(2, 2, 4), [2, 3])
+
+
+def cli(capsys, *argv):
+    from profundo.cli import main
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize("argv", [["--epochs", "0"], ["--lr", "-1"], ["--dropout", "1"], ["--seed", "x"],
+                                  ["--batch-size", "x"]])
+def test_seq2seq_bad_values_have_a_spanish_hint(capsys, argv):
+    from profundo.cli import main
+    with pytest.raises(SystemExit) as e:
+        main(["train", "seq2seq", *argv])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "profundo train seq2seq: error:" in err and "Pista:" in err and "Traceback" not in err
+
+
+def test_seq2seq_out_that_is_a_file_is_refused_clearly(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    code, _, err = cli(capsys, "train", "seq2seq", "--data", str(pairs_file(tmp_path)), "--pairs", "8",
+                       "--val-pairs", "4", "--epochs", "1", "--out", str(tmp_path / "file"))
+    assert code == 2 and "--out" in err and "is a file, not a folder" in err and "Pista" in err
+
+
+def test_one_epoch_is_singular(tmp_path, capsys):
+    path = tmp_path / "book.txt"
+    path.write_text("the time traveller was one " * 20, encoding="utf-8")
+    code, out, err = cli(capsys, "train", "charlm", "--text", str(path), "--epochs", "1", "--hidden", "4",
+                         "--seq-len", "8", "--batch-size", "64", "--prefix", "the", "--num-preds", "3",
+                         "--out", str(tmp_path / "run"), "--quiet")
+    assert code == 0, err
+    assert "(1 epoch," in out and "epochs" not in out

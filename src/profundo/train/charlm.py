@@ -16,9 +16,9 @@ import json
 import math
 import sys
 import time
-from pathlib import Path
 
 from .._errors import error
+from .options import NONNEG_FLOAT, NONNEG_INT, POS_FLOAT, POS_INT, out_dir
 
 MODELS = ("scratch", "rnn", "gru", "lstm")
 # d2l 1.0's settings (sections 9.5-10.2): 32 steps, 32 hidden units, gradient clipping at 1, lr 1 for the
@@ -31,25 +31,6 @@ LR = {"scratch": 1.0, "rnn": 1.0, "gru": 4.0, "lstm": 4.0}
 NUM_TRAIN, NUM_VAL = 10000, 5000  # d2l's TimeMachine split (windows)
 
 
-def _typed(convert, check, expected, hint):
-    def parse(text):
-        try:
-            value = convert(text)
-        except ValueError:
-            value = None
-        if value is None or not check(value):
-            raise argparse.ArgumentTypeError(f"must be {expected}, got {text!r} (Pista: {hint})")
-        return value
-    return parse
-
-
-_POS_INT = _typed(int, lambda v: v > 0, "a positive integer", "p. ej. 32")
-_POS_FLOAT = _typed(float, lambda v: math.isfinite(v) and v > 0, "a positive number", "p. ej. 1.0")
-_NONNEG_FLOAT = _typed(float, lambda v: math.isfinite(v) and v >= 0, "a number >= 0",
-                       "0 elige el carácter más probable; 1 muestrea de la distribución del modelo")
-_NONNEG_INT = _typed(int, lambda v: v >= 0, "an integer >= 0", "p. ej. 50")
-
-
 def parser():
     description = __doc__.split("\n\n")[2].strip().replace("``", "")
     p = argparse.ArgumentParser(prog="profundo train charlm", description=description,
@@ -57,30 +38,30 @@ def parser():
     d = DEFAULTS
     p.add_argument("--model", choices=MODELS, default=d["model"],
                    help="scratch (d2l's RNN from scratch, default), or the library's rnn, gru, lstm")
-    p.add_argument("--hidden", type=_POS_INT, default=d["hidden"], help=f"hidden units (default {d['hidden']})")
-    p.add_argument("--layers", type=_POS_INT, default=d["layers"],
+    p.add_argument("--hidden", type=POS_INT, default=d["hidden"], help=f"hidden units (default {d['hidden']})")
+    p.add_argument("--layers", type=POS_INT, default=d["layers"],
                    help="recurrent layers, stacked (rnn/gru/lstm; default 1)")
-    p.add_argument("--seq-len", type=_POS_INT, default=d["seq_len"],
+    p.add_argument("--seq-len", type=POS_INT, default=d["seq_len"],
                    help=f"characters per training window (default {d['seq_len']})")
-    p.add_argument("--batch-size", type=_POS_INT, default=d["batch_size"],
+    p.add_argument("--batch-size", type=POS_INT, default=d["batch_size"],
                    help=f"default {d['batch_size']} (the book: 1024)")
-    p.add_argument("--epochs", type=_POS_INT, default=d["epochs"], help=f"default {d['epochs']} (the book: 100)")
-    p.add_argument("--lr", type=_POS_FLOAT, help="SGD learning rate (default: " +
+    p.add_argument("--epochs", type=POS_INT, default=d["epochs"], help=f"default {d['epochs']} (the book: 100)")
+    p.add_argument("--lr", type=POS_FLOAT, help="SGD learning rate (default: " +
                    ", ".join(f"{m} {v:g}" for m, v in LR.items()) + ")")
-    p.add_argument("--clip", type=_POS_FLOAT, default=d["clip"],
+    p.add_argument("--clip", type=POS_FLOAT, default=d["clip"],
                    help=f"gradient clipping: largest norm of all the gradients together (default {d['clip']:g})")
-    p.add_argument("--num-train", type=_POS_INT, help=f"training windows (default {NUM_TRAIN}, or 2/3 of a "
+    p.add_argument("--num-train", type=POS_INT, help=f"training windows (default {NUM_TRAIN}, or 2/3 of a "
                    "shorter text's)")
-    p.add_argument("--num-val", type=_NONNEG_INT, help=f"validation windows after them (default {NUM_VAL}, or "
+    p.add_argument("--num-val", type=NONNEG_INT, help=f"validation windows after them (default {NUM_VAL}, or "
                    "the rest of a shorter text's)")
     p.add_argument("--text", help="a UTF-8 text file (default: The Time Machine bundled with profundo)")
     p.add_argument("--prefix", default="time traveller", help="start of the generated text (default: "
                    "'time traveller')")
-    p.add_argument("--num-preds", type=_NONNEG_INT, default=50, help="characters to generate (default 50)")
-    p.add_argument("--temperature", type=_NONNEG_FLOAT, default=0.0,
+    p.add_argument("--num-preds", type=NONNEG_INT, default=50, help="characters to generate (default 50)")
+    p.add_argument("--temperature", type=NONNEG_FLOAT, default=0.0,
                    help="0 (default): the most likely character each step; > 0: sample, more varied as it grows")
     p.add_argument("--out", help="run folder (default runs/charlm-MODEL)")
-    p.add_argument("--seed", type=_NONNEG_INT, default=d["seed"], help=f"default {d['seed']}")
+    p.add_argument("--seed", type=NONNEG_INT, default=d["seed"], help=f"default {d['seed']}")
     p.add_argument("--quiet", action="store_true", help="no progress bar nor per-epoch lines")
     return p
 
@@ -140,10 +121,7 @@ def train(argv):
     from .trainer import CHECKPOINT, Trainer
     args = parser().parse_args(argv)
     op = "profundo train charlm"
-    out = Path(args.out or f"runs/charlm-{args.model}")
-    if out.exists() and not out.is_dir():
-        raise error(NotADirectoryError, op, f"--out {out} is a file, not a folder",
-                    "elige una carpeta con --out (se crea si no existe)")
+    out = out_dir(args.out or f"runs/charlm-{args.model}", op)
     lr = args.lr if args.lr is not None else LR[args.model]
     name, corpus, vocab = load_corpus(args.text)
     unknown = sorted(set(args.prefix) - set(vocab.idx_to_token))
@@ -185,7 +163,7 @@ def train(argv):
     seconds = time.perf_counter() - start
     ppl = {k: history[f"{k}_perplexity"][-1] for k in ("train", "val") if f"{k}_perplexity" in history}
     print(f"{args.model} on {name}: perplexity " + ", ".join(f"{k} {v:.2f}" for k, v in ppl.items()) +
-          f" ({trainer.epoch} epochs, {seconds:.1f} s)")
+          f" ({trainer.epoch} epoch{'s' if trainer.epoch != 1 else ''}, {seconds:.1f} s)")
     generated = model.predict(args.prefix, args.num_preds, vocab, temperature=args.temperature)
     print(f"{args.prefix!r} -> {generated!r}")
     profundo.save(model.state_dict(), out / "model.safetensors")

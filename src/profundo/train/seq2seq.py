@@ -12,13 +12,13 @@ attention heat maps (``attention*.png``, for the models with attention).
 """
 import argparse
 import json
-import math
 import sys
 import time
 from pathlib import Path
 
 from .._errors import error
 from ..nn import Module
+from .options import DROPOUT, POS_FLOAT, POS_INT, out_dir, typed
 
 MODELS = ("gru", "bahdanau", "transformer")
 # d2l's sizes and learning rates (chapters 10.7, 11.4, 11.7), 30 epochs with gradient clipping at 1 for all
@@ -33,41 +33,8 @@ ENGS = ["go .", "i lost .", "he's calm .", "i'm home ."]
 FRAS = ["va !", "j'ai perdu .", "il est calme .", "je suis chez moi ."]
 
 
-def _positive_int(text):
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
-    return v
-
-
-def _positive_float(text):
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not (math.isfinite(v) and v > 0):
-        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
-    return v
-
-
-def _dropout(text):
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
-    if not 0 <= v < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
-    return v
-
-
-def _int(text):
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+# torch.manual_seed's range (negative seeds wrap around)
+_SEED = typed(int, lambda v: -2 ** 63 <= v < 2 ** 64, "an integer in [-2**63, 2**64)", "p. ej. --seed 0")
 
 
 def parser():
@@ -78,26 +45,26 @@ def parser():
     p.add_argument("--model", default="gru", choices=MODELS, help="gru (default): d2l's RNN encoder-decoder; "
                    "bahdanau: with additive attention; transformer")
     size = p.add_argument_group("sizes (defaults: d2l's)")
-    size.add_argument("--embed-size", type=_positive_int, help="gru, bahdanau: token embedding size (256)")
-    size.add_argument("--num-hiddens", type=_positive_int, help="hidden size (256)")
-    size.add_argument("--num-layers", type=_positive_int, help="gru, bahdanau: GRU layers (2)")
-    size.add_argument("--num-blks", type=_positive_int, help="transformer: blocks in encoder and decoder (2)")
-    size.add_argument("--num-heads", type=_positive_int, help="transformer: attention heads (4)")
-    size.add_argument("--ffn-num-hiddens", type=_positive_int, help="transformer: FFN hidden size (64)")
-    size.add_argument("--dropout", type=_dropout, help="in [0, 1) (0.2)")
-    p.add_argument("--epochs", type=_positive_int, help=f"default {COMMON['epochs']}")
-    p.add_argument("--lr", type=_positive_float, help="Adam's learning rate (gru, bahdanau 0.005; transformer 0.001)")
-    p.add_argument("--batch-size", type=_positive_int, help=f"default {COMMON['batch_size']}")
-    p.add_argument("--clip", type=_positive_float, help=f"gradient norm clipping (default {COMMON['clip']})")
-    p.add_argument("--pairs", type=_positive_int, help=f"training pairs, the first of the file (default "
+    size.add_argument("--embed-size", type=POS_INT, help="gru, bahdanau: token embedding size (256)")
+    size.add_argument("--num-hiddens", type=POS_INT, help="hidden size (256)")
+    size.add_argument("--num-layers", type=POS_INT, help="gru, bahdanau: GRU layers (2)")
+    size.add_argument("--num-blks", type=POS_INT, help="transformer: blocks in encoder and decoder (2)")
+    size.add_argument("--num-heads", type=POS_INT, help="transformer: attention heads (4)")
+    size.add_argument("--ffn-num-hiddens", type=POS_INT, help="transformer: FFN hidden size (64)")
+    size.add_argument("--dropout", type=DROPOUT, help="in [0, 1) (0.2)")
+    p.add_argument("--epochs", type=POS_INT, help=f"default {COMMON['epochs']}")
+    p.add_argument("--lr", type=POS_FLOAT, help="Adam's learning rate (gru, bahdanau 0.005; transformer 0.001)")
+    p.add_argument("--batch-size", type=POS_INT, help=f"default {COMMON['batch_size']}")
+    p.add_argument("--clip", type=POS_FLOAT, help=f"gradient norm clipping (default {COMMON['clip']})")
+    p.add_argument("--pairs", type=POS_INT, help=f"training pairs, the first of the file (default "
                    f"{COMMON['pairs']})")
-    p.add_argument("--val-pairs", type=_positive_int, help=f"held-out pairs after them, for the validation loss "
+    p.add_argument("--val-pairs", type=POS_INT, help=f"held-out pairs after them, for the validation loss "
                    f"and BLEU (default {COMMON['val_pairs']})")
-    p.add_argument("--num-steps", type=_positive_int, help=f"tokens per sentence, padded or cut (default "
+    p.add_argument("--num-steps", type=POS_INT, help=f"tokens per sentence, padded or cut (default "
                    f"{COMMON['num_steps']})")
     p.add_argument("--data", help="an English<TAB>French pairs file (default: the bundled head of d2l's fra-eng)")
     p.add_argument("--out", help="run folder (default runs/seq2seq-MODEL)")
-    p.add_argument("--seed", type=_int, help=f"default {COMMON['seed']}")
+    p.add_argument("--seed", type=_SEED, help=f"default {COMMON['seed']}")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no per-epoch lines")
     return p
 
@@ -238,7 +205,8 @@ def main(argv):
     """Run the task with its own options (``argv`` after ``profundo train seq2seq``); returns the exit code."""
     args = parser().parse_args(argv)
     config = plan(args)
-    run(config, Path(args.out) if args.out else Path("runs") / f"seq2seq-{config['model']}", quiet=args.quiet)
+    run(config, out_dir(args.out or Path("runs") / f"seq2seq-{config['model']}", "profundo train seq2seq"),
+        quiet=args.quiet)
     return 0
 
 
@@ -275,7 +243,8 @@ def run(config, out, quiet=False):
     seconds = time.perf_counter() - start
     score, _ = held_out_bleu(model, data, source)
     print(f"{c['model']}: train loss {history['train_loss'][-1]:.4f}, val loss {history['val_loss'][-1]:.4f}, "
-          f"BLEU {score:.3f} on {data.num_val} held-out pairs ({c['epochs']} epochs, {seconds:.1f} s)")
+          f"BLEU {score:.3f} on {data.num_val} held-out pairs ({c['epochs']} epoch{'s' if c['epochs'] != 1 else ''}, "
+          f"{seconds:.1f} s)")
     from ..text import bleu
     translations, attention = translate(model, data, ENGS, FRAS)
     examples = []
