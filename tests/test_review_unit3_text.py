@@ -100,3 +100,12 @@ def test_one_epoch_is_singular(tmp_path, capsys):
                          "--out", str(tmp_path / "run"), "--quiet")
     assert code == 0, err
     assert "(1 epoch," in out and "epochs" not in out
+
+
+@pytest.mark.parametrize("argv", [["train", "--epochs", "1", "charlm"], ["train", "--data", "digits", "seq2seq"]])
+def test_text_task_after_options_is_refused_by_name(capsys, argv):
+    # used to say "unknown model 'charlm'" and list the image models
+    code, _, err = cli(capsys, *argv)
+    task = argv[-1]
+    assert code == 2 and f"{task} has options of its own" in err and f"profundo train {task} --epochs 1" in err
+    assert "Pista" in err and "unknown model" not in err

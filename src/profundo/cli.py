@@ -221,6 +221,13 @@ def main(argv=None):
         return 0
     if args.command in ("train", "evaluate"):
         def job():
+            if args.command == "train" and args.model in TASKS:
+                # options before the task name were parsed as the image models' options: refuse, do not guess
+                from profundo._errors import error
+                raise error(ValueError, "profundo train", f"{args.model} has options of its own: write them after "
+                            f"it, e.g. profundo train {args.model} --epochs 1",
+                            f"pon primero la tarea: profundo train {args.model} OPCIONES "
+                            f"(ver profundo train {args.model} --help)")
             getattr(run, args.command)(args)  # returns the result (for tests), the exit code is 0
             return 0
         return _guarded(args.command, job)
