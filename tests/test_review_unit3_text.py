@@ -109,3 +109,10 @@ def test_text_task_after_options_is_refused_by_name(capsys, argv):
     task = argv[-1]
     assert code == 2 and f"{task} has options of its own" in err and f"profundo train {task} --epochs 1" in err
     assert "Pista" in err and "unknown model" not in err
+
+
+def test_vocab_takes_none_as_d2l_2nd_edition():
+    # d2l 2nd ed.: Vocab(tokens=None, min_freq=0, reserved_tokens=None)
+    assert text.Vocab(None).idx_to_token == ["<unk>"]
+    vocab = text.Vocab(list("abca"), reserved_tokens=None)
+    assert vocab.idx_to_token == ["<unk>", "a", "b", "c"] and vocab["a"] == 1

@@ -21,6 +21,9 @@ class Vocab:
     """
 
     def __init__(self, tokens=[], min_freq=0, reserved_tokens=[]):  # noqa: B006 - d2l's signature; never mutated
+        # d2l's 2nd edition defaults both to None (meaning none)
+        tokens = [] if tokens is None else tokens
+        reserved_tokens = [] if reserved_tokens is None else reserved_tokens
         if isinstance(tokens, str):
             raise error(TypeError, "Vocab", "tokens is one str; expected a list of tokens (or of token lists)",
                         "tokeniza primero: Vocab(list(texto)) para caracteres, Vocab(texto.split()) para palabras")
