@@ -116,3 +116,10 @@ def test_vocab_takes_none_as_d2l_2nd_edition():
     assert text.Vocab(None).idx_to_token == ["<unk>"]
     vocab = text.Vocab(list("abca"), reserved_tokens=None)
     assert vocab.idx_to_token == ["<unk>", "a", "b", "c"] and vocab["a"] == 1
+
+
+def test_load_data_time_machine_checks_max_tokens():
+    with pytest.raises(TypeError, match="load_data_time_machine: max_tokens must be an int"):
+        text.load_data_time_machine(2, 5, max_tokens="100")
+    loader, vocab = text.load_data_time_machine(2, 5, max_tokens=100)
+    assert sum(X.numel() for X, _ in loader) <= 100 and len(vocab) == 28

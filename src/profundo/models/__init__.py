@@ -1,8 +1,12 @@
-"""The course's models, readable and book-shaped (d2l's PyTorch edition, chapters 7 and 8).
+"""The course's models, readable and book-shaped (d2l's PyTorch edition, chapters 7 to 11).
 
 Unit 1: ``SoftmaxRegression``, ``MLP``.  Unit 2: ``LeNet``, ``AlexNet``, ``VGG``, ``NiN``,
 ``GoogLeNet``, ``ResNet18`` (the book's layout), ``resnet18`` (torchvision's), ``ResNeXtBlock``,
-``DenseNet``.  ``summary`` / ``layer_summary`` show what each layer does to the shape.
+``DenseNet``.  Unit 3 (chapters 9-11): the language models (``RNNScratch``, ``RNNLMScratch``, ``RNNLM``, ...),
+sequence to sequence (``Seq2SeqEncoder``, ``Seq2SeqDecoder``, ``Seq2SeqAttentionDecoder``, ``Seq2Seq``),
+attention (``masked_softmax``, ``DotProductAttention``, ``AdditiveAttention``, ``MultiHeadAttention``,
+``PositionalEncoding``) and the Transformer (``TransformerEncoder``, ``TransformerDecoder``,
+``TransformerClassifier``).  ``summary`` / ``layer_summary`` show what each layer does to the shape.
 
 ``MODELS`` names those the command line can train (``profundo train NAME``).
 """

@@ -146,8 +146,15 @@ class TimeMachine:
 
 
 def load_data_time_machine(batch_size, num_steps, use_random_iter=False, max_tokens=10000, source="bundled"):
-    """d2l 2nd ed.: ``(data_iter, vocab)`` over the first ``max_tokens`` characters (-1: all) of the book."""
+    """d2l 2nd ed.: ``(data_iter, vocab)`` over the first ``max_tokens`` characters (-1: all) of the book.
+
+    The text and vocabulary are d2l 1.0's (``TimeMachine``: non-letters become spaces, tokens sorted), so the
+    indices differ from the 2nd edition's printed ones (its vocabulary orders tokens by frequency).
+    """
     from .batches import SeqDataLoader
+    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
+        raise error(TypeError, "load_data_time_machine", f"max_tokens must be an int (-1: all), got "
+                    f"{type(max_tokens).__name__}", "p. ej. max_tokens=10000")
     tm = TimeMachine.__new__(TimeMachine)
     corpus, vocab = tm.build(time_machine(source))
     if max_tokens > 0:
