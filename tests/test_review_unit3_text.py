@@ -23,13 +23,15 @@ def pairs_file(tmp_path):
 ])
 def test_root_and_download_are_refused_without_the_cache(call):
     # they say where the download cache is: with another source they used to be ignored silently
-    with pytest.raises(ValueError, match="apply only to source='cache'"):
+    with pytest.raises(ValueError, match="appl(y|ies) only to source='cache'"):
         call()
 
 
 def test_root_and_download_are_refused_for_a_file(tmp_path):
-    with pytest.raises(ValueError, match="apply only to source='cache'"):
+    with pytest.raises(ValueError, match="root applies only to source='cache'"):
         text.fra_eng(pairs_file(tmp_path), root=str(tmp_path))
+    with pytest.raises(ValueError, match="root and download apply only to source='cache'"):
+        text.time_machine(pairs_file(tmp_path), root=str(tmp_path), download=True)
 
 
 @pytest.mark.parametrize("max_examples", ["5", -1, 2.5, True])

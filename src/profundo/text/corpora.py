@@ -43,7 +43,7 @@ def _cache_only(src, op, root, download):
     # root and download say where the download cache is and whether to fill it: other sources have no cache
     given = [name for name, v in (("root", root is not None), ("download", download)) if v]
     if src != "cache" and given:
-        raise error(ValueError, op, f"{' and '.join(given)} apply only to source='cache', got source="
+        raise error(ValueError, op, f"{' and '.join(given)} appl{'y' if len(given) > 1 else 'ies'} only to source='cache', got source="
                     f"{'bundled' if src == 'bundled' else str(src)!r}",
                     "usa source='cache' para leer (o descargar con download=True) la copia en root")
 
