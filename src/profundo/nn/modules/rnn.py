@@ -174,6 +174,9 @@ class RNNBase(Module):
                 if self.batch_first:
                     x = x.transpose(0, 1)
             self._check_input(x, 3)
+            if x.shape[0] == 0:  # (no step: no final state to return)
+                raise error(RuntimeError, name, "Expected sequence length to be larger than 0 in RNN",
+                            "la secuencia debe tener al menos un paso")
             batch = x.shape[1]
         expected_h = (self.num_layers * directions, batch, real_hidden)
         expected_c = (self.num_layers * directions, batch, hidden)
@@ -389,6 +392,26 @@ class RNNCellBase(Module):
                               self.weight_hh, self.bias_ih, self.bias_hh)
         return res[1:]
 
+    def _check_cell_states(self, hx, n_states):
+        """``hx``: one tensor (RNNCell, GRUCell) or a pair ``(h, c)`` of tensors (LSTMCell), as PyTorch
+        (a bare tensor given to an LSTMCell would otherwise be iterated over as its rows)."""
+        name = type(self).__name__
+        if n_states == 1:
+            if not isinstance(hx, Tensor):
+                raise error(TypeError, name, f"hx must be a Tensor (N, hidden_size), got {type(hx).__name__}",
+                            "el estado de una celda RNN/GRU es un solo tensor")
+            return
+        if not isinstance(hx, (tuple, list)):
+            raise error(TypeError, name, f"lstm_cell(): argument 'hx' (position 2) must be tuple of Tensors, not "
+                        f"{type(hx).__name__}", "una LSTMCell recibe el par de estados (h, c)")
+        if len(hx) != 2:
+            raise error(RuntimeError, name, f"lstm_cell expects two hidden states, got {len(hx)}",
+                        "una LSTMCell recibe el par de estados (h, c)")
+        for k, s in enumerate(hx):
+            if not isinstance(s, Tensor):
+                raise error(TypeError, name, f"lstm_cell(): argument 'hx' (position 2) must be tuple of Tensors, "
+                            f"but element {k} is {type(s).__name__}", "h y c son tensores (N, hidden_size)")
+
     def _prepare(self, input, hx, n_states):
         name = type(self).__name__
         if not isinstance(input, Tensor):
@@ -398,6 +421,7 @@ class RNNCellBase(Module):
             raise error(ValueError, name, f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead",
                         "la entrada de una celda es (N, input_size) o (input_size,)")
         if hx is not None:
+            self._check_cell_states(hx, n_states)
             for k, s in enumerate(hx if n_states == 2 else (hx,)):
                 if s.dim() not in (1, 2):
                     what = f"hx[{k}]" if n_states == 2 else "hidden"
