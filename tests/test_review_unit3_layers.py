@@ -82,3 +82,61 @@ def test_empty_batch_runs_forward_and_backward(cls):
     out.sum().backward()
     assert tuple(x.grad.shape) == (5, 0, 3)
     assert all(p.grad is not None and not p.grad.abs().sum().item() for p in layer.parameters())
+
+
+# ------------------------------------------------------------------ embedding bags
+IDX = [1, 2, 2, 5, 0, 1]
+
+
+def _table(rng):
+    return rng.standard_normal((6, 3)) * 3
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("last", [4, 5])
+def test_include_last_offset_last_bag_runs_to_the_end(mode, last):
+    # PyTorch ignores the final offset's value (documented as len(input)): the last bag ends
+    # with the input.  It was cut at that offset, silently dropping indices.
+    w = profundo.tensor(_table(np.random.default_rng(0)), requires_grad=True)
+    got = F.embedding_bag(profundo.tensor(IDX), w, profundo.tensor([0, 2, last]), mode=mode,
+                          include_last_offset=True)
+    want = F.embedding_bag(profundo.tensor(IDX), w, profundo.tensor([0, 2]), mode=mode)
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=0, atol=0)
+    g = np.random.default_rng(1).standard_normal(got.shape)
+    (gw_got,) = profundo.autograd.grad((got * profundo.tensor(g)).sum(), w)
+    (gw_want,) = profundo.autograd.grad((want * profundo.tensor(g)).sum(), w)
+    np.testing.assert_allclose(gw_got.numpy(), gw_want.numpy(), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_include_last_offset_short_final_offset_matches_torch(torch, mode):
+    table = _table(np.random.default_rng(0))
+    tw = torch.tensor(table, requires_grad=True)
+    pw = profundo.tensor(table, requires_grad=True)
+    tout = torch.nn.functional.embedding_bag(torch.tensor(IDX), tw, torch.tensor([0, 2, 4]), mode=mode,
+                                             include_last_offset=True)
+    pout = F.embedding_bag(profundo.tensor(IDX), pw, profundo.tensor([0, 2, 4]), mode=mode,
+                           include_last_offset=True)
+    np.testing.assert_allclose(pout.detach().numpy(), tout.detach().numpy(), rtol=1e-12, atol=1e-12)
+    g = np.random.default_rng(1).standard_normal(tuple(tout.shape))
+    (tout * torch.tensor(g)).sum().backward()
+    (pout * profundo.tensor(g)).sum().backward()
+    np.testing.assert_allclose(pw.grad.numpy(), tw.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_per_sample_weights_of_another_dtype_are_refused():
+    # they were accepted and silently cast; PyTorch refuses
+    w = profundo.tensor(_table(np.random.default_rng(0)))
+    idx = profundo.tensor([IDX[:3], IDX[3:]])
+    with pytest.raises(RuntimeError, match="per_sample_weights"):
+        F.embedding_bag(idx, w, mode="sum", per_sample_weights=profundo.ones(2, 3, dtype=profundo.float32))
+    with pytest.raises(TypeError, match="per_sample_weights must be a Tensor"):
+        F.embedding_bag(idx, w, mode="sum", per_sample_weights=[[1.0] * 3] * 2)
+
+
+def test_per_sample_weights_dtype_error_matches_torch(torch):
+    table = _table(np.random.default_rng(0))
+    _raises_like(lambda: torch.nn.functional.embedding_bag(torch.tensor([IDX[:3], IDX[3:]]), torch.tensor(table),
+                                                           mode="sum", per_sample_weights=torch.ones(2, 3)),
+                 lambda: F.embedding_bag(profundo.tensor([IDX[:3], IDX[3:]]), profundo.tensor(table), mode="sum",
+                                         per_sample_weights=profundo.ones(2, 3, dtype=profundo.float32)))

@@ -209,7 +209,9 @@ def _bag_layout(idx, offsets, include_last_offset, xp):
     one past the end, where a bag is shorter)."""
     n = idx.shape[0]
     starts = offsets[:-1] if include_last_offset else offsets
-    ends = xp.append(starts[1:], offsets[-1] if include_last_offset else n)
+    # the last bag runs to the end of ``idx`` even when include_last_offset's final offset is smaller
+    # (PyTorch's kernel ignores that value: its documented meaning is len(input))
+    ends = xp.append(starts[1:], n)
     lengths = ends - starts
     width = int(lengths.max()) if lengths.size else 0
     pos = starts[:, None] + xp.arange(width)[None, :]
@@ -233,6 +235,13 @@ def _check_bag_args(input, weight, offsets, mode, sparse, per_sample_weights, in
             raise error(NotImplementedError, op, "embedding_bag: per_sample_weights was not None. per_sample_weights "
                         f"is only supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
                         "GitHub.", "per_sample_weights solo vale con mode='sum'")
+        if not isinstance(per_sample_weights, Tensor):
+            raise error(TypeError, op, f"per_sample_weights must be a Tensor, not {type(per_sample_weights).__name__}",
+                        "un peso por índice: un tensor de la forma de input")
+        if per_sample_weights.dtype != weight.dtype:
+            raise error(RuntimeError, op, "Expected tensor for argument #1 'weight' to have the same type as tensor "
+                        f"for argument #1 'per_sample_weights'; but type {weight.dtype} does not equal "
+                        f"{per_sample_weights.dtype}", "per_sample_weights debe tener el dtype de la tabla")
         if tuple(per_sample_weights.shape) != tuple(input.shape):
             raise error(ValueError, op, f"embedding_bag: If per_sample_weights ({tuple(per_sample_weights.shape)}) "
                         f"is not None, then it must have the same shape as the input ({tuple(input.shape)})",
