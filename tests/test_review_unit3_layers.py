@@ -140,3 +140,67 @@ def test_per_sample_weights_dtype_error_matches_torch(torch):
                                                            mode="sum", per_sample_weights=torch.ones(2, 3)),
                  lambda: F.embedding_bag(profundo.tensor([IDX[:3], IDX[3:]]), profundo.tensor(table), mode="sum",
                                          per_sample_weights=profundo.ones(2, 3, dtype=profundo.float32)))
+
+
+# ------------------------------------------------------------------ TransformerEncoder's padded outputs
+def _encoders(lib, heads=2, batch_first=True, norm_first=False, final_norm=True, **kw):
+    lib.manual_seed(0)
+    dt = lib.float64
+    layer = lib.nn.TransformerEncoderLayer(8, heads, 16, dropout=0.0, batch_first=batch_first, norm_first=norm_first,
+                                           dtype=dt)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (torch's note that the nested-tensor path is off)
+        return lib.nn.TransformerEncoder(layer, 2, norm=lib.nn.LayerNorm(8, dtype=dt) if final_norm else None,
+                                         **kw)
+
+
+def _padding(middle=False):
+    kpm = np.zeros((3, 5), bool)
+    kpm[0, 3:] = True
+    kpm[1, 4:] = True
+    if middle:
+        kpm[2, 1] = True  # a real position after a padded one: not "left aligned"
+    return kpm
+
+
+def _run(enc, lib, x, kpm, grad):
+    if grad:
+        return enc(lib.tensor(x), src_key_padding_mask=lib.tensor(kpm)).detach().numpy()
+    with lib.no_grad():
+        return enc(lib.tensor(x), src_key_padding_mask=lib.tensor(kpm)).numpy()
+
+
+def test_encoder_inference_zeroes_padded_positions():
+    # PyTorch's inference path (nested tensors) leaves 0 at the padded positions (before the final
+    # norm); the docstring claimed the same values as the padded path, but those positions differed
+    enc = _encoders(profundo, final_norm=False).eval()
+    x, kpm = np.random.default_rng(0).standard_normal((3, 5, 8)), _padding()
+    out = _run(enc, profundo, x, kpm, grad=False)
+    assert (out[kpm] == 0).all()
+    padded_path = _run(enc, profundo, x, kpm, grad=True)  # grad wanted: the ordinary path
+    assert not (padded_path[kpm] == 0).all()
+    np.testing.assert_allclose(out[~kpm], padded_path[~kpm], rtol=0, atol=0)
+    normed = _encoders(profundo).eval()
+    out = _run(normed, profundo, x, kpm, grad=False)
+    bias = normed.norm.bias.detach().numpy()  # LayerNorm of a zero row: its bias
+    np.testing.assert_allclose(out[kpm], np.broadcast_to(bias, out[kpm].shape), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("case", ["eval", "train", "grad", "middle", "seq_first", "odd_heads", "norm_first",
+                                  "no_nested", "float_mask"])
+def test_encoder_padded_outputs_match_torch(torch, case):
+    kw = {"heads": 1 if case == "odd_heads" else 2, "batch_first": case != "seq_first",
+          "norm_first": case == "norm_first"}
+    if case == "no_nested":
+        kw["enable_nested_tensor"] = False
+    tenc, penc = _encoders(torch, **kw), _encoders(profundo, **kw)
+    penc.load_state_dict({k: profundo.tensor(v.numpy()) for k, v in tenc.state_dict().items()})
+    tenc.train(case == "train")
+    penc.train(case == "train")
+    x, kpm = np.random.default_rng(0).standard_normal((3, 5, 8)), _padding(middle=case == "middle")
+    mask = np.where(kpm, -np.inf, 0.0) if case == "float_mask" else kpm
+    if not kw["batch_first"]:
+        x = x.transpose(1, 0, 2).copy()
+    grad = case == "grad"
+    np.testing.assert_allclose(_run(penc, profundo, x, mask, grad), _run(tenc, torch, x, mask, grad),
+                               rtol=1e-12, atol=1e-12)
