@@ -98,6 +98,17 @@ class EmbeddingDenseGrad(Op):
 _INDEX_KINDS = ("int32", "int64")
 
 
+def padding_row(padding_idx, num, op, message="Padding_idx must be within num_embeddings"):
+    """``padding_idx`` as a row number of a table of ``num`` rows (a negative one counts from the
+    end), checked (PyTorch's AssertionError and ``message``); None stays None."""
+    if padding_idx is None:
+        return None
+    if not -num <= padding_idx < num:
+        raise error(AssertionError, op, f"{message} (padding_idx={padding_idx}, num_embeddings={num})",
+                    f"padding_idx va de {-num} a {num - 1}")
+    return padding_idx + num if padding_idx < 0 else padding_idx
+
+
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):
     """Look up the rows ``input`` (int64 or int32 indices, any shape) of the table ``weight``
@@ -124,13 +135,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             bad = lo if lo < 0 else hi
             raise error(IndexError, "embedding", f"index out of range in self (index {bad}, table of {num} rows)",
                         f"los índices van de 0 a {num - 1}: ¿el vocabulario tiene más palabras que num_embeddings?")
-    if padding_idx is not None:
-        if padding_idx > 0 and padding_idx >= num or padding_idx < 0 and padding_idx < -num:
-            raise error(AssertionError, "embedding", f"Padding_idx must be within num_embeddings (padding_idx="
-                        f"{padding_idx}, num_embeddings={num})", f"padding_idx va de {-num} a {num - 1}")
-        padding_idx = padding_idx + num if padding_idx < 0 else padding_idx
-    else:
-        padding_idx = -1
+    padding_idx = padding_row(padding_idx, num, "embedding")
+    if padding_idx is None:
+        padding_idx = -1  # (the ops' "no padding row")
     if max_norm is not None:
         # in place on the table, outside the graph (PyTorch's _no_grad_embedding_renorm_)
         with grad_mode.no_grad():
@@ -159,11 +166,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     reduction (sum: each row; mean: each row / count; max: the row that won)."""
     _check_bag_args(input, weight, offsets, mode, sparse, per_sample_weights, include_last_offset)
     num = weight._data.shape[0]
-    if padding_idx is not None:
-        if padding_idx > 0 and padding_idx >= num or padding_idx < 0 and padding_idx < -num:
-            raise error(AssertionError, "embedding_bag", f"padding_idx must be within the number of embeddings "
-                        f"(padding_idx={padding_idx}, num_embeddings={num})", f"padding_idx va de {-num} a {num - 1}")
-        padding_idx = padding_idx + num if padding_idx < 0 else padding_idx
+    padding_idx = padding_row(padding_idx, num, "embedding_bag", "padding_idx must be within the number of embeddings")
     xp = backend_of(weight).xp
     dt = weight._data.dtype
     idx = input._data
