@@ -9,6 +9,7 @@ import pytest
 import profundo
 from profundo import nn
 from profundo.nn import functional as F
+from profundo.nn.utils import rnn as R
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -204,3 +205,28 @@ def test_encoder_padded_outputs_match_torch(torch, case):
     grad = case == "grad"
     np.testing.assert_allclose(_run(penc, profundo, x, mask, grad), _run(tenc, torch, x, mask, grad),
                                rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("cls", ["GRU", "LSTM"])
+@pytest.mark.parametrize("batch", [2, 5])
+def test_packed_input_checks_the_initial_state_shape(cls, batch):
+    # a state of another batch size was reordered first: an index_select error (fewer rows) or,
+    # with more rows, some of them silently taken; now the usual "Expected hidden size" error
+    packed = R.pack_padded_sequence(profundo.zeros(4, 3, 2), [4, 2, 3], enforce_sorted=False)
+    h = profundo.zeros(1, batch, 5)
+    with pytest.raises(RuntimeError, match=r"Expected hidden(\[0\])? size \(1, 3, 5\)"):
+        getattr(nn, cls)(2, 5)(packed, (h, h) if cls == "LSTM" else h)
+
+
+def test_packed_input_with_a_state_matches_torch(torch):
+    rng = np.random.default_rng(0)
+    tm = torch.nn.LSTM(2, 5, dtype=torch.float64)
+    pm = nn.LSTM(2, 5, dtype=profundo.float64)
+    pm.load_state_dict({k: profundo.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
+    x, h, c = rng.standard_normal((4, 3, 2)), rng.standard_normal((1, 3, 5)), rng.standard_normal((1, 3, 5))
+    tout, (th, tc) = tm(torch.nn.utils.rnn.pack_padded_sequence(torch.tensor(x), [4, 2, 3], enforce_sorted=False),
+                        (torch.tensor(h), torch.tensor(c)))
+    pout, (ph, pc) = pm(R.pack_padded_sequence(profundo.tensor(x), [4, 2, 3], enforce_sorted=False),
+                        (profundo.tensor(h), profundo.tensor(c)))
+    for a, b in ((pout.data, tout.data), (ph, th), (pc, tc)):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12, atol=1e-12)

@@ -149,9 +149,8 @@ class RNNBase(Module):
             self._check_input(input.data, 2)
             x, mask = _packed_to_padded(input)                      # (T, B, I), sorted by length
             batch, batched = x.shape[1], True
-            if hx is not None:  # the user's order -> the packed (sorted) order
+            if hx is not None:  # (put in the packed, sorted, order once its shape is checked, below)
                 self._check_hidden_dims(hx, 3)
-                hx = self._permute(hx, input.sorted_indices)
         else:
             if not isinstance(input, Tensor):
                 raise error(TypeError, name, f"input must be a Tensor or a PackedSequence, got {type(input).__name__}",
@@ -191,6 +190,9 @@ class RNNBase(Module):
         else:
             h0, c0 = hx, None
             self._check_hidden(h0, expected_h, "Expected hidden size {}, got {}")
+        if packed and hx is not None:  # the user's order -> the packed (sorted) order
+            h0, c0 = self._permute((h0, c0), input.sorted_indices) if lstm else \
+                (self._permute(h0, input.sorted_indices), None)
 
         layer_input, h_n, c_n = x, [], []
         for layer in range(self.num_layers):
