@@ -143,6 +143,37 @@ def test_per_sample_weights_dtype_error_matches_torch(torch):
                                          per_sample_weights=profundo.ones(2, 3, dtype=profundo.float32)))
 
 
+def _tied_table(lib):
+    table = np.zeros((4, 2))
+    table[3] = [1.0, -1.0]  # rows 0, 1, 2 tie everywhere
+    return lib.tensor(table, requires_grad=True)
+
+
+def test_embedding_bag_max_gives_a_tie_to_the_first_row():
+    # amax split the gradient among tied rows (1/3 each); PyTorch gives it all to the first one
+    w = _tied_table(profundo)
+    F.embedding_bag(profundo.tensor([[0, 1, 2], [2, 1, 3]]), w, mode="max").sum().backward()
+    g = w.grad.numpy()
+    assert set(np.unique(g)) <= {0.0, 1.0}  # whole gradients, not shares
+    np.testing.assert_array_equal(g.sum(0), [2.0, 2.0])  # one winner per bag and column
+    np.testing.assert_array_equal(g[0], [1.0, 1.0])  # the first bag's first row wins both columns
+
+
+def test_embedding_bag_max_ties_match_torch(torch):
+    tw, pw = _tied_table(torch), _tied_table(profundo)
+    idx = [[0, 1, 2], [2, 1, 3]]
+    torch.nn.functional.embedding_bag(torch.tensor(idx), tw, mode="max").sum().backward()
+    F.embedding_bag(profundo.tensor(idx), pw, mode="max").sum().backward()
+    np.testing.assert_array_equal(pw.grad.numpy(), tw.grad.numpy())
+    tw.grad = None
+    pw.grad = None
+    flat, offsets = [0, 1, 2, 2, 1, 3, 1], [0, 3, 6]
+    torch.nn.functional.embedding_bag(torch.tensor(flat), tw, torch.tensor(offsets), mode="max",
+                                      padding_idx=0).sum().backward()
+    F.embedding_bag(profundo.tensor(flat), pw, profundo.tensor(offsets), mode="max", padding_idx=0).sum().backward()
+    np.testing.assert_array_equal(pw.grad.numpy(), tw.grad.numpy())
+
+
 # ------------------------------------------------------------------ TransformerEncoder's padded outputs
 def _encoders(lib, heads=2, batch_first=True, norm_first=False, final_norm=True, **kw):
     lib.manual_seed(0)

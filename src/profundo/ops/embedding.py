@@ -194,7 +194,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     if mode == "max":
         if not valid.shape[1]:
             return rows.sum(1)  # only empty bags: zeros
-        out = (rows + Tensor._make(xp.where(valid[..., None], 0.0, -xp.inf).astype(dt))).amax(1)
+        # max(1), not amax(1): on a tie the gradient goes to the first row (PyTorch's max_indices), not split
+        out = (rows + Tensor._make(xp.where(valid[..., None], 0.0, -xp.inf).astype(dt))).max(1)[0]
         empty = ~valid.any(1, keepdims=True)
         return where(Tensor._make(empty), 0.0, out) if empty.any() else out
     mask = Tensor._make(valid[..., None].astype(dt))  # (B, L, 1): 1 where a row is in its bag
