@@ -213,9 +213,7 @@ def _bag_layout(idx, offsets, include_last_offset, xp):
     one past the end, where a bag is shorter)."""
     n = idx.shape[0]
     starts = offsets[:-1] if include_last_offset else offsets
-    # the last bag runs to the end of ``idx`` even when include_last_offset's final offset is smaller
-    # (PyTorch's kernel ignores that value: its documented meaning is len(input))
-    ends = xp.append(starts[1:], n)
+    ends = xp.append(starts[1:], n)  # (with include_last_offset, offsets[-1] == n: checked)
     lengths = ends - starts
     width = int(lengths.max()) if lengths.size else 0
     pos = starts[:, None] + xp.arange(width)[None, :]
@@ -276,6 +274,12 @@ def _check_bag_args(input, weight, offsets, mode, sparse, per_sample_weights, in
     if off[-1] > n:
         raise error(RuntimeError, op, f"offsets[-1] can not be greater than input's length {n} but got "
                     f"offsets[-1] of {int(off[-1])}", "los offsets no pueden pasar del final de input")
+    if include_last_offset and off[-1] != n:
+        # PyTorch accepts it, with three different meanings for the indices left after it (sum, mean and
+        # max on CPU: pytorch#191965; pytorch#52851 asks for this error): refused rather than guessed
+        raise error(RuntimeError, op, f"with include_last_offset=True the last offset must be the input's length "
+                    f"{n} (it closes the last bag), but got {int(off[-1])}",
+                    "con include_last_offset=True el último offset es len(input): tensor([0, ..., len(input)])")
     if (off[1:] < off[:-1]).any():
         raise error(RuntimeError, op, f"offsets must be non-decreasing, got {off.tolist()}",
                     "los offsets son los inicios de las bolsas, en orden")
