@@ -776,7 +776,7 @@ class NumpyBackend(ReferenceBackend):
                 xp.matmul(whh_t, d, out=dh)
         flat = da.reshape(g_rows, n_steps * batch)                   # (G, T * B), columns in (t, b) order
         flat_h = da_h.reshape(g_rows, n_steps * batch)
-        x2 = x.reshape(n_steps * batch, -1)
+        x2 = x.reshape(n_steps * batch, x.shape[2])  # (not -1: an empty batch cannot infer it)
         dx = xp.matmul(flat.T, w_ih).reshape(x.shape) if needs[0] else None
         dw_ih = xp.matmul(flat, x2) if needs[3] else None
         if needs[4]:

@@ -684,7 +684,8 @@ class ReferenceBackend:
         n_steps, batch = x.shape[:2]
         hid = w_hh.shape[0] // _RNN_BLOCKS[mode]
         # the input's share of every gate at every step, in one (T*B, I) @ (I, G*H) product
-        xw = self.matmul(x.reshape(n_steps * batch, x.shape[2]), w_ih.T).reshape(n_steps, batch, -1)
+        # (explicit sizes, not -1: an empty batch cannot infer it)
+        xw = self.matmul(x.reshape(n_steps * batch, x.shape[2]), w_ih.T).reshape(n_steps, batch, w_ih.shape[0])
         b_hn = None
         if b_ih is not None:
             xw = xw + b_ih
@@ -794,14 +795,15 @@ class ReferenceBackend:
                 dh = dh + dh_keep
                 if mode == "LSTM":
                     dc = dc + dc_keep
-        flat = da.reshape(n_steps * batch, -1)
-        flat_h = da_h.reshape(n_steps * batch, -1)
+        rows = n_steps * batch  # (explicit sizes below, not -1: an empty batch cannot infer it)
+        flat = da.reshape(rows, da.shape[-1])
+        flat_h = da_h.reshape(rows, da_h.shape[-1])
         dx = self.matmul(flat, w_ih).reshape(x.shape) if needs[0] else None
-        dw_ih = self.matmul(flat.T, x.reshape(n_steps * batch, -1)) if needs[3] else None
-        dw_hh = self.matmul(flat_h.T, prev.reshape(n_steps * batch, -1)) if needs[4] else None
+        dw_ih = self.matmul(flat.T, x.reshape(rows, x.shape[-1])) if needs[3] else None
+        dw_hh = self.matmul(flat_h.T, prev.reshape(rows, prev.shape[-1])) if needs[4] else None
         db_ih = flat.sum(0) if needs[5] else None
         db_hh = flat_h.sum(0) if needs[6] else None
-        dw_hr = (self.matmul(dhs.reshape(n_steps * batch, -1).T, cache["hus"].reshape(n_steps * batch, -1))
+        dw_hr = (self.matmul(dhs.reshape(rows, dhs.shape[-1]).T, cache["hus"].reshape(rows, cache["hus"].shape[-1]))
                  if w_hr is not None and needs[7] else None)
         return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh, dw_hr
 

@@ -98,6 +98,17 @@ class EmbeddingDenseGrad(Op):
 _INDEX_KINDS = ("int32", "int64")
 
 
+def padding_row(padding_idx, num, op, message="Padding_idx must be within num_embeddings"):
+    """``padding_idx`` as a row number of a table of ``num`` rows (a negative one counts from the
+    end), checked (PyTorch's AssertionError and ``message``); None stays None."""
+    if padding_idx is None:
+        return None
+    if not -num <= padding_idx < num:
+        raise error(AssertionError, op, f"{message} (padding_idx={padding_idx}, num_embeddings={num})",
+                    f"padding_idx va de {-num} a {num - 1}")
+    return padding_idx + num if padding_idx < 0 else padding_idx
+
+
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):
     """Look up the rows ``input`` (int64 or int32 indices, any shape) of the table ``weight``
@@ -124,13 +135,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             bad = lo if lo < 0 else hi
             raise error(IndexError, "embedding", f"index out of range in self (index {bad}, table of {num} rows)",
                         f"los índices van de 0 a {num - 1}: ¿el vocabulario tiene más palabras que num_embeddings?")
-    if padding_idx is not None:
-        if padding_idx > 0 and padding_idx >= num or padding_idx < 0 and padding_idx < -num:
-            raise error(AssertionError, "embedding", f"Padding_idx must be within num_embeddings (padding_idx="
-                        f"{padding_idx}, num_embeddings={num})", f"padding_idx va de {-num} a {num - 1}")
-        padding_idx = padding_idx + num if padding_idx < 0 else padding_idx
-    else:
-        padding_idx = -1
+    padding_idx = padding_row(padding_idx, num, "embedding")
+    if padding_idx is None:
+        padding_idx = -1  # (the ops' "no padding row")
     if max_norm is not None:
         # in place on the table, outside the graph (PyTorch's _no_grad_embedding_renorm_)
         with grad_mode.no_grad():
@@ -159,11 +166,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     reduction (sum: each row; mean: each row / count; max: the row that won)."""
     _check_bag_args(input, weight, offsets, mode, sparse, per_sample_weights, include_last_offset)
     num = weight._data.shape[0]
-    if padding_idx is not None:
-        if padding_idx > 0 and padding_idx >= num or padding_idx < 0 and padding_idx < -num:
-            raise error(AssertionError, "embedding_bag", f"padding_idx must be within the number of embeddings "
-                        f"(padding_idx={padding_idx}, num_embeddings={num})", f"padding_idx va de {-num} a {num - 1}")
-        padding_idx = padding_idx + num if padding_idx < 0 else padding_idx
+    padding_idx = padding_row(padding_idx, num, "embedding_bag", "padding_idx must be within the number of embeddings")
     xp = backend_of(weight).xp
     dt = weight._data.dtype
     idx = input._data
@@ -191,7 +194,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     if mode == "max":
         if not valid.shape[1]:
             return rows.sum(1)  # only empty bags: zeros
-        out = (rows + Tensor._make(xp.where(valid[..., None], 0.0, -xp.inf).astype(dt))).amax(1)
+        # max(1), not amax(1): on a tie the gradient goes to the first row (PyTorch's max_indices), not split
+        out = (rows + Tensor._make(xp.where(valid[..., None], 0.0, -xp.inf).astype(dt))).max(1)[0]
         empty = ~valid.any(1, keepdims=True)
         return where(Tensor._make(empty), 0.0, out) if empty.any() else out
     mask = Tensor._make(valid[..., None].astype(dt))  # (B, L, 1): 1 where a row is in its bag
@@ -209,7 +213,7 @@ def _bag_layout(idx, offsets, include_last_offset, xp):
     one past the end, where a bag is shorter)."""
     n = idx.shape[0]
     starts = offsets[:-1] if include_last_offset else offsets
-    ends = xp.append(starts[1:], offsets[-1] if include_last_offset else n)
+    ends = xp.append(starts[1:], n)  # (with include_last_offset, offsets[-1] == n: checked)
     lengths = ends - starts
     width = int(lengths.max()) if lengths.size else 0
     pos = starts[:, None] + xp.arange(width)[None, :]
@@ -233,6 +237,13 @@ def _check_bag_args(input, weight, offsets, mode, sparse, per_sample_weights, in
             raise error(NotImplementedError, op, "embedding_bag: per_sample_weights was not None. per_sample_weights "
                         f"is only supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
                         "GitHub.", "per_sample_weights solo vale con mode='sum'")
+        if not isinstance(per_sample_weights, Tensor):
+            raise error(TypeError, op, f"per_sample_weights must be a Tensor, not {type(per_sample_weights).__name__}",
+                        "un peso por índice: un tensor de la forma de input")
+        if per_sample_weights.dtype != weight.dtype:
+            raise error(RuntimeError, op, "Expected tensor for argument #1 'weight' to have the same type as tensor "
+                        f"for argument #1 'per_sample_weights'; but type {weight.dtype} does not equal "
+                        f"{per_sample_weights.dtype}", "per_sample_weights debe tener el dtype de la tabla")
         if tuple(per_sample_weights.shape) != tuple(input.shape):
             raise error(ValueError, op, f"embedding_bag: If per_sample_weights ({tuple(per_sample_weights.shape)}) "
                         f"is not None, then it must have the same shape as the input ({tuple(input.shape)})",
@@ -263,6 +274,12 @@ def _check_bag_args(input, weight, offsets, mode, sparse, per_sample_weights, in
     if off[-1] > n:
         raise error(RuntimeError, op, f"offsets[-1] can not be greater than input's length {n} but got "
                     f"offsets[-1] of {int(off[-1])}", "los offsets no pueden pasar del final de input")
+    if include_last_offset and off[-1] != n:
+        # PyTorch accepts it, with three different meanings for the indices left after it (sum, mean and
+        # max on CPU: pytorch#191965; pytorch#52851 asks for this error): refused rather than guessed
+        raise error(RuntimeError, op, f"with include_last_offset=True the last offset must be the input's length "
+                    f"{n} (it closes the last bag), but got {int(off[-1])}",
+                    "con include_last_offset=True el último offset es len(input): tensor([0, ..., len(input)])")
     if (off[1:] < off[:-1]).any():
         raise error(RuntimeError, op, f"offsets must be non-decreasing, got {off.tolist()}",
                     "los offsets son los inicios de las bolsas, en orden")

@@ -149,9 +149,8 @@ class RNNBase(Module):
             self._check_input(input.data, 2)
             x, mask = _packed_to_padded(input)                      # (T, B, I), sorted by length
             batch, batched = x.shape[1], True
-            if hx is not None:  # the user's order -> the packed (sorted) order
+            if hx is not None:  # (put in the packed, sorted, order once its shape is checked, below)
                 self._check_hidden_dims(hx, 3)
-                hx = self._permute(hx, input.sorted_indices)
         else:
             if not isinstance(input, Tensor):
                 raise error(TypeError, name, f"input must be a Tensor or a PackedSequence, got {type(input).__name__}",
@@ -174,6 +173,9 @@ class RNNBase(Module):
                 if self.batch_first:
                     x = x.transpose(0, 1)
             self._check_input(x, 3)
+            if x.shape[0] == 0:  # (no step: no final state to return)
+                raise error(RuntimeError, name, "Expected sequence length to be larger than 0 in RNN",
+                            "la secuencia debe tener al menos un paso")
             batch = x.shape[1]
         expected_h = (self.num_layers * directions, batch, real_hidden)
         expected_c = (self.num_layers * directions, batch, hidden)
@@ -188,6 +190,9 @@ class RNNBase(Module):
         else:
             h0, c0 = hx, None
             self._check_hidden(h0, expected_h, "Expected hidden size {}, got {}")
+        if packed and hx is not None:  # the user's order -> the packed (sorted) order
+            h0, c0 = self._permute((h0, c0), input.sorted_indices) if lstm else \
+                (self._permute(h0, input.sorted_indices), None)
 
         layer_input, h_n, c_n = x, [], []
         for layer in range(self.num_layers):
@@ -389,6 +394,26 @@ class RNNCellBase(Module):
                               self.weight_hh, self.bias_ih, self.bias_hh)
         return res[1:]
 
+    def _check_cell_states(self, hx, n_states):
+        """``hx``: one tensor (RNNCell, GRUCell) or a pair ``(h, c)`` of tensors (LSTMCell), as PyTorch
+        (a bare tensor given to an LSTMCell would otherwise be iterated over as its rows)."""
+        name = type(self).__name__
+        if n_states == 1:
+            if not isinstance(hx, Tensor):
+                raise error(TypeError, name, f"hx must be a Tensor (N, hidden_size), got {type(hx).__name__}",
+                            "el estado de una celda RNN/GRU es un solo tensor")
+            return
+        if not isinstance(hx, (tuple, list)):
+            raise error(TypeError, name, f"lstm_cell(): argument 'hx' (position 2) must be tuple of Tensors, not "
+                        f"{type(hx).__name__}", "una LSTMCell recibe el par de estados (h, c)")
+        if len(hx) != 2:
+            raise error(RuntimeError, name, f"lstm_cell expects two hidden states, got {len(hx)}",
+                        "una LSTMCell recibe el par de estados (h, c)")
+        for k, s in enumerate(hx):
+            if not isinstance(s, Tensor):
+                raise error(TypeError, name, f"lstm_cell(): argument 'hx' (position 2) must be tuple of Tensors, "
+                            f"but element {k} is {type(s).__name__}", "h y c son tensores (N, hidden_size)")
+
     def _prepare(self, input, hx, n_states):
         name = type(self).__name__
         if not isinstance(input, Tensor):
@@ -398,6 +423,7 @@ class RNNCellBase(Module):
             raise error(ValueError, name, f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead",
                         "la entrada de una celda es (N, input_size) o (input_size,)")
         if hx is not None:
+            self._check_cell_states(hx, n_states)
             for k, s in enumerate(hx if n_states == 2 else (hx,)):
                 if s.dim() not in (1, 2):
                     what = f"hx[{k}]" if n_states == 2 else "hidden"

@@ -3,6 +3,7 @@ from ..._device import check_device
 from ..._errors import error
 from ...autograd.grad_mode import no_grad
 from ...creation import empty
+from ...ops.embedding import padding_row
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -12,14 +13,7 @@ __all__ = ["Embedding", "EmbeddingBag"]
 
 
 def _padding_index(padding_idx, num_embeddings):
-    """``padding_idx`` as a row number (a negative one counts from the end), checked."""
-    if padding_idx is None:
-        return None
-    if not -num_embeddings <= padding_idx < num_embeddings:
-        raise error(AssertionError, "Embedding", f"Padding_idx must be within num_embeddings (padding_idx="
-                    f"{padding_idx}, num_embeddings={num_embeddings})",
-                    f"padding_idx va de {-num_embeddings} a {num_embeddings - 1}")
-    return padding_idx + num_embeddings if padding_idx < 0 else padding_idx
+    return padding_row(padding_idx, num_embeddings, "Embedding")
 
 
 class Embedding(Module):

@@ -277,8 +277,13 @@ class TransformerDecoderLayer(Module):
 
 class TransformerEncoder(Module):
     """``num_layers`` deep copies of ``encoder_layer`` (each with its own parameters), then ``norm``
-    if given.  ``enable_nested_tensor``/``mask_check`` are accepted for PyTorch's signature: they
-    choose a fast path of PyTorch's for padded batches, which computes the same values."""
+    if given.
+
+    ``enable_nested_tensor`` (with ``mask_check``) is PyTorch's inference fast path for padded
+    batches: it runs each sequence without its padding, so the padded positions of the output are
+    0 (before ``norm``); the other positions are the same as on the padded path.  profundo has no
+    nested tensors but gives the same values: it zeroes those positions whenever PyTorch takes
+    that path (``_zeroes_padding``)."""
 
     def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True, mask_check=True):
         super().__init__()
@@ -286,8 +291,33 @@ class TransformerEncoder(Module):
         self.num_layers = num_layers
         self.norm = norm
         self.enable_nested_tensor = enable_nested_tensor
-        self.use_nested_tensor = False  # profundo has no nested tensors: every batch runs padded
+        # PyTorch's conditions (set once, from the layer): the fast path's fused layer exists only for these
+        attn = getattr(encoder_layer, "self_attn", None)
+        self.use_nested_tensor = bool(
+            enable_nested_tensor and isinstance(encoder_layer, TransformerEncoderLayer)
+            and not encoder_layer.norm_first and attn.batch_first and attn._qkv_same_embed_dim
+            and attn.in_proj_bias is not None and encoder_layer.activation_relu_or_gelu
+            and encoder_layer.norm1.eps == encoder_layer.norm2.eps and attn.num_heads % 2 == 0)
         self.mask_check = mask_check
+
+    def _zeroes_padding(self, src, mask, padded):
+        """Whether PyTorch would run this call on nested tensors (its output 0 where ``padded``):
+        inference (eval mode, no gradient wanted), a batched input with a key padding mask, no
+        ``mask``, and (with ``mask_check``) every sequence's padding at its end."""
+        from ...autograd import grad_mode
+        first = self.layers[0] if len(self.layers) else None
+        if not (self.use_nested_tensor and first is not None and not first.training and src.dim() == 3
+                and padded is not None and mask is None):
+            return False
+        if self.mask_check and bool((padded[:, :-1] & ~padded[:, 1:]).any()):
+            return False  # a real position after a padded one: not "left aligned"
+        if grad_mode.STATE.enabled:
+            a, n1, n2, l1, l2 = first.self_attn, first.norm1, first.norm2, first.linear1, first.linear2
+            args = (src, a.in_proj_weight, a.in_proj_bias, a.out_proj.weight, a.out_proj.bias, n1.weight, n1.bias,
+                    n2.weight, n2.bias, l1.weight, l1.bias, l2.weight, l2.bias)
+            if any(t is not None and t.requires_grad for t in args):
+                return False
+        return True
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
         dt = src._data.dtype
@@ -296,9 +326,14 @@ class TransformerEncoder(Module):
         mask = canonical_mask(mask, "mask", None, "", dt, check_other=False)
         batch_first = self.layers[0].self_attn.batch_first if len(self.layers) else False
         is_causal = _detect_is_causal_mask(mask, is_causal, _get_seq_len(src, batch_first))
+        # (as PyTorch's ``logical_not`` of the float mask: any nonzero entry is padding)
+        padded = None if src_key_padding_mask is None else src_key_padding_mask._data != 0
+        zero_padding = self._zeroes_padding(src, mask, padded)
         output = src
         for mod in self.layers:
             output = mod(output, src_mask=mask, is_causal=is_causal, src_key_padding_mask=src_key_padding_mask)
+        if zero_padding:
+            output = output.masked_fill(Tensor._make(padded[..., None]), 0.0)
         if self.norm is not None:
             output = self.norm(output)
         return output
