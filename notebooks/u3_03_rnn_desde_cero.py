@@ -61,24 +61,16 @@ torch.manual_seed(0)
 # objetivo es la misma ventana corrida un carácter: en cada posición, el carácter que sigue.
 
 # %%
-import collections, re
-from profundo.datasets import load_time_machine
-raw = load_time_machine(path="/work/shared/data/timemachine/timemachine.txt")  # TEMP
-class Vocab:  # TEMP until profundo.text
-    def __init__(self, tokens):
-        self.idx_to_token = ["<unk>"] + sorted(set(tokens))
-        self.token_to_idx = {t: i for i, t in enumerate(self.idx_to_token)}
-    def __len__(self): return len(self.idx_to_token)
-    def __getitem__(self, t): return self.token_to_idx.get(t, 0)
-tokens = list(re.sub("[^A-Za-z]+", " ", raw).lower())
-vocab = Vocab(tokens)
-corpus = [vocab[t] for t in tokens]
-num_steps = 32
-array = torch.tensor([corpus[i:i + num_steps + 1] for i in range(len(corpus) - num_steps)])
-X_all, Y_all = array[:, :-1], array[:, 1:]
-X_train, Y_train = X_all[:10000], Y_all[:10000]
-X_val, Y_val = X_all[10000:12000], Y_all[10000:12000]
-print(len(vocab), X_train.shape)
+from profundo.text import TimeMachine
+
+# d2l usa lotes de 1024 y 100 épocas; con lotes de 128 aprende en muchas menos épocas
+data = TimeMachine(batch_size=128, num_steps=32, num_train=10000, num_val=2000)
+vocab = data.vocab
+print(f"{len(data.corpus)} caracteres, vocabulario de {len(vocab)}: {vocab.idx_to_token}")
+X, Y = next(iter(data.train_dataloader()))
+print(X.shape, Y.shape)
+print(repr("".join(vocab.to_tokens(X[0]))))
+print(repr("".join(vocab.to_tokens(Y[0]))))
 
 # %% [markdown]
 # ## El estado oculto
@@ -193,27 +185,29 @@ def loss_fn(Y_hat, Y):
     return F.cross_entropy(Y_hat.reshape(-1, Y_hat.shape[-1]), Y.reshape(-1))
 
 
-def perplexity(model, X, Y):
+def perplexity(model, data_iter):
+    """exp de la pérdida promedio sobre todos los caracteres de data_iter."""
+    total, count = 0.0, 0
     with torch.no_grad():
-        return math.exp(float(loss_fn(model(X), Y)))
+        for X, Y in data_iter:
+            total, count = total + float(loss_fn(model(X), Y)) * Y.numel(), count + Y.numel()
+    return math.exp(total / count)
 
 
-def train(model, lr=1.0, num_epochs=10, batch_size=128, grad_clip_val=1.0):
+def train(model, data, lr=1.0, num_epochs=10, grad_clip_val=1.0):
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     history = {"train": [], "val": [], "norm": []}
     for epoch in range(num_epochs):
-        perm = torch.randperm(len(X_train))
         total, count = 0.0, 0
-        for i in range(0, len(X_train), batch_size):
-            idx = perm[i:i + batch_size]
-            loss = loss_fn(model(X_train[idx]), Y_train[idx])
+        for X, Y in data.train_dataloader():
+            loss = loss_fn(model(X), Y)
             optimizer.zero_grad()
             loss.backward()
             history["norm"].append(clip_gradients(grad_clip_val, model))
             optimizer.step()
-            total, count = total + float(loss) * len(idx), count + len(idx)
+            total, count = total + float(loss) * Y.numel(), count + Y.numel()
         history["train"].append(math.exp(total / count))
-        history["val"].append(perplexity(model, X_val, Y_val))
+        history["val"].append(perplexity(model, data.val_dataloader()))
         print(f"época {epoch + 1}: perplejidad {history['train'][-1]:.2f} (entrenamiento), "
               f"{history['val'][-1]:.2f} (validación)")
     return history
@@ -239,7 +233,7 @@ def plot_history(history):
 
 torch.manual_seed(0)
 model = RNNLMScratch(RNNScratch(num_inputs=len(vocab), num_hiddens=32), vocab_size=len(vocab))
-history = train(model, lr=1.0, num_epochs=10)
+history = train(model, data, lr=1.0, num_epochs=10)
 plot_history(history)
 
 # %% [markdown]
@@ -281,7 +275,7 @@ with torch.no_grad():
 # pasó hace muchos pasos casi no influye en el aprendizaje.
 
 # %%
-X, Y = X_train[:64], Y_train[:64]
+X, Y = next(iter(data.train_dataloader()))
 states, state = [], None
 embs = model.one_hot(X)
 for x in embs:
