@@ -91,6 +91,8 @@ class Tensor:
     _acc_ref = None       # weakref to this leaf's AccumulateGrad node
     _retains_grad = False
     _hooks = None
+    #: a dense tensor; ``nn.Embedding(sparse=True)``'s gradient is a ``profundo.sparse.RowSparseTensor``
+    is_sparse = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -231,7 +233,7 @@ class Tensor:
 
     @grad.setter
     def grad(self, value):
-        if value is not None:
+        if value is not None and not getattr(value, "is_sparse", False):  # (a row-sparse one: checked below)
             if not isinstance(value, Tensor):
                 raise error(TypeError, "grad", f"assigned grad expected to be a Tensor or None but got "
                             f"{type(value).__name__}",
@@ -244,6 +246,10 @@ class Tensor:
                 raise error(RuntimeError, "grad", "assigned grad has data of a different type "
                             f"({value.dtype} vs {self.dtype})",
                             "el gradiente debe tener el mismo dtype que el tensor")
+        elif value is not None and (tuple(value.shape) != self._data.shape or value._vals.dtype != self._data.dtype):
+            raise error(RuntimeError, "grad", f"assigned row-sparse grad of shape {list(value.shape)} {value.dtype} "
+                        f"does not match the tensor's {list(self.shape)} {self.dtype}",
+                        "el gradiente debe tener la forma y el dtype del tensor")
         self._grad = value
 
     @grad.deleter

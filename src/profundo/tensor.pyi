@@ -18,6 +18,7 @@ class Tensor:
     __array_ufunc__: Any
     __array_priority__: int
     grad_fn: Any
+    is_sparse: bool
     @classmethod
     def __init_subclass__(cls, **kwargs):
         ...

@@ -461,6 +461,47 @@ class NumpyBackend(ReferenceBackend):
     # ------------------------------------------------------------ embedding (Unit 3)
     # (row gathers and their scatter-add backward, dense and row-sparse)
 
+    def index_sum_rows(self, rows, values):
+        """Sort the indices, then one ``np.add.reduceat`` over the runs of equal indices,
+        instead of ``np.unique`` + ``np.add.at``: (8192 indices into 943 rows, 32 columns,
+        float32) 1.0 ms vs 2.1 ms; with few repeats (8192 into 1,000,000) 2.5 ms vs 2.5 ms."""
+        xp = self.xp
+        n = rows.shape[0]
+        if n == 0:
+            return rows[:0], values[:0]
+        order = xp.argsort(rows, kind="stable")
+        r = rows[order]
+        first = xp.empty(n, bool)  # where a run of equal indices starts
+        first[0] = True
+        xp.not_equal(r[1:], r[:-1], out=first[1:])
+        starts = xp.flatnonzero(first)
+        return r[starts], xp.add.reduceat(values[order], starts, axis=0)
+
+    def index_add_rows(self, target, rows, values):
+        """The rows summed first (``index_sum_rows``, sorted), then one ``+=`` on distinct rows:
+        not ``np.add.at`` (same measurements as above: up to 2x faster with repeated rows)."""
+        rows, values = self.index_sum_rows(rows, values)
+        target[rows] += values
+
+    def embedding_backward(self, g, indices, num_weights, padding_idx, scale_grad_by_freq):
+        """A small table (at most 32 rows: a character vocabulary) takes its gradient as one
+        matmul, ``one_hot(indices)^T @ g``: (1120 indices, 256 columns, 28 rows, float32)
+        0.20 ms vs 0.49 ms sorted and 2.4 ms with ``np.add.at``.  Larger tables: the
+        sorted ``index_sum_rows`` (see above) through the reference formula.  (A one-hot matmul
+        for all sizes loses: 45 ms vs 2.7 ms for 1120 indices into 10,000 rows.)"""
+        # (a NaN or inf in g would reach every row through the zeros of the one-hot matrix)
+        if num_weights > 32 or scale_grad_by_freq or not self.xp.isfinite(g).all():
+            return super().embedding_backward(g, indices, num_weights, padding_idx, scale_grad_by_freq)
+        xp = self.xp
+        rows = indices.reshape(-1)
+        n = rows.shape[0]
+        onehot = xp.zeros((num_weights, n), g.dtype)
+        onehot[rows, xp.arange(n)] = 1
+        out = onehot @ g.reshape(n, g.shape[-1])
+        if padding_idx >= 0:
+            out[padding_idx] = 0
+        return out
+
     # ------------------------------------------------------------ recurrent cells (Unit 3)
     # (the RNN/GRU/LSTM step and its backward through time)
 

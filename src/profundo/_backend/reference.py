@@ -563,6 +563,52 @@ class ReferenceBackend:
     # ------------------------------------------------------------ embedding (Unit 3)
     # (row gathers and their scatter-add backward, dense and row-sparse)
 
+    def embedding(self, weight, indices):
+        """The lookup: ``out[..., :] = weight[indices[...], :]`` (one row of the table per index)."""
+        return self.xp.take(weight, indices, axis=0)
+
+    def index_sum_rows(self, rows, values):
+        """Add up the rows of ``values`` (shape ``(n, ...)``) that share an index in ``rows``
+        (shape ``(n,)``): returns ``(unique indices, ascending; their summed rows)``.  The
+        embedding's backward and the coalescing of a row-sparse gradient are both this."""
+        xp = self.xp
+        uniq, inverse = xp.unique(rows, return_inverse=True)
+        sums = xp.zeros((len(uniq),) + values.shape[1:], values.dtype)
+        xp.add.at(sums, inverse.reshape(-1), values)  # repeated indices accumulate
+        return uniq, sums
+
+    def index_add_rows(self, target, rows, values):
+        """In place: ``target[rows[i]] += values[i]``, repeated rows accumulating (a row-sparse
+        gradient added to a dense one, or applied by an optimizer step)."""
+        self.xp.add.at(target, rows, values)
+
+    def embedding_backward(self, g, indices, num_weights, padding_idx, scale_grad_by_freq):
+        """The dense gradient of the lookup, shape ``(num_weights, dim)``: row ``r`` is the sum
+        of the rows of ``g`` whose index is ``r`` (divided by how many there were when
+        ``scale_grad_by_freq``); the padding row (``padding_idx`` >= 0) gets none."""
+        xp = self.xp
+        rows = indices.reshape(-1)
+        gv = g.reshape(rows.shape[0], g.shape[-1])
+        out = xp.zeros((num_weights, g.shape[-1]), g.dtype)
+        uniq, sums = self.index_sum_rows(rows, gv)
+        if scale_grad_by_freq:
+            counts = xp.bincount(rows, minlength=num_weights)[uniq]
+            sums = sums / counts[:, None].astype(g.dtype)
+        out[uniq] = sums
+        if padding_idx >= 0:
+            out[padding_idx] = 0
+        return out
+
+    def embedding_renorm_(self, weight, indices, max_norm, norm_type):
+        """In place: each looked-up row of ``weight`` whose ``norm_type``-norm exceeds ``max_norm``
+        is scaled by ``max_norm / (norm + 1e-7)`` (PyTorch's ``embedding_renorm_``)."""
+        xp = self.xp
+        rows = xp.unique(indices.reshape(-1))
+        norms = xp.linalg.norm(weight[rows].astype(xp.float64), ord=norm_type, axis=1)
+        big = norms > max_norm
+        rows, scale = rows[big], max_norm / (norms[big] + 1e-7)
+        weight[rows] = weight[rows] * scale[:, None].astype(weight.dtype)
+
     # ------------------------------------------------------------ recurrent cells (Unit 3)
     # (the RNN/GRU/LSTM step and its backward through time)
 

@@ -11,6 +11,7 @@ from .._errors import error
 from ..tensor import Tensor
 from . import anomaly, grad_mode
 from .function import AccumulateGrad, accumulator_for
+from .. import sparse  # row-sparse gradients (nn.Embedding(sparse=True)): see _fit, run_backward, _accumulate
 
 
 def sum_to(grad, shape):
@@ -52,6 +53,8 @@ def _fit(node, i, g, meta):
     """Make gradient ``i`` of ``node`` fit the input it belongs to: a Tensor,
     summed down to the input's shape (the one unbroadcast rule), in its dtype."""
     shape, dt = meta
+    if g.__class__ is sparse.RowSparseTensor:  # kept row-sparse
+        return sparse.fit(node, g, shape, dt)
     if not isinstance(g, Tensor):  # an array or a number from a custom backward
         g = Tensor._make(backend_of(g).xp.asarray(g))
     arr = g._data
@@ -252,7 +255,10 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
                         elif create_graph:
                             b[nr] = cur + g  # recorded: the sum is part of the new graph
                         else:  # same shape and dtype (both fitted above): add the arrays
-                            b[nr] = Tensor._make(cur._data + g._data)
+                            try:
+                                b[nr] = Tensor._make(cur._data + g._data)
+                            except AttributeError:  # one is row-sparse (no ._data)
+                                b[nr] = sparse.add_grads(cur, g)
                 d = deps[nxt] - 1
                 deps[nxt] = d
                 if d == 0:
@@ -273,6 +279,8 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
 def _accumulate(node, g, shared, create_graph):
     """Run a leaf's AccumulateGrad: its ``.grad`` takes ``g``'s array without
     a copy when nothing else holds it."""
+    if g.__class__ is sparse.RowSparseTensor:
+        return sparse.accumulate(node.variable, g)
     var = node.variable._data
     if g._data.shape != var.shape or g._data.dtype != var.dtype:  # the leaf's data was replaced since forward
         g = _fit(node, 0, g, (var.shape, var.dtype))
