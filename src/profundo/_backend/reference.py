@@ -18,6 +18,10 @@ import numpy as np
 from . import special
 
 
+#: gate blocks of H rows in a recurrent layer's weights, by mode
+_RNN_BLOCKS = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
 class ReferenceBackend:
     """Plain NumPy formulas.  ``xp`` is the array module: every array function
     an op needs that is not a named kernel here is ``be.xp.<function>``."""
@@ -611,6 +615,179 @@ class ReferenceBackend:
 
     # ------------------------------------------------------------ recurrent cells (Unit 3)
     # (the RNN/GRU/LSTM step and its backward through time)
+    # The equations and how each gate's gradient is computed are written out once, in the docstring
+    # of ops/rnn.py; these kernels are those formulas.  Gate blocks sit side by side along the last
+    # axis in PyTorch's order: LSTM (i, f, g, o), GRU (r, z, n).  Shapes: T steps, B sequences,
+    # I input features, H hidden units, P = H (or the LSTM's proj_size), G = 1, 4 or 3 blocks of H.
+    def rnn_forward(self, mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mask, reverse):
+        """One recurrent layer in one direction over a whole sequence.
+
+        ``mode``: "RNN_TANH", "RNN_RELU", "LSTM" or "GRU"; x (T, B, I); h0 (B, P); c0 (B, H) for an
+        LSTM (else None); w_ih (G*H, I); w_hh (G*H, P); b_ih, b_hh (G*H,) or None; w_hr (P, H) or None;
+        mask (T, B, 1) bool, the real steps of each sequence (packed sequences: the state is carried
+        unchanged through padding), or None; reverse: from the last step to the first.
+
+        Returns (out (T, B, P), h_n, c_n or None, cache): ``cache`` holds what the backward needs:
+        the carried states of every step and the activated gates."""
+        xp = self.xp
+        n_steps, batch = x.shape[:2]
+        hid = w_hh.shape[0] // _RNN_BLOCKS[mode]
+        # the input's share of every gate at every step, in one (T*B, I) @ (I, G*H) product
+        xw = self.matmul(x.reshape(n_steps * batch, x.shape[2]), w_ih.T).reshape(n_steps, batch, -1)
+        b_hn = None
+        if b_ih is not None:
+            xw = xw + b_ih
+            if mode == "GRU":  # GRU's b_hn is multiplied by r: it stays with the hidden product
+                xw[..., :2 * hid] += b_hh[:2 * hid]
+                b_hn = b_hh[2 * hid:]
+            else:
+                xw = xw + b_hh
+        hs = xp.empty((n_steps, batch, h0.shape[-1]), x.dtype)      # the carried state after each step
+        cache = {"hs": hs}
+        if mode == "LSTM":
+            cache.update(cs=xp.empty((n_steps, batch, hid), x.dtype), tcs=xp.empty((n_steps, batch, hid), x.dtype),
+                         gates=xp.empty((n_steps, batch, 4 * hid), x.dtype))
+            if w_hr is not None:
+                cache["hus"] = xp.empty((n_steps, batch, hid), x.dtype)
+        elif mode == "GRU":
+            cache.update(gates=xp.empty((n_steps, batch, 3 * hid), x.dtype),
+                         hns=xp.empty((n_steps, batch, hid), x.dtype))
+        h, c = h0, c0
+        for t in (range(n_steps - 1, -1, -1) if reverse else range(n_steps)):
+            if mode == "LSTM":
+                h_new, c_new, cache["gates"][t], cache["tcs"][t], hu = self.lstm_cell(xw[t], h, c, w_hh, w_hr)
+                if w_hr is not None:
+                    cache["hus"][t] = hu
+                if mask is not None:
+                    c_new = xp.where(mask[t], c_new, c)
+                cache["cs"][t] = c = c_new
+            elif mode == "GRU":
+                h_new, cache["gates"][t], cache["hns"][t] = self.gru_cell(xw[t], h, w_hh, b_hn)
+            else:
+                h_new = self.rnn_cell(mode, xw[t], h, w_hh)
+            if mask is not None:
+                h_new = xp.where(mask[t], h_new, h)
+            hs[t] = h = h_new
+        out = hs if mask is None else hs * mask      # padding steps output zeros
+        return out, h.copy(), None if c is None else c.copy(), cache
+
+    def rnn_cell(self, mode, xw, h, w_hh):
+        """An Elman step: ``h' = act(xw + h W_hh^T)`` (``xw`` = x W_ih^T + b_ih + b_hh)."""
+        a = xw + self.matmul(h, w_hh.T)
+        return self.tanh(a) if mode == "RNN_TANH" else self.relu(a)
+
+    def lstm_cell(self, xw, h, c, w_hh, w_hr):
+        """An LSTM step; returns h', c', the activated gates (i, f, g, o side by side), tanh(c') and
+        ``o * tanh(c')`` (h' before the projection ``w_hr``, if any)."""
+        xp, hid = self.xp, c.shape[-1]
+        a = xw + self.matmul(h, w_hh.T)                  # the four gates' pre-activations in one product
+        i = self.sigmoid(a[:, :hid])                     # input gate
+        f = self.sigmoid(a[:, hid:2 * hid])              # forget gate
+        g = self.tanh(a[:, 2 * hid:3 * hid])             # candidate cell
+        o = self.sigmoid(a[:, 3 * hid:])                 # output gate
+        c_new = f * c + i * g
+        tc = self.tanh(c_new)
+        hu = o * tc
+        h_new = hu if w_hr is None else self.matmul(hu, w_hr.T)
+        return h_new, c_new, xp.concatenate([i, f, g, o], axis=-1), tc, hu
+
+    def gru_cell(self, xw, h, w_hh, b_hn):
+        """A GRU step; returns h', the activated gates (r, z, n side by side) and
+        ``hn = h W_hn^T + b_hn`` (the hidden part of n's pre-activation, before r multiplies it)."""
+        xp, hid = self.xp, h.shape[-1]
+        hh = self.matmul(h, w_hh.T)                      # the three gates' hidden parts in one product
+        r = self.sigmoid(xw[:, :hid] + hh[:, :hid])      # reset gate
+        z = self.sigmoid(xw[:, hid:2 * hid] + hh[:, hid:2 * hid])  # update gate
+        hn = hh[:, 2 * hid:] if b_hn is None else hh[:, 2 * hid:] + b_hn
+        n = self.tanh(xw[:, 2 * hid:] + r * hn)          # candidate state
+        h_new = (1 - z) * n + z * h
+        return h_new, xp.concatenate([r, z, n], axis=-1), hn
+
+    def rnn_backward(self, mode, cache, gy, ghn, gcn, x, h0, c0, w_ih, w_hh, w_hr, mask, reverse, needs):
+        """The backward through time of ``rnn_forward``: one reverse loop that turns the gradients
+        of the outputs (gy (T, B, P), ghn (B, P), gcn (B, H) or None) into the gradient of every
+        gate's pre-activation at every step (``da``), then a few products after the loop give the
+        gradients of the input and the weights at once.  ``needs``: which of (x, h0, c0, w_ih, w_hh,
+        b_ih, b_hh, w_hr) need a gradient.  Returns their gradients (None where not needed)."""
+        xp = self.xp
+        n_steps, batch = gy.shape[:2]
+        hs = cache["hs"]
+        hid = w_hh.shape[0] // _RNN_BLOCKS[mode]
+        order = range(n_steps) if reverse else range(n_steps - 1, -1, -1)   # the forward's steps, backwards
+        da = xp.empty((n_steps, batch, w_hh.shape[0]), gy.dtype)   # d loss / d pre-activation of the gates
+        da_h = xp.empty_like(da) if mode == "GRU" else da          # ... their hidden-side part (GRU's n differs)
+        dhs = xp.empty_like(hs) if w_hr is not None else None      # d loss / d h' (for the projection's weight)
+        # the state each step started from: h0, then the previous step's (in the forward's order)
+        prev = self._rnn_previous(hs, h0, reverse)
+        c_prev = self._rnn_previous(cache["cs"], c0, reverse) if mode == "LSTM" else None
+        dh, dc = ghn, gcn
+        for t in order:
+            dh = dh + (gy[t] if mask is None else gy[t] * mask[t])
+            if mask is not None:   # padding: the state passed through unchanged
+                dh_keep, dh = dh * ~mask[t], dh * mask[t]
+                if mode == "LSTM":
+                    dc_keep, dc = dc * ~mask[t], dc * mask[t]
+            if mode == "LSTM":
+                if w_hr is not None:
+                    dhs[t] = dh
+                    dh = self.matmul(dh, w_hr)               # to o * tanh(c')
+                da[t], dc = self.lstm_cell_backward(dh, dc, cache["gates"][t], cache["tcs"][t], c_prev[t])
+                dh = self.matmul(da[t], w_hh)
+            elif mode == "GRU":
+                da[t], da_h[t], dh_direct = self.gru_cell_backward(dh, cache["gates"][t], cache["hns"][t], prev[t])
+                dh = dh_direct + self.matmul(da_h[t], w_hh)
+            else:
+                da[t] = self.rnn_cell_backward(mode, dh, hs[t])
+                dh = self.matmul(da[t], w_hh)
+            if mask is not None:
+                dh = dh + dh_keep
+                if mode == "LSTM":
+                    dc = dc + dc_keep
+        flat = da.reshape(n_steps * batch, -1)
+        flat_h = da_h.reshape(n_steps * batch, -1)
+        dx = self.matmul(flat, w_ih).reshape(x.shape) if needs[0] else None
+        dw_ih = self.matmul(flat.T, x.reshape(n_steps * batch, -1)) if needs[3] else None
+        dw_hh = self.matmul(flat_h.T, prev.reshape(n_steps * batch, -1)) if needs[4] else None
+        db_ih = flat.sum(0) if needs[5] else None
+        db_hh = flat_h.sum(0) if needs[6] else None
+        dw_hr = (self.matmul(dhs.reshape(n_steps * batch, -1).T, cache["hus"].reshape(n_steps * batch, -1))
+                 if w_hr is not None and needs[7] else None)
+        return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh, dw_hr
+
+    def _rnn_previous(self, states, first, reverse):
+        """(T, B, K) -> the state each step started from: ``first``, then the states of the steps
+        before it in the order they ran."""
+        if reverse:
+            return self.xp.concatenate([states[1:], first[None]], axis=0)
+        return self.xp.concatenate([first[None], states[:-1]], axis=0)
+
+    def rnn_cell_backward(self, mode, dh, h_new):
+        """Elman: ``da = dh * act'(a)``, read from the output (tanh: 1 - h'^2; relu: h' > 0)."""
+        return self.tanh_backward(dh, h_new) if mode == "RNN_TANH" else self.relu_backward(dh, h_new)
+
+    def lstm_cell_backward(self, dhu, dc, gates, tc, c_prev):
+        """LSTM: from dL/d(o * tanh c') and dL/dc' (from the next step) to the gates' pre-activation
+        gradients (B, 4H) and dL/dc (the previous cell's)."""
+        hid = tc.shape[-1]
+        i, f, g, o = gates[:, :hid], gates[:, hid:2 * hid], gates[:, 2 * hid:3 * hid], gates[:, 3 * hid:]
+        dc = dc + dhu * o * (1 - tc * tc)                # c' reaches the loss directly and through h'
+        da = self.xp.concatenate([dc * g * i * (1 - i),          # i: sigmoid' = i (1 - i)
+                                  dc * c_prev * f * (1 - f),     # f
+                                  dc * i * (1 - g * g),          # g: tanh' = 1 - g^2
+                                  dhu * tc * o * (1 - o)], axis=-1)  # o
+        return da, dc * f
+
+    def gru_cell_backward(self, dh, gates, hn, h_prev):
+        """GRU: from dL/dh' to the pre-activation gradients of (r, z, n) on the input side and on the
+        hidden side (n's hidden part was multiplied by r), and dL/dh through ``z * h``."""
+        hid = hn.shape[-1]
+        r, z, n = gates[:, :hid], gates[:, hid:2 * hid], gates[:, 2 * hid:]
+        da_n = dh * (1 - z) * (1 - n * n)                # h' = (1 - z) n + z h
+        da_r = da_n * hn * r * (1 - r)                   # n = tanh(xw_n + r * hn)
+        da_z = dh * (h_prev - n) * z * (1 - z)
+        da_x = self.xp.concatenate([da_r, da_z, da_n], axis=-1)
+        da_h = self.xp.concatenate([da_r, da_z, da_n * r], axis=-1)
+        return da_x, da_h, dh * z
 
     # ------------------------------------------------------------ attention (Unit 3)
     # (scaled dot-product attention: scores, masks, softmax, weighted sum)
