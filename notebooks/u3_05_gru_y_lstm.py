@@ -142,7 +142,7 @@ class LSTMScratch(nn.Module):
 # %%
 lstm = LSTMScratch(num_inputs=len(vocab), num_hiddens=32)
 model = RNNLMScratch(lstm, vocab_size=len(vocab))
-lstm_scratch_val = train(model, data, num_epochs=5, lr=4)
+lstm_scratch_val = train(model, data, num_epochs=4, lr=4)
 model.predict("it has", 20, vocab)
 
 # %% [markdown]
@@ -244,7 +244,7 @@ class LSTM(nn.Module):
         return self.rnn(inputs, H_C)
 
 
-num_epochs = 8
+num_epochs = 6
 curves = {}
 torch.manual_seed(0)
 curves["RNN"] = train(RNNLM(nn.RNN(len(vocab), 32), vocab_size=len(vocab)), data, num_epochs, lr=1)
@@ -327,7 +327,8 @@ class BiRNNScratch(nn.Module):
     def forward(self, inputs, Hs=None):
         f_H, b_H = Hs if Hs is not None else (None, None)
         f_outputs, f_H = self.f_rnn(inputs, f_H)
-        b_outputs, b_H = self.b_rnn(reversed(inputs), b_H)
+        # la secuencia al revés (d2l escribe reversed(inputs); torch.flip da el tensor invertido)
+        b_outputs, b_H = self.b_rnn(torch.flip(inputs, [0]), b_H)
         outputs = [torch.cat((f, b), -1) for f, b in zip(f_outputs, reversed(b_outputs))]
         return outputs, (f_H, b_H)
 

@@ -96,7 +96,7 @@ text.truncate_pad(src[0], 9, "<pad>")
 # `<bos>` delante), el largo válido del origen y la etiqueta (la traducción corrida un token).
 
 # %%
-data = text.MTFraEng(batch_size=64, num_steps=9, num_train=1024, num_val=256)
+data = text.MTFraEng(batch_size=128, num_steps=9, num_train=512, num_val=128)   # los tamaños de d2l
 src, tgt, src_valid_len, label = next(iter(data.train_dataloader()))
 print("origen:", src[0].tolist(), data.src_vocab.to_tokens(src[0]))
 print("entrada del decodificador:", data.tgt_vocab.to_tokens(tgt[0]))
@@ -208,7 +208,7 @@ class Seq2Seq(EncoderDecoder):
 # ## Entrenar
 #
 # Adam y recorte del gradiente (norma 1), como en el libro, pero con un modelo más pequeño (d2l usa
-# 256 unidades) para que el cuaderno corra en segundos.
+# incrustaciones y estados de 256, con tasa 0.005) para que el cuaderno corra en segundos.
 
 # %%
 def train_seq2seq(model, data, num_epochs, grad_clip_val=1.0):
@@ -244,11 +244,11 @@ def plot_history(history):
 
 
 torch.manual_seed(0)
-embed_size, num_hiddens, num_layers, dropout = 32, 64, 2, 0.2
+embed_size, num_hiddens, num_layers, dropout = 64, 128, 2, 0.2
 encoder = Seq2SeqEncoder(len(data.src_vocab), embed_size, num_hiddens, num_layers, dropout)
 decoder = Seq2SeqDecoder(len(data.tgt_vocab), embed_size, num_hiddens, num_layers, dropout)
-model = Seq2Seq(encoder, decoder, tgt_pad=data.tgt_vocab["<pad>"], lr=0.005)
-history = train_seq2seq(model, data, num_epochs=NUM_EPOCHS_S2S)
+model = Seq2Seq(encoder, decoder, tgt_pad=data.tgt_vocab["<pad>"], lr=0.01)
+history = train_seq2seq(model, data, num_epochs=30)
 plot_history(history)
 
 # %% [markdown]
@@ -288,8 +288,8 @@ fras = ["va !", "j'ai perdu .", "il est calme .", "je suis chez moi ."]
 translate(model, data, engs, fras)
 
 # %% [markdown]
-# Con 1000 frases de entrenamiento y un modelo pequeño, acierta las frases más comunes y se
-# equivoca en las demás. El problema de fondo: **todo** el origen debe caber en un único vector de
+# Con 512 frases de entrenamiento y un modelo pequeño, acierta algunas palabras frecuentes y se
+# equivoca en las demás (`<unk>` es una palabra que apareció una sola vez: no está en el vocabulario). El problema de fondo: **todo** el origen debe caber en un único vector de
 # contexto. El próximo cuaderno lo resuelve con **atención**: en cada paso, el decodificador mira
 # las salidas del codificador que le sirven.
 #
