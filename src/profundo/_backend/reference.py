@@ -791,3 +791,41 @@ class ReferenceBackend:
 
     # ------------------------------------------------------------ attention (Unit 3)
     # (scaled dot-product attention: scores, masks, softmax, weighted sum)
+    # Shapes: q (..., L, E), k (..., S, E), v (..., S, Ev); the leading dims broadcast (batch, heads).
+    # ``mask`` is None, a bool array (True = this query may look at this key) or a float array added
+    # to the scores (0 or -inf for a plain mask, any number for a bias), broadcast to (..., L, S).
+    # ``keep`` is None or dropout's multiplier of the weights (0 or 1 / (1 - p)), shape (..., L, S).
+    def attention(self, q, k, v, mask, scale, keep=None, safe=True):
+        """``weights = softmax(scale * q @ k^T + mask)`` over the keys, ``out = (weights * keep) @ v``.
+        A query whose keys are all masked (every score -inf) gets all-zero weights when ``safe``
+        (``F.scaled_dot_product_attention``), else NaN weights (a plain softmax of -inf: the weights
+        that ``nn.MultiheadAttention`` returns).  Returns ``(out, weights)``."""
+        xp = self.xp
+        scores = self.matmul(q, xp.swapaxes(k, -1, -2)) * q.dtype.type(scale)
+        if mask is not None:
+            scores = xp.where(mask, scores, -xp.inf) if mask.dtype == bool else scores + mask
+        weights = self.softmax(scores, -1)
+        if safe and mask is not None:
+            weights = xp.where((scores == -xp.inf).all(-1, keepdims=True), 0, weights).astype(q.dtype, copy=False)
+        dropped = weights if keep is None else weights * keep
+        return self.matmul(dropped, v), weights
+
+    def attention_backward(self, g, q, k, v, weights, keep, scale, g_weights=None):
+        """The gradients of ``attention`` for the output gradient ``g`` (and ``g_weights``, the
+        gradient of the returned weights, or None).  With ``d = weights * keep`` (the dropped weights):
+            dv = d^T @ g,  dd = g @ v^T,  dw = dd * keep (+ g_weights)
+            ds = weights * (dw - sum(dw * weights))      (softmax's backward, over the keys)
+            dq = scale ds @ k,  dk = scale ds^T @ q
+        ``ds`` is the gradient of the scores, so also that of a float mask (added to them).
+        Returns ``(dq, dk, dv, ds)`` in the broadcast batch shape."""
+        xp = self.xp
+        dropped = weights if keep is None else weights * keep
+        dv = self.matmul(xp.swapaxes(dropped, -1, -2), g)
+        dw = self.matmul(g, xp.swapaxes(v, -1, -2))
+        if keep is not None:
+            dw = dw * keep
+        if g_weights is not None:
+            dw = dw + g_weights
+        ds = self.softmax_backward(dw, weights, -1)
+        s = q.dtype.type(scale)  # (a NumPy scalar of q's dtype: float32 stays float32)
+        return self.matmul(ds, k) * s, self.matmul(xp.swapaxes(ds, -1, -2), q) * s, dv, ds
