@@ -96,7 +96,7 @@ text.truncate_pad(src[0], 9, "<pad>")
 # `<bos>` delante), el largo válido del origen y la etiqueta (la traducción corrida un token).
 
 # %%
-data = text.MTFraEng(batch_size=128, num_steps=9, num_train=512, num_val=128)   # los tamaños de d2l
+data = text.MTFraEng(batch_size=64, num_steps=9, num_train=512, num_val=128)   # d2l: lotes de 128
 src, tgt, src_valid_len, label = next(iter(data.train_dataloader()))
 print("origen:", src[0].tolist(), data.src_vocab.to_tokens(src[0]))
 print("entrada del decodificador:", data.tgt_vocab.to_tokens(tgt[0]))
@@ -248,7 +248,7 @@ embed_size, num_hiddens, num_layers, dropout = 64, 128, 2, 0.2
 encoder = Seq2SeqEncoder(len(data.src_vocab), embed_size, num_hiddens, num_layers, dropout)
 decoder = Seq2SeqDecoder(len(data.tgt_vocab), embed_size, num_hiddens, num_layers, dropout)
 model = Seq2Seq(encoder, decoder, tgt_pad=data.tgt_vocab["<pad>"], lr=0.01)
-history = train_seq2seq(model, data, num_epochs=30)
+history = train_seq2seq(model, data, num_epochs=20)
 plot_history(history)
 
 # %% [markdown]

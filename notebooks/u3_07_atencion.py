@@ -356,7 +356,133 @@ attention.eval()
 print(attention(queries, keys, values, valid_lens).shape)
 show_heatmaps(attention.attention_weights.reshape((1, 1, 2, 10)), xlabel="claves", ylabel="consultas")
 
-BAHDANAU_PLACEHOLDER
+# %% [markdown]
+# ## La atención de Bahdanau
+#
+# En el traductor del cuaderno 3.6 el decodificador recibía en todos los pasos el **mismo**
+# contexto: el último estado del codificador, que debe resumir toda la frase. Bahdanau, Cho y
+# Bengio (2014) proponen que, en cada paso $t'$, el decodificador **consulte** todas las salidas
+# del codificador $\mathbf{h}_t$ (claves y valores a la vez) con su propio estado anterior
+# $\mathbf{s}_{t'-1}$ como consulta:
+#
+# $$\mathbf{c}_{t'} = \sum_{t=1}^{T} \alpha(\mathbf{s}_{t'-1}, \mathbf{h}_t)\, \mathbf{h}_t,$$
+#
+# con la atención aditiva de arriba. Así el contexto cambia en cada paso: al traducir una palabra,
+# el modelo puede mirar la palabra de origen que le corresponde. El codificador y el modelo
+# `Seq2Seq` son los del cuaderno 3.6 (están en `profundo.models`); sólo cambia el decodificador.
+
+# %%
+from profundo import text
+from profundo.models import AttentionDecoder, Seq2Seq, Seq2SeqEncoder, init_seq2seq
+
+
+class Seq2SeqAttentionDecoder(AttentionDecoder):
+    """El decodificador con atención de Bahdanau (d2l 11.4)."""
+
+    def __init__(self, vocab_size, embed_size, num_hiddens, num_layers, dropout=0):
+        super().__init__()
+        self.attention = AdditiveAttention(num_hiddens, dropout)
+        self.embedding = nn.Embedding(vocab_size, embed_size)
+        self.rnn = nn.GRU(embed_size + num_hiddens, num_hiddens, num_layers, dropout=dropout)
+        self.dense = nn.LazyLinear(vocab_size)
+        self.apply(init_seq2seq)
+
+    def init_state(self, enc_outputs, enc_valid_lens):
+        # outputs: (pasos, lote, num_hiddens); hidden_state: (num_layers, lote, num_hiddens)
+        outputs, hidden_state = enc_outputs
+        return (outputs.permute(1, 0, 2), hidden_state, enc_valid_lens)
+
+    def forward(self, X, state):
+        # enc_outputs: (lote, pasos, num_hiddens)
+        enc_outputs, hidden_state, enc_valid_lens = state
+        # X: (pasos, lote, embed_size)
+        X = self.embedding(X).permute(1, 0, 2)
+        outputs, self._attention_weights = [], []
+        for x in X:
+            # query: (lote, 1, num_hiddens), el estado de la última capa
+            query = torch.unsqueeze(hidden_state[-1], dim=1)
+            # context: (lote, 1, num_hiddens)
+            context = self.attention(query, enc_outputs, enc_outputs, enc_valid_lens)
+            # concatenamos el contexto y la incrustación del token
+            x = torch.cat((context, torch.unsqueeze(x, dim=1)), dim=-1)
+            # x pasa a (1, lote, embed_size + num_hiddens)
+            out, hidden_state = self.rnn(x.permute(1, 0, 2), hidden_state)
+            outputs.append(out)
+            self._attention_weights.append(self.attention.attention_weights)
+        # tras la capa densa: (pasos, lote, vocab_size)
+        outputs = self.dense(torch.cat(outputs, dim=0))
+        return outputs.permute(1, 0, 2), [enc_outputs, hidden_state, enc_valid_lens]
+
+    @property
+    def attention_weights(self):
+        return self._attention_weights
+
+
+vocab_size, embed_size, num_hiddens, num_layers = 10, 8, 16, 2
+batch_size, num_steps = 4, 7
+encoder = Seq2SeqEncoder(vocab_size, embed_size, num_hiddens, num_layers)
+decoder = Seq2SeqAttentionDecoder(vocab_size, embed_size, num_hiddens, num_layers)
+X = torch.zeros((batch_size, num_steps), dtype=torch.int64)
+state = decoder.init_state(encoder(X), None)
+output, state = decoder(X, state)
+print(output.shape, state[0].shape, state[1].shape)
+
+# %% [markdown]
+# ### Entrenar y traducir
+#
+# Los mismos datos, tamaños y entrenamiento que el traductor sin atención del cuaderno 3.6
+# (Adam, recorte del gradiente; un modelo más pequeño que el del libro).
+
+# %%
+data = text.MTFraEng(batch_size=64, num_steps=9, num_train=512, num_val=128)
+torch.manual_seed(0)
+embed_size, num_hiddens, num_layers, dropout = 64, 128, 2, 0.2
+encoder = Seq2SeqEncoder(len(data.src_vocab), embed_size, num_hiddens, num_layers, dropout)
+decoder = Seq2SeqAttentionDecoder(len(data.tgt_vocab), embed_size, num_hiddens, num_layers, dropout)
+model = Seq2Seq(encoder, decoder, tgt_pad=data.tgt_vocab["<pad>"], lr=0.01)
+optimizer = model.configure_optimizers()
+losses = []
+for epoch in range(20):
+    for src, tgt, src_valid_len, label in data.train_dataloader():
+        loss = model.loss(model(src, tgt, src_valid_len), label)
+        optimizer.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        losses.append(float(loss))
+plt.figure(figsize=(5, 3))
+plt.plot(losses)
+plt.xlabel("paso")
+plt.ylabel("pérdida de entrenamiento")
+plt.show()
+
+# %%
+engs = ["go .", "i lost .", "he's calm .", "i'm home ."]
+fras = ["va !", "j'ai perdu .", "il est calme .", "je suis chez moi ."]
+preds, _ = model.predict_step(data.build(engs, fras), num_steps=data.num_steps)
+for en, fr, p in zip(engs, fras, preds):
+    translation = []
+    for token in data.tgt_vocab.to_tokens(p):
+        if token == "<eos>":
+            break
+        translation.append(token)
+    print(f"{en} => {' '.join(translation)!r}, BLEU {text.bleu(' '.join(translation), fr, k=2):.3f}")
+
+# %% [markdown]
+# ### A dónde mira el decodificador
+#
+# `predict_step(..., save_attention_weights=True)` guarda los pesos de atención de cada paso de la
+# decodificación voraz. Para la última frase: cada fila es un paso del decodificador (una palabra
+# francesa generada) y cada columna una posición de la frase de origen (más su `<eos>`).
+
+# %%
+_, dec_attention_weights = model.predict_step(data.build([engs[-1]], [fras[-1]]), num_steps=data.num_steps,
+                                              save_attention_weights=True)
+attention_weights = torch.cat([step[0][0][0] for step in dec_attention_weights], 0)
+attention_weights = attention_weights.reshape((1, 1, -1, data.num_steps))
+# más uno para incluir el token de fin de secuencia
+show_heatmaps(attention_weights[:, :, :, :len(engs[-1].split()) + 1], xlabel="posiciones de las claves",
+              ylabel="posiciones de las consultas")
 
 # %% [markdown]
 # ## Ejercicios
