@@ -180,7 +180,8 @@ def main(argv=None):
     g.add_argument("--engine", choices=["dot", "matplotlib"], help="default: dot if installed, else matplotlib")
     g.add_argument("--no-values", action="store_true", help="do not print values and gradients in the boxes")
     from profundo.train import run
-    t = sub.add_parser("train", help="train a model (the main job): profundo train mlp",
+    t = sub.add_parser("train", help="train a model (the main job): profundo train mlp; a character language model "
+                       "on The Time Machine: profundo train charlm (see profundo train charlm --help)",
                        description="Train a model on a data set, print its test accuracy, save the weights, "
                                    "the training checkpoint and the loss curves (train and validation: the test "
                                    "split, as in d2l). With --resume, continue the run in --out up to its own "

@@ -46,6 +46,9 @@ class Vocab:
     def __getitem__(self, tokens):
         """Index of a token (``unk`` when unknown), or the nested list of indices of (nested) lists of tokens."""
         if isinstance(tokens, (list, tuple)):
+            get, unk = self.token_to_idx.get, self.unk
+            if all(type(token) is str for token in tokens):  # a flat list: one dict lookup per token
+                return [get(token, unk) for token in tokens]
             return [self[token] for token in tokens]
         if not isinstance(tokens, str):
             raise error(TypeError, "Vocab.__getitem__", f"expected a token (str) or a list of tokens, got "

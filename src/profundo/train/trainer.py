@@ -59,7 +59,7 @@ class EarlyStopping:
 
 class Trainer:
     def __init__(self, model, loss_fn, optimizer, *, scheduler=None, scheduler_step="epoch", metrics=("accuracy",),
-                 clip_grad_norm=None, early_stopping=None, progress=None, plot=None, out_dir=None):
+                 clip_grad_norm=None, early_stopping=None, progress=None, plot=None, out_dir=None, on_epoch_end=None):
         if scheduler_step not in ("epoch", "batch"):
             raise error(ValueError, "Trainer", f"scheduler_step must be 'epoch' or 'batch', got {scheduler_step!r}",
                         "OneCycleLR avanza por lote ('batch'); la mayoría, por época ('epoch')")
@@ -71,6 +71,9 @@ class Trainer:
         self.progress = not display.quiet_by_default() if progress is None else progress
         self.plot = display.in_notebook() if plot is None else plot
         self.out_dir = Path(out_dir) if out_dir is not None else None
+        # on_epoch_end(trainer, row): called after each epoch with its row of results (train_loss, val_loss, ...),
+        # before it is recorded and printed; it may add entries (a language model adds its perplexity)
+        self.on_epoch_end = on_epoch_end
         self.history = {"epoch": [], "lr": [], "time": []}
         self.epoch = 0
         self.step_count = 0
@@ -158,6 +161,8 @@ class Trainer:
             if val_loader is not None:
                 row.update({f"val_{k}": v for k, v in self.evaluate(val_loader, "val_loader").items()})
             self.epoch += 1
+            if self.on_epoch_end is not None:
+                self.on_epoch_end(self, row)
             self.history["epoch"].append(self.epoch)
             self.history["lr"].append(self.optimizer.param_groups[0]["lr"])
             self.history["time"].append(time.perf_counter() - start)
