@@ -293,8 +293,9 @@ translate(model, data, engs, fras)
 # contexto. El próximo cuaderno lo resuelve con **atención**: en cada paso, el decodificador mira
 # las salidas del codificador que le sirven.
 #
-# Desde la terminal, `profundo train seq2seq` entrena el mismo modelo (y la versión con atención)
-# con más datos y más épocas.
+# Desde la terminal, `profundo train seq2seq` entrena el mismo modelo con los tamaños del libro
+# (256 unidades, 30 épocas), y `--model bahdanau` o `--model transformer` los de los próximos
+# cuadernos.
 #
 # ## Ejercicios
 #
