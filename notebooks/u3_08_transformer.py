@@ -411,7 +411,7 @@ _, dec_attention_weights = model.predict_step(data.build([engs[-1]], [fras[-1]])
 enc_attention_weights = torch.cat(model.encoder.attention_weights, 0)
 shape = (num_blks, num_heads, -1, data.num_steps)
 enc_attention_weights = enc_attention_weights.reshape(shape)
-show_heatmaps(enc_attention_weights, xlabel="posiciones de las claves", ylabel="posiciones de las consultas",
+show_heatmaps(enc_attention_weights, xlabel="claves", ylabel="consultas",
               titles=[f"cabeza {i}" for i in range(1, 5)], figsize=(7, 3.5))
 
 # %% [markdown]
@@ -427,8 +427,7 @@ dec_attention_weights_filled = torch.tensor(
 shape = (-1, 2, num_blks, num_heads, data.num_steps)
 dec_attention_weights = dec_attention_weights_filled.reshape(shape)
 dec_self_attention_weights, dec_inter_attention_weights = dec_attention_weights.permute(1, 2, 3, 0, 4)
-show_heatmaps(dec_inter_attention_weights[:, :, :, :len(engs[-1].split()) + 1],
-              xlabel="posiciones de las claves", ylabel="posiciones de las consultas",
+show_heatmaps(dec_inter_attention_weights[:, :, :, :len(engs[-1].split()) + 1], xlabel="claves", ylabel="consultas",
               titles=[f"cabeza {i}" for i in range(1, 5)], figsize=(7, 3.5))
 
 # %% [markdown]
