@@ -148,7 +148,9 @@ def build(raw_text, vocab=None):
 
 
 corpus, vocab = build(raw_text)
-len(corpus), len(vocab)
+print(len(corpus), len(vocab))
+# para la red, el corpus es un tensor de índices enteros
+torch.tensor(corpus[:20])
 
 # %% [markdown]
 # Esto mismo está en `profundo.text`, con errores claros cuando algo no encaja: `text.Vocab`

@@ -86,7 +86,8 @@ for epoch in range(5):
         loss_fn(model(X), y).backward()
         optimizer.step()
     with torch.no_grad():
-        print(f"época {epoch + 1}, pérdida de validación {float(loss_fn(model(features[num_train:]), labels[num_train:])):.4f}")
+        val_loss = float(loss_fn(model(features[num_train:]), labels[num_train:]))
+    print(f"época {epoch + 1}, pérdida de validación {val_loss:.4f}")
 
 # %% [markdown]
 # ### Predecir uno o muchos pasos adelante

@@ -206,7 +206,8 @@ plt.show()
 # %%
 generator = torch.Generator().manual_seed(1)
 for temperature in (0, 0.5, 1.0, 1.5):
-    print(f"T = {temperature}: {model.predict('time traveller', 40, data.vocab, temperature=temperature, generator=generator)!r}")
+    generated = model.predict("time traveller", 40, data.vocab, temperature=temperature, generator=generator)
+    print(f"T = {temperature}: {generated!r}")
 
 # %% [markdown]
 # ## Ejercicios

@@ -42,8 +42,6 @@ if importlib.util.find_spec("profundo") is None:
 # con pares inglés–francés, traducimos con **decodificación voraz** y medimos con **BLEU**.
 
 # %%
-import math
-
 from matplotlib import pyplot as plt
 
 import profundo as torch
@@ -264,7 +262,8 @@ plot_history(history)
 # BLEU compara los *n*-gramas de la predicción con los de la referencia: $p_n$ es la fracción de
 # *n*-gramas de la predicción que aparecen en la referencia, y
 #
-# $$\mathrm{BLEU} = \exp\left(\min\left(0, 1 - \frac{\mathrm{len}_{\mathrm{ref}}}{\mathrm{len}_{\mathrm{pred}}}\right)\right)
+# $$\mathrm{BLEU} = \exp\left(\min\left(0,
+# 1 - \frac{\mathrm{len}_{\mathrm{ref}}}{\mathrm{len}_{\mathrm{pred}}}\right)\right)
 # \prod_{n=1}^k p_n^{1/2^n}.$$
 #
 # Vale 1 para una traducción idéntica; el primer factor castiga las traducciones cortas (que
@@ -289,7 +288,8 @@ translate(model, data, engs, fras)
 
 # %% [markdown]
 # Con 512 frases de entrenamiento y un modelo pequeño, acierta algunas palabras frecuentes y se
-# equivoca en las demás (`<unk>` es una palabra que apareció una sola vez: no está en el vocabulario). El problema de fondo: **todo** el origen debe caber en un único vector de
+# equivoca en las demás (`<unk>` es una palabra que apareció una sola vez: no está en el
+# vocabulario). El problema de fondo: **todo** el origen debe caber en un único vector de
 # contexto. El próximo cuaderno lo resuelve con **atención**: en cada paso, el decodificador mira
 # las salidas del codificador que le sirven.
 #
