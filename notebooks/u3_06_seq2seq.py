@@ -46,7 +46,7 @@ from matplotlib import pyplot as plt
 
 import profundo as torch
 from profundo import nn, text
-from profundo.models import EncoderDecoder, init_seq2seq
+from profundo.nn import functional as F
 
 torch.manual_seed(0)
 
@@ -103,6 +103,62 @@ print("etiqueta:", data.tgt_vocab.to_tokens(label[0]))
 print(len(data.src_vocab), len(data.tgt_vocab))
 
 # %% [markdown]
+# ## La interfaz codificador–decodificador (d2l 10.6)
+#
+# Dos clases abstractas: el codificador toma la secuencia de origen y devuelve lo que sea que el
+# decodificador necesite; el decodificador arma su **estado** inicial con eso (`init_state`) y
+# luego, dado un trozo de la secuencia de destino y el estado, da las puntuaciones y el estado
+# nuevo. `EncoderDecoder` las encadena.
+
+# %%
+class Encoder(nn.Module):
+    """La interfaz base de los codificadores (d2l 10.6)."""
+
+    def forward(self, X, *args):
+        raise NotImplementedError
+
+
+class Decoder(nn.Module):
+    """La interfaz base de los decodificadores (d2l 10.6)."""
+
+    def init_state(self, enc_all_outputs, *args):
+        raise NotImplementedError
+
+    def forward(self, X, state):
+        raise NotImplementedError
+
+
+class EncoderDecoder(nn.Module):
+    """La clase base de la arquitectura codificador–decodificador (d2l 10.6)."""
+
+    def __init__(self, encoder, decoder):
+        super().__init__()
+        self.encoder = encoder
+        self.decoder = decoder
+
+    def forward(self, enc_X, dec_X, *args):
+        enc_all_outputs = self.encoder(enc_X, *args)
+        dec_state = self.decoder.init_state(enc_all_outputs, *args)
+        # sólo las salidas del decodificador, no su estado
+        return self.decoder(dec_X, dec_state)[0]
+
+    def loss(self, Y_hat, Y, averaged=True):
+        # la entropía cruzada de d2l.Classifier, sobre todos los pasos
+        Y_hat = Y_hat.reshape((-1, Y_hat.shape[-1]))
+        Y = Y.reshape((-1,))
+        return F.cross_entropy(Y_hat, Y, reduction="mean" if averaged else "none")
+
+
+def init_seq2seq(module):
+    """Inicializa los pesos para seq2seq (d2l 10.7): Xavier en las capas lineales y en la GRU."""
+    if type(module) == nn.Linear:
+        nn.init.xavier_uniform_(module.weight)
+    if type(module) == nn.GRU:
+        for param in module._flat_weights_names:
+            if "weight" in param:
+                nn.init.xavier_uniform_(module._parameters[param])
+
+# %% [markdown]
 # ## El codificador
 #
 # Cada token de origen pasa por una capa de **incrustación** (`nn.Embedding`: una tabla con un
@@ -111,7 +167,7 @@ print(len(data.src_vocab), len(data.tgt_vocab))
 # todos los pasos y el estado final de cada capa.
 
 # %%
-class Seq2SeqEncoder(nn.Module):
+class Seq2SeqEncoder(Encoder):
     """El codificador RNN para aprendizaje de secuencia a secuencia (d2l 10.7)."""
 
     def __init__(self, vocab_size, embed_size, num_hiddens, num_layers, dropout=0):
@@ -145,7 +201,7 @@ print(enc_outputs.shape, enc_state.shape)
 # cada palabra francesa.
 
 # %%
-class Seq2SeqDecoder(nn.Module):
+class Seq2SeqDecoder(Decoder):
     """El decodificador RNN para aprendizaje de secuencia a secuencia (d2l 10.7)."""
 
     def __init__(self, vocab_size, embed_size, num_hiddens, num_layers, dropout=0):
@@ -180,8 +236,8 @@ print(dec_outputs.shape, state[1].shape)
 # %% [markdown]
 # ## La pérdida con máscara
 #
-# `EncoderDecoder` (de `profundo.models`, como el de d2l) encadena los dos: `model(src, tgt_in,
-# src_valid_len)` da las puntuaciones de cada paso. Al entrenar, el decodificador recibe la
+# `EncoderDecoder` encadena los dos: `model(src, tgt_in, src_valid_len)` da las puntuaciones de
+# cada paso. Al entrenar, el decodificador recibe la
 # traducción **correcta** desplazada (*teacher forcing*), no sus propias predicciones. La pérdida
 # es la entropía cruzada, pero los `<pad>` de la etiqueta no deben contar: los multiplicamos por
 # una máscara de ceros.
@@ -271,8 +327,29 @@ plot_history(history)
 # más.
 
 # %%
+def predict_step(self, batch, device, num_steps, save_attention_weights=False):
+    """Decodificación voraz (d2l 10.7): empieza con <bos> y realimenta el token más probable."""
+    batch = [a.to(device) for a in batch]
+    src, tgt, src_valid_len, _ = batch
+    enc_all_outputs = self.encoder(src, src_valid_len)
+    dec_state = self.decoder.init_state(enc_all_outputs, src_valid_len)
+    outputs, attention_weights = [tgt[:, 0].unsqueeze(1)], []
+    for _ in range(num_steps):
+        Y, dec_state = self.decoder(outputs[-1], dec_state)
+        outputs.append(Y.argmax(2))
+        # guardamos los pesos de atención (los usaremos en el cuaderno 3.7)
+        if save_attention_weights:
+            attention_weights.append(self.decoder.attention_weights)
+    return torch.cat(outputs[1:], 1), attention_weights
+
+
+EncoderDecoder.predict_step = predict_step   # d2l lo agrega con @d2l.add_to_class
+
+
 def translate(model, data, engs, fras):
-    preds, _ = model.predict_step(data.build(engs, fras), num_steps=data.num_steps)
+    model.eval()   # sin dropout
+    with torch.no_grad():
+        preds, _ = model.predict_step(data.build(engs, fras), "cpu", data.num_steps)
     for en, fr, p in zip(engs, fras, preds):
         translation = []
         for token in data.tgt_vocab.to_tokens(p):
