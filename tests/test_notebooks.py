@@ -32,6 +32,13 @@ def test_there_are_notebooks_for_unit_2():
         assert any(n.startswith("u2_") and topic in n for n in names), topic
 
 
+def test_there_are_notebooks_for_unit_3():
+    names = [p.stem for p in NOTEBOOKS]
+    for topic in ["preprocesamiento_de_texto", "modelos_de_lenguaje", "rnn_desde_cero", "rnn_concisa", "gru_y_lstm",
+                  "seq2seq", "atencion", "transformer"]:
+        assert any(n.startswith("u3_") and topic in n for n in names), topic
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs(path, tmp_path, monkeypatch):
     jupytext = pytest.importorskip("jupytext")
@@ -59,5 +66,6 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     assert not errors
     if "diferenciacion" in path.stem:  # the graph drawings are shown as pictures
         assert any("image/svg+xml" in o.get("data", {}) for c in notebook.cells for o in c.get("outputs", []))
-    if path.stem.startswith("u2_"):  # Unit 2 draws kernels, feature maps and curves
+    if path.stem.startswith(("u2_", "u3_")):  # Unit 2 draws kernels, feature maps and curves; Unit 3 curves
+        # and attention heat maps
         assert any("image/png" in o.get("data", {}) for c in notebook.cells for o in c.get("outputs", []))
