@@ -156,3 +156,15 @@ OPS = [
     _op("meshgrid_list", lambda T, a, b: T.meshgrid([a, b], indexing="xy"),
         lambda make: [Sample((make((3,)), make((2,))))]),
 ]
+
+
+# bincount (integer counts; weighted sums have no derivative in PyTorch, so only forward and errors here)
+def _bincount_samples(make):
+    idx = np.array([0, 3, 1, 1, 3, 3, 0, 5])
+    return [Sample((idx,)), Sample((idx,), dict(minlength=9)), Sample((np.array([], np.int64),)),
+            Sample((idx.astype(np.uint8),))]
+
+
+OPS.append(_op("bincount", lambda T, a, **kw: T.bincount(T.as_tensor(a), **kw), _bincount_samples, grad=False,
+               errors=lambda make: [Sample((np.array([-1, 2]),)), Sample((np.array([[1, 2]]),)),
+                                    Sample((np.array([1.0, 2.0]),)), Sample((np.array([1, 2]),), dict(minlength=-1))]))

@@ -311,3 +311,20 @@ def test_meshgrid_refuses_non_tensors_like_torch(torch):
     assert_raises_like_torch(lambda: torch.meshgrid([1, 2], indexing="ij"),
                              lambda: profundo.meshgrid([1, 2], indexing="ij"))
     assert_raises_like_torch(lambda: torch.meshgrid(indexing="ij"), lambda: profundo.meshgrid(indexing="ij"))
+
+
+def test_bincount_weights_like_torch():
+    torch = pytest.importorskip("torch")
+    idx = [0, 3, 1, 1, 3]
+    for w, dt in (([0.5, 1.0, 2.0, 1.0, 4.0], "float32"), ([0.5, 1.0, 2.0, 1.0, 4.0], "float64"),
+                  ([1, 2, 3, 4, 5], "int64")):
+        weights = profundo.tensor(w, dtype=getattr(profundo, dt))
+        got = profundo.bincount(profundo.tensor(idx), weights=weights, minlength=6)
+        want = torch.bincount(torch.tensor(idx), weights=torch.tensor(w, dtype=getattr(torch, dt)), minlength=6)
+        assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    with pytest.raises(RuntimeError, match="same length"):
+        profundo.bincount(profundo.tensor(idx), weights=profundo.tensor([1.0]))
+    w = profundo.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(NotImplementedError, match="derivative for 'bincount'"):
+        profundo.bincount(profundo.tensor([0, 1]), weights=w).sum().backward()

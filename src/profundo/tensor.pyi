@@ -701,6 +701,9 @@ class Tensor:
     def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
         """The distinct values (or slices along ``dim``), sorted; optionally the index of each input element"""
         ...
+    def bincount(self, weights=None, minlength=0):
+        """How often each value 0, 1, ..., max(input) appears in a 1-d tensor of non-negative integers"""
+        ...
     def cummax(self, dim):
         """Running maximum along ``dim`` and where it was found: ``(values, indices)``."""
         ...

@@ -32,7 +32,7 @@ for _mod, _names in [
             "argwhere take "
             "take_along_dim index_put"),
     (linalg, "matmul mm bmm mv dot inner outer ger trace einsum"),
-    (sorting, "sort argsort msort topk kthvalue median nanmedian unique cummax cummin logcumsumexp meshgrid"),
+    (sorting, "sort argsort msort topk kthvalue median nanmedian unique bincount cummax cummin logcumsumexp meshgrid"),
     (special, "lgamma digamma"),
 ]:
     for _name in _names.split():

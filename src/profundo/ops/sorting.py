@@ -24,6 +24,7 @@ from collections import namedtuple
 
 from .._backend import backend_of
 from .._backend import xp as host_xp  # host-side: the type of a NumPy bool argument
+from .._dtype import scalar_type_name
 from ._base import Op, Tensor, error, norm_dim
 from .elementwise import where
 from .index import ScatterAdd
@@ -341,6 +342,47 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     if return_counts:
         out.append(Tensor._make(xp.bincount(group, minlength=len(first)).astype(xp.int64)))
     return out[0] if len(out) == 1 else tuple(out)
+
+
+# ---------------------------------------------------------------- bincount
+class Bincount(Op):
+    """``bincount``'s weighted counts.  PyTorch has no derivative for it: backward refuses."""
+
+    @staticmethod
+    def forward(ctx, weights, counts):
+        return counts
+
+    @staticmethod
+    def backward(ctx, g):
+        raise error(NotImplementedError, "bincount", "the derivative for 'bincount' is not implemented.",
+                    "bincount no es derivable; usa .detach() en los pesos, o index_add para sumas derivables")
+
+
+def bincount(input, weights=None, minlength=0):
+    """How often each value 0, 1, ..., max(input) appears in a 1-d tensor of non-negative integers
+    (or the sum of ``weights`` at each value); at least ``minlength`` bins."""
+    a = input._data
+    xp = backend_of(input).xp
+    if a.dtype.kind not in "iu":
+        raise error(NotImplementedError, "bincount", f'"bincount_cpu" not implemented for '
+                    f"'{scalar_type_name(input.dtype)}'", "bincount cuenta enteros: convierte con .long()")
+    if a.ndim != 1 or (a.size and int(a.min()) < 0):
+        raise error(RuntimeError, "bincount", "bincount only supports 1-d non-negative integral inputs. "
+                    f"(got shape {tuple(a.shape)})", "pasa un vector 1-d de enteros >= 0")
+    if isinstance(minlength, bool) or not isinstance(minlength, int) or minlength < 0:
+        raise error(RuntimeError, "bincount", f"minlength should be >= 0 (got {minlength!r})", "p. ej. minlength=10")
+    if weights is None:
+        return Tensor._make(xp.bincount(a, minlength=minlength).astype(xp.int64))
+    if not isinstance(weights, Tensor):
+        raise error(TypeError, "bincount", f"weights must be a Tensor, not {type(weights).__name__}",
+                    "p. ej. weights=torch.tensor([0.5, 1.0, ...])")
+    w = weights._data
+    if w.ndim != 1 or len(w) != len(a):
+        raise error(RuntimeError, "bincount", "weights should be 1-d and have the same length as input "
+                    f"(input {tuple(a.shape)}, weights {tuple(w.shape)})", "un peso por cada elemento de la entrada")
+    dtype = xp.float32 if w.dtype == xp.float32 else xp.float64  # PyTorch: float32 stays, the rest is float64
+    counts = xp.bincount(a, weights=w.astype(xp.float64), minlength=minlength).astype(dtype)
+    return Bincount.apply(weights, counts) if weights.requires_grad else Tensor._make(counts)
 
 
 # ---------------------------------------------------------------- scans
