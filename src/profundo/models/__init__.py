@@ -26,6 +26,8 @@ from .vgg import VGG, VGG11, vgg_block  # noqa: F401
 # Unit 3 (issue 13): language models, sequence to sequence, attention, the Transformer
 from .language import *  # noqa: F401,F403,E402
 from .seq2seq import *  # noqa: F401,F403,E402
+# Unit 4 (issue 14): recommender systems
+from .recsys import *  # noqa: F401,F403,E402
 from .attention import *  # noqa: F401,F403,E402
 from .transformer import *  # noqa: F401,F403,E402
 
