@@ -139,6 +139,10 @@ def test_split_errors():
     with pytest.raises(ValueError) as e:
         recsys.split_interactions(f, seed=1, generator=profundo.Generator())
     checked(e)
+    for bad in (1.5, -1, "0", np.random.default_rng(0)):
+        with pytest.raises(TypeError) as e:
+            recsys.split_interactions(f, seed=bad)
+        assert "seed" in checked(e)
     with pytest.raises(ValueError) as e:
         recsys.split_interactions(f.iloc[:3], test_ratio=0.1)
     assert "non-empty" in checked(e)
@@ -261,7 +265,12 @@ def test_large_problem_is_vectorized_and_fast():
                                    rng.integers(1, 6, n), rng.integers(0, 10**9, n)), n_users, n_items)
     train, test = recsys.split_interactions(data, test_ratio=0.1, seed=0)
     users, pos, neg = recsys.negative_sampling(train, num_negatives=4, seed=0)
-    assert not train.implicit().contains(users, neg).any()
+    sets = train.implicit()
+    assert sets.contains(users, pos).all() and not sets.contains(users, neg).any()
+    # the sorted-query searches agree with plain NumPy on many random pairs
+    q = rng.integers(0, n_users, 10_000) * n_items + rng.integers(0, n_items, 10_000)
+    np.testing.assert_array_equal(sets.contains(q // n_items, q % n_items), np.isin(q, sets.keys))
+    assert len(sets) == len(np.unique(train.user * n_items + train.item))
 
 
 # ------------------------------------------------------------------ through load_movielens

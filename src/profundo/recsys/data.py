@@ -150,6 +150,9 @@ def _rng(op, seed, generator):
         raise error(ValueError, op, "pass either seed or generator, not both",
                     "usa seed=entero o generator=torch.Generator().manual_seed(...)")
     if seed is not None:
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise error(TypeError, op, f"seed must be a non-negative integer, got {seed!r}",
+                        "p. ej. seed=0; para un generador usa generator=torch.Generator().manual_seed(0)")
         return np.random.default_rng(int(seed))
     from ..random import _rng as profundo_rng
     return profundo_rng(generator)
@@ -210,6 +213,24 @@ def split_interactions(data, mode="random", test_ratio=None, seed=None, generato
 
 
 # ---------------------------------------------------------------- implicit view
+def _unique(keys):
+    """Sorted unique values by one sort (NumPy 2's ``np.unique`` hashes int64: ~40x slower at 2M keys)."""
+    s = np.sort(keys, kind="stable")
+    return s[np.concatenate([[True], s[1:] != s[:-1]])] if s.size else s
+
+
+def _search(sorted_keys, queries, side="left"):
+    """``searchsorted`` with the queries visited in order: random queries into millions of keys miss the
+    cache at every step (2M queries: 2.4 s plain, 0.55 s sorted first)."""
+    q = queries.ravel()
+    if q.size < 4096:
+        return np.searchsorted(sorted_keys, queries, side=side)
+    order = np.argsort(q, kind="stable")
+    out = np.empty(q.shape, dtype=np.int64)
+    out[order] = np.searchsorted(sorted_keys, q[order], side=side)
+    return out.reshape(queries.shape)
+
+
 class UserItemSets:
     """Each user's set of items, CSR-like: user ``u``'s sorted items are ``items[indptr[u]:indptr[u+1]]``.
 
@@ -229,7 +250,7 @@ class UserItemSets:
     @classmethod
     def from_interactions(cls, data, num_users=None, num_items=None):
         data = as_interactions(data, num_users, num_items)
-        return cls(np.unique(data.user * data.num_items + data.item), data.num_users, data.num_items)
+        return cls(_unique(data.user * data.num_items + data.item), data.num_users, data.num_items)
 
     @property
     def counts(self):
@@ -242,7 +263,7 @@ class UserItemSets:
     def contains(self, users, items):
         """Boolean array: whether each ``(users[i], items[i])`` is in the sets (broadcasting)."""
         q = np.asarray(users, dtype=np.int64) * self.num_items + np.asarray(items, dtype=np.int64)
-        pos = np.minimum(np.searchsorted(self.keys, q), max(len(self.keys) - 1, 0))
+        pos = np.minimum(_search(self.keys, q), max(len(self.keys) - 1, 0))
         return (self.keys[pos] == q) if len(self.keys) else np.zeros(q.shape, dtype=bool)
 
     def union(self, other):
@@ -250,14 +271,14 @@ class UserItemSets:
             raise error(ValueError, "UserItemSets.union", f"id spaces differ: ({self.num_users}, "
                         f"{self.num_items}) vs ({other.num_users}, {other.num_items})",
                         "une conjuntos construidos con los mismos num_users y num_items")
-        return UserItemSets(np.union1d(self.keys, other.keys), self.num_users, self.num_items)
+        return UserItemSets(_unique(np.concatenate([self.keys, other.keys])), self.num_users, self.num_items)
 
     def unseen_item(self, users, ranks):
         """The ``ranks``-th (0-based) item each user has not seen, in increasing item order."""
         users = np.asarray(users, dtype=np.int64)
         ranks = np.asarray(ranks, dtype=np.int64)
         users = users.reshape(users.shape + (1,) * (ranks.ndim - users.ndim))  # one user per row of ranks
-        below = np.searchsorted(self._below, users * self.num_items + ranks, side="right")
+        below = _search(self._below, users * self.num_items + ranks, side="right")
         return ranks + below - self.indptr[users]
 
     def __len__(self):
