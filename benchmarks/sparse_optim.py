@@ -10,6 +10,12 @@ The gradient is made once and kept (the optimizers do not consume it), so the fi
 the optimizer step alone.
 
     PYTHONPATH=src python benchmarks/sparse_optim.py
+
+Measured (two runs on a shared, busy 2-core machine; ms per step, profundo / torch):
+SparseAdam step 18.4 / 17.9 and 24.8 / 33.5; dense Adam step 389 / 723 and 481 / 658;
+lookup + backward + SparseAdam 23.9 / 21.9 and 5.7 / 11.8.  The sparse step is bound by
+random row access into three 128 MB arrays (parameter, two moments): about 20x less than a
+dense Adam step, which reads and writes the whole table.
 """
 import numpy as np
 

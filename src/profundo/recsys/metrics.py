@@ -63,7 +63,8 @@ def _pair(pred, target, op):
     p, t = _array(pred, op, "pred").astype(np.float64), _array(target, op, "target").astype(np.float64)
     if p.shape != t.shape:
         raise error(ValueError, op, f"pred and target must have the same shape, got {shape_str(p.shape)} and "
-                    f"{shape_str(t.shape)}", "una predicción por calificación: revisa las formas (¿falta .squeeze()?)")
+                    f"{shape_str(t.shape)}",
+                    "una predicción por calificación: revisa las formas (¿falta .squeeze()?)")
     if p.size == 0:
         raise error(ValueError, op, "pred and target are empty: the mean of no errors is undefined",
                     "evalúa al menos una calificación")
