@@ -6,7 +6,8 @@ Unit 1: ``SoftmaxRegression``, ``MLP``.  Unit 2: ``LeNet``, ``AlexNet``, ``VGG``
 sequence to sequence (``Seq2SeqEncoder``, ``Seq2SeqDecoder``, ``Seq2SeqAttentionDecoder``, ``Seq2Seq``),
 attention (``masked_softmax``, ``DotProductAttention``, ``AdditiveAttention``, ``MultiHeadAttention``,
 ``PositionalEncoding``) and the Transformer (``TransformerEncoder``, ``TransformerDecoder``,
-``TransformerClassifier``).  ``summary`` / ``layer_summary`` show what each layer does to the shape.
+``TransformerClassifier``).  Unit 4 (issue 14): recommenders (``MatrixFactorization``, ``AutoRec``,
+``BPRLoss``, ``HingeLossRec``, ``NeuMF``, ``FactorizationMachine``, ``DeepFM``).  ``summary`` / ``layer_summary`` show what each layer does to the shape.
 
 ``MODELS`` names those the command line can train (``profundo train NAME``).
 """
