@@ -328,3 +328,4 @@ def test_bincount_weights_like_torch():
     w = profundo.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(NotImplementedError, match="derivative for 'bincount'"):
         profundo.bincount(profundo.tensor([0, 1]), weights=w).sum().backward()
+

@@ -239,3 +239,9 @@ def test_dataframe_to_tensor():
     assert pf.tensor(df[["b", "c"]], dtype=pf.float32).tolist() == [[1.0, 1.0], [0.0, 2.0]]
     with pytest.raises(TypeError, match=r"non-numeric columns \['s'\].*\n.*Pista"):
         pf.tensor(pd.DataFrame({"s": ["x", "y"], "n": [1, 2]}))
+
+
+def test_cat_of_zero_dimensional_tensors_is_refused_like_torch():
+    with pytest.raises(RuntimeError, match=r"zero-dimensional tensor \(at position 1\) cannot be concatenated"):
+        pf.cat([pf.tensor([1.0]), pf.tensor(2.0)])
+    assert pf.stack([pf.tensor(1.0), pf.tensor(2.0)]).tolist() == [1.0, 2.0]

@@ -493,6 +493,10 @@ def _check_cat(op, tensors, dim):
 
 def cat(tensors, dim=0):
     _check_cat("cat", tensors, dim)
+    for i, t in enumerate(tensors):
+        if t._data.ndim == 0:
+            raise error(RuntimeError, "cat", f"zero-dimensional tensor (at position {i}) cannot be concatenated",
+                        "un escalar no tiene eje que unir: usa torch.stack, o .reshape(1) antes de cat")
     # PyTorch skips legacy empty 1-D tensors
     tensors = [t for t in tensors if not (t._data.ndim == 1 and t._data.size == 0)] or list(tensors[:1])
     ref = tensors[0]._data
