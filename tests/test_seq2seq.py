@@ -18,9 +18,6 @@ try:
 except ImportError:  # the suite also runs without torch: the twins skip, the rest still runs
     torch = None
 needs_torch = pytest.mark.skipif(torch is None, reason="needs PyTorch (the oracle)")
-needs_embedding = pytest.mark.skipif(not hasattr(profundo.nn, "Embedding"), reason="needs nn.Embedding")
-needs_gru = pytest.mark.skipif(not (hasattr(profundo.nn, "Embedding") and hasattr(profundo.nn, "GRU")),
-                               reason="needs nn.Embedding and nn.GRU")
 
 
 # ------------------------------------------------------------------------------ the torch twins: d2l's code
@@ -560,7 +557,6 @@ def _tokens(batch, steps, vocab, seed=3):
 
 
 @needs_torch
-@needs_embedding
 def test_transformer_encoder_like_d2l():
     ours = models.TransformerEncoder(50, 24, 48, 4, 2, 0.0)
     theirs = TTransformerEncoder(50, 24, 48, 4, 2, 0.0)
@@ -593,7 +589,6 @@ def _seq2seq_twins(kind, vocab=(30, 40), sizes=(12, 16, 2)):
 
 
 @needs_torch
-@needs_gru
 @pytest.mark.parametrize("kind", ["gru", "bahdanau", "transformer"])
 def test_seq2seq_forward_loss_and_gradients_like_d2l(kind):
     """Teacher forcing in training mode (dropout 0): the same logits, masked loss, gradients, and for
@@ -623,7 +618,6 @@ def test_seq2seq_forward_loss_and_gradients_like_d2l(kind):
 
 
 @needs_torch
-@needs_gru
 def test_encoder_outputs_and_decoder_state_like_d2l():
     """d2l 10.7's shape checks, with values: the encoder's outputs and final state, the decoder's state."""
     ours, theirs = _seq2seq_twins("gru")
@@ -654,7 +648,6 @@ def _predict_twin(theirs, batch, num_steps):
 
 
 @needs_torch
-@needs_gru
 @pytest.mark.parametrize("kind", ["gru", "bahdanau"])
 def test_predict_step_decodes_greedily_like_d2l(kind):
     ours, theirs = _seq2seq_twins(kind)
@@ -677,7 +670,6 @@ def test_predict_step_decodes_greedily_like_d2l(kind):
         assert attention == []
 
 
-@needs_embedding
 def test_transformer_decodes_one_token_at_a_time_like_teacher_forcing():
     """In eval mode, decoding a target one token at a time (the cache of each block, the positions after
     it) gives the logits of feeding the whole target at once: the self-attention is causal either way.
@@ -700,7 +692,6 @@ def test_transformer_decodes_one_token_at_a_time_like_teacher_forcing():
 
 
 @needs_torch
-@needs_gru
 def test_transformer_predict_step_matches_d2l_on_the_first_token():
     """The first greedy token is the same as d2l's (at position 0 both agree); the rest is the same as
     our own teacher-forced decoding of the tokens chosen (previous test)."""
@@ -722,7 +713,6 @@ def test_transformer_predict_step_matches_d2l_on_the_first_token():
 
 
 @needs_torch
-@needs_embedding
 @pytest.mark.parametrize("pooling", ["cls", "mean"])
 def test_transformer_classifier_like_its_twin(pooling):
     ours = models.TransformerClassifier(50, 3, 16, 32, 4, 2, dropout=0.0, pooling=pooling)
@@ -754,7 +744,6 @@ def test_transformer_classifier_like_its_twin(pooling):
     close(ours.encoder.embedding.weight.grad, enc.embedding.weight.grad, 1e-8, 1e-10)
 
 
-@needs_embedding
 def test_transformer_classifier_mean_pooling_ignores_padding_and_refuses_bad_pooling():
     model = models.TransformerClassifier(20, 2, 8, 16, 2, 1, dropout=0.0, pooling="mean")
     model.eval()
@@ -768,7 +757,6 @@ def test_transformer_classifier_mean_pooling_ignores_padding_and_refuses_bad_poo
     assert is_checked(e.value) and "Pista" in str(e.value)
 
 
-@needs_gru
 def test_seq2seq_shapes_loss_mask_and_errors_without_torch():
     enc = models.Seq2SeqEncoder(10, 8, 16, 2)
     dec = models.Seq2SeqAttentionDecoder(10, 8, 16, 2)
@@ -815,7 +803,6 @@ SMALL = {"gru": ["--embed-size", "16", "--num-hiddens", "32", "--num-layers", "1
                          "--dropout", "0"]}
 
 
-@needs_gru
 @pytest.mark.parametrize("model", ["gru", "bahdanau", "transformer"])
 def test_train_seq2seq_writes_the_run_and_reports(tmp_path, capsys, model):
     from profundo.cli import main as cli
@@ -855,7 +842,6 @@ def test_train_seq2seq_writes_the_run_and_reports(tmp_path, capsys, model):
         assert "not written: matplotlib is not installed" in text.err
 
 
-@needs_gru
 def test_train_seq2seq_learns_the_pairs(tmp_path, capsys):
     """The held-out pairs repeat the training ones: a GRU encoder-decoder learns them (BLEU 1 on all)."""
     from profundo.train.seq2seq import parser, plan, run
@@ -868,7 +854,6 @@ def test_train_seq2seq_learns_the_pairs(tmp_path, capsys):
     assert [b for _, _, b in result["examples"]] == [1.0, 1.0, 1.0, 1.0]
 
 
-@needs_gru
 def test_train_seq2seq_without_matplotlib_says_so(tmp_path, capsys, monkeypatch):
     import sys
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # import fails

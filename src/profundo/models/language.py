@@ -27,6 +27,7 @@ from ..nn import functional as F
 from ..ops import FUNCTIONS
 from ..random import multinomial, randn
 from ..tensor import Tensor
+from ..text.corpora import _positive  # the same check (and message) as the text data modules
 
 __all__ = ["RNNScratch", "GRUScratch", "LSTMScratch", "StackedRNNScratch", "BiRNNScratch", "RNNLMScratch", "RNNLM",
            "perplexity", "evaluate_perplexity"]
@@ -58,18 +59,12 @@ def evaluate_perplexity(model, loader):
     return math.exp(total / count)
 
 
-def _positive_int(op, **values):
-    for name, v in values.items():
-        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-            raise error(ValueError, op, f"{name} must be a positive int, got {v!r}", f"p. ej. {name}=32")
-
-
 class _ScratchCell(nn.Module):
     """What the recurrent networks from scratch share: sizes, the input check, the initial state."""
 
     def __init__(self, num_inputs, num_hiddens, sigma):
         super().__init__()
-        _positive_int(type(self).__name__, num_inputs=num_inputs, num_hiddens=num_hiddens)
+        _positive(type(self).__name__, num_inputs=num_inputs, num_hiddens=num_hiddens)
         self.num_inputs, self.num_hiddens, self.sigma = num_inputs, num_hiddens, sigma
 
     def _param(self, *shape):
@@ -177,7 +172,7 @@ class StackedRNNScratch(nn.Module):
 
     def __init__(self, num_inputs, num_hiddens, num_layers, sigma=0.01):
         super().__init__()
-        _positive_int("StackedRNNScratch", num_layers=num_layers)
+        _positive("StackedRNNScratch", num_layers=num_layers)
         self.num_inputs, self.num_hiddens, self.num_layers, self.sigma = num_inputs, num_hiddens, num_layers, sigma
         self.rnns = nn.Sequential(*[RNNScratch(num_inputs if i == 0 else num_hiddens, num_hiddens, sigma)
                                     for i in range(num_layers)])
@@ -220,7 +215,7 @@ class RNNLMScratch(nn.Module):
 
     def __init__(self, rnn, vocab_size, lr=0.01):
         super().__init__()
-        _positive_int(type(self).__name__, vocab_size=vocab_size)
+        _positive(type(self).__name__, vocab_size=vocab_size)
         self.rnn, self.vocab_size, self.lr = rnn, vocab_size, lr
         self.init_params()
 

@@ -16,6 +16,14 @@ def _padding_index(padding_idx, num_embeddings):
     return padding_row(padding_idx, num_embeddings, "Embedding")
 
 
+def _check_table(weight, num_embeddings, embedding_dim, op):
+    """A given ``_weight`` must be the (num_embeddings, embedding_dim) table (PyTorch's AssertionError)."""
+    if list(weight.shape) != [num_embeddings, embedding_dim]:
+        raise error(AssertionError, op, "Shape of weight does not match num_embeddings and embedding_dim "
+                    f"(weight {tuple(weight.shape)}, expected {(num_embeddings, embedding_dim)})",
+                    "la tabla debe ser (num_embeddings, embedding_dim)")
+
+
 class Embedding(Module):
     """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim``: the input
     (integer indices, any shape) selects rows, giving ``input.shape + (embedding_dim,)``.
@@ -39,10 +47,7 @@ class Embedding(Module):
             self.weight = Parameter(empty((num_embeddings, embedding_dim), dtype=dtype), requires_grad=not _freeze)
             self.reset_parameters()
         else:
-            if list(_weight.shape) != [num_embeddings, embedding_dim]:
-                raise error(AssertionError, "Embedding", "Shape of weight does not match num_embeddings and "
-                            f"embedding_dim (weight {tuple(_weight.shape)}, expected "
-                            f"{(num_embeddings, embedding_dim)})", "la tabla debe ser (num_embeddings, embedding_dim)")
+            _check_table(_weight, num_embeddings, embedding_dim, "Embedding")
             self.weight = Parameter(_weight, requires_grad=not _freeze)
 
     def reset_parameters(self):
@@ -106,10 +111,7 @@ class EmbeddingBag(Module):
             self.weight = Parameter(empty((num_embeddings, embedding_dim), dtype=dtype))
             self.reset_parameters()
         else:
-            if list(_weight.shape) != [num_embeddings, embedding_dim]:
-                raise error(AssertionError, "EmbeddingBag", "Shape of weight does not match num_embeddings and "
-                            f"embedding_dim (weight {tuple(_weight.shape)}, expected "
-                            f"{(num_embeddings, embedding_dim)})", "la tabla debe ser (num_embeddings, embedding_dim)")
+            _check_table(_weight, num_embeddings, embedding_dim, "EmbeddingBag")
             self.weight = Parameter(_weight)
         self.mode, self.sparse, self.include_last_offset = mode, sparse, include_last_offset
 
