@@ -42,8 +42,10 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name):
-    """``datasets``, ``transforms``, ``distributions``, ``viz``, ``train``, ``text`` and ``recsys`` load on first use (a faster ``import profundo``)."""
-    if name in ("datasets", "transforms", "distributions", "viz", "train", "text", "recsys"):
+    """``datasets``, ``transforms``, ``distributions``, ``viz``, ``train``, ``text``, ``recsys``, ``distributed``,
+    ``d2l`` and ``interop`` load on first use (a faster ``import profundo``)."""
+    if name in ("datasets", "transforms", "distributions", "viz", "train", "text", "recsys", "distributed", "d2l",
+                "interop"):
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'profundo' has no attribute {name!r}")

@@ -1,0 +1,2 @@
+"""profundo.d2l: aliases."""
+__all__ = []

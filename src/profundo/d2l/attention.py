@@ -1,0 +1,2 @@
+"""profundo.d2l: attention."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""profundo.d2l: base."""
+__all__ = []

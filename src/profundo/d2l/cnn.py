@@ -1,0 +1,2 @@
+"""profundo.d2l: cnn."""
+__all__ = []

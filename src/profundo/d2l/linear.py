@@ -1,0 +1,2 @@
+"""profundo.d2l: linear."""
+__all__ = []

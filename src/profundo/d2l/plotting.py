@@ -1,0 +1,2 @@
+"""profundo.d2l: plotting."""
+__all__ = []

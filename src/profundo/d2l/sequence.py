@@ -1,0 +1,2 @@
+"""profundo.d2l: sequence."""
+__all__ = []
