@@ -386,7 +386,15 @@ class Tensor:
                         "exporta x.detach()")
         kwargs = {k: v for k, v in (("max_version", max_version), ("dl_device", dl_device),
                                     ("copy", copy)) if v is not None}
-        return self._data.__dlpack__(**kwargs)
+        arr = self._data
+        if any(s < 0 for s in arr.strides):
+            # a flipped view: DLPack allows negative strides but PyTorch aborts the process on them (torch 2.13),
+            # so export a C-ordered copy -- unless the caller forbade copies
+            if copy is False:
+                raise error(BufferError, "__dlpack__", "the tensor has negative strides and copy=False was "
+                            "requested; consumers such as PyTorch cannot share it", "exporta x.contiguous()")
+            arr = arr.copy()
+        return arr.__dlpack__(**kwargs)
 
     def __dlpack_device__(self):
         return self._data.__dlpack_device__()

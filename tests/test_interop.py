@@ -1,0 +1,322 @@
+"""The PyTorch bridge (profundo.interop, issue 15): tensors through DLPack, every nn layer and the course's
+models profundo -> torch -> profundo with outputs, gradients, buffers and modes compared, state dicts through
+safetensors both ways."""
+import collections
+
+import numpy as np
+import pytest
+
+import profundo
+from profundo import interop, models, nn
+
+torch = pytest.importorskip("torch")
+
+TOL = dict(rtol=1e-6, atol=1e-6)
+# torch's own note that its oneDNN kernels lack LSTM projections: not about the bridge
+pytestmark = pytest.mark.filterwarnings("ignore:LSTM with projections:UserWarning")
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+def f(*s):
+    return ("f", s)
+
+
+def pos(*s):  # probabilities in (0, 1)
+    return ("p", s)
+
+
+def ints(n, *s):  # integer indices < n
+    return ("i", n, s)
+
+
+def onehot(*s):  # 0/1 floats
+    return ("o", s)
+
+
+def xs(*items):
+    return items
+
+
+def make_inputs(spec, seed=0):
+    rng = np.random.default_rng(seed)
+    out = []
+    for item in spec:
+        if item[0] == "f":
+            out.append(rng.standard_normal(item[1]).astype(np.float32))
+        elif item[0] == "p":
+            out.append(rng.uniform(0.05, 0.95, item[1]).astype(np.float32))
+        elif item[0] == "o":
+            out.append((rng.random(item[1]) > 0.5).astype(np.float32))
+        else:
+            out.append(rng.integers(0, item[1], item[2]).astype(np.int64))
+    return out
+
+
+def flat(out):
+    """Tensors of a (nested) output, in order."""
+    if isinstance(out, (tuple, list)):
+        return [t for o in out for t in flat(o)]
+    return [] if out is None else [out]
+
+
+def run(model, arrays, lib, dtype=np.float32, grads=True):
+    """Forward on fresh leaf inputs (floats cast to ``dtype``), then backward of a fixed random projection of
+    every float output.  Returns (outputs, input grads, parameter grads by name) as NumPy arrays."""
+    inputs = []
+    for a in arrays:
+        t = lib.tensor(a.astype(dtype) if a.dtype.kind == "f" else a)
+        if a.dtype.kind == "f" and grads:
+            t.requires_grad_(True)
+        inputs.append(t)
+    outs = flat(model(*inputs))
+    rng = np.random.default_rng(1)
+    loss = None
+    for o in outs:
+        if grads and o.dtype.is_floating_point and o.requires_grad:
+            term = (o * lib.tensor(rng.standard_normal(tuple(o.shape))).to(o.dtype)).sum()
+            loss = term if loss is None else loss + term
+    if loss is not None:
+        loss.backward()
+    param_grads = {n: p.grad.detach().numpy().copy() for n, p in model.named_parameters() if p.grad is not None}
+    in_grads = [t.grad.detach().numpy().copy() if t.grad is not None else None for t in inputs]
+    return [o.detach().numpy().copy() for o in outs], in_grads, param_grads
+
+
+def assert_same_state(a, b):
+    sa, sb = a.state_dict(), b.state_dict()
+    assert list(sa) == list(sb)
+    for k in sa:
+        assert sa[k].dtype.__repr__().split(".")[-1] == sb[k].dtype.__repr__().split(".")[-1], k
+        np.testing.assert_allclose(sa[k].detach().numpy(), sb[k].detach().numpy(), err_msg=k, **TOL)
+
+
+def assert_same_modes(a, b):
+    ma, mb = dict(a.named_modules()), dict(b.named_modules())
+    for name, sub in ma.items():
+        if name in mb:
+            assert sub.training == mb[name].training, name
+
+
+def _compare(ours, theirs, back, arrays, dtype, grads):
+    ours_out, ours_in, ours_g = run(ours, arrays, profundo, dtype, grads)
+    their_out, their_in, their_g = run(theirs, arrays, torch, dtype, grads)
+    back_out, _, back_g = run(back, arrays, profundo, dtype, grads)
+    assert len(ours_out) == len(their_out) == len(back_out) > 0
+    for a, b, c in zip(ours_out, their_out, back_out):
+        assert a.dtype == b.dtype == c.dtype
+        np.testing.assert_allclose(a, b, **TOL)
+        np.testing.assert_allclose(a, c, **TOL)
+    for a, b in zip(ours_in, their_in):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_allclose(a, b, **TOL)
+    assert sorted(ours_g) == sorted(their_g) == sorted(back_g)
+    for k in ours_g:
+        np.testing.assert_allclose(ours_g[k], their_g[k], err_msg=k, **TOL)
+        np.testing.assert_allclose(ours_g[k], back_g[k], err_msg=k, **TOL)
+
+
+def check_round_trip(model, arrays):
+    """profundo -> torch -> profundo: same class names, state, modes.  In float32 the outputs agree to 1e-6
+    on the three models; then in float64 (``model.double()`` before converting: the dtype is carried) the
+    outputs, input gradients and parameter gradients agree to 1e-6 too -- float32 gradients of deep models
+    differ by a few ulps of summation order, which says nothing about the bridge.  The buffers a forward
+    updates (running statistics) agree afterwards."""
+    for dtype in (np.float32, np.float64):
+        if dtype is np.float64:
+            model = model.double()
+        theirs = interop.to_torch(model)
+        assert isinstance(theirs, torch.nn.Module)
+        assert type(theirs).__name__ == type(model).__name__
+        assert_same_state(model, theirs)
+        assert_same_modes(model, theirs)
+        back = interop.from_torch(theirs)
+        assert type(back) is type(model)
+        assert_same_state(model, back)
+        assert_same_modes(model, back)
+        _compare(model, theirs, back, arrays, dtype, grads=dtype is np.float64)
+        assert_same_state(model, theirs)  # running statistics updated alike
+    return theirs, back
+
+
+# (class name, args, kwargs, inputs)
+LAYERS = [
+    ("Linear", (4, 3), {}, xs(f(2, 4))),
+    ("Linear", (4, 3), {"bias": False}, xs(f(2, 4))),
+    ("Identity", (), {}, xs(f(2, 3))),
+    ("Flatten", (), {}, xs(f(2, 3, 2))),
+    ("Unflatten", (1, (2, 3)), {}, xs(f(2, 6))),
+    ("Conv1d", (2, 3, 3), {"padding": 1, "stride": 2}, xs(f(2, 2, 7))),
+    ("Conv2d", (2, 4, 3), {"padding": 1, "groups": 2, "dilation": 1}, xs(f(2, 2, 6, 6))),
+    ("Conv2d", (2, 3, 3), {"padding": "same", "padding_mode": "reflect", "bias": False}, xs(f(1, 2, 5, 5))),
+    ("ConvTranspose1d", (2, 3, 3), {"stride": 2, "output_padding": 1}, xs(f(2, 2, 5))),
+    ("ConvTranspose2d", (2, 3, 3), {"stride": 2, "padding": 1}, xs(f(1, 2, 4, 4))),
+    ("MaxPool1d", (2,), {}, xs(f(2, 3, 8))),
+    ("MaxPool2d", (3,), {"stride": 2, "padding": 1}, xs(f(2, 3, 7, 7))),
+    ("AvgPool1d", (3,), {"stride": 2, "ceil_mode": True}, xs(f(2, 3, 8))),
+    ("AvgPool2d", (2,), {"count_include_pad": False, "padding": 1}, xs(f(2, 3, 6, 6))),
+    ("AdaptiveAvgPool1d", (3,), {}, xs(f(2, 3, 8))),
+    ("AdaptiveAvgPool2d", ((1, 1),), {}, xs(f(2, 3, 6, 6))),
+    ("AdaptiveMaxPool1d", (3,), {}, xs(f(2, 3, 8))),
+    ("AdaptiveMaxPool2d", (2,), {}, xs(f(2, 3, 6, 6))),
+    ("BatchNorm1d", (3,), {}, xs(f(4, 3))),
+    ("BatchNorm2d", (3,), {"momentum": 0.2}, xs(f(4, 3, 2, 2))),
+    ("LayerNorm", ((3, 4),), {}, xs(f(2, 3, 4))),
+    ("GroupNorm", (2, 4), {}, xs(f(2, 4, 3))),
+    ("Dropout", (0.3,), {}, xs(f(2, 5))),
+    ("Dropout1d", (0.3,), {}, xs(f(2, 3, 5))),
+    ("Dropout2d", (0.3,), {}, xs(f(2, 3, 2, 2))),
+    ("ReLU", (), {}, xs(f(2, 5))),
+    ("ReLU6", (), {}, xs(f(2, 5))),
+    ("LeakyReLU", (0.2,), {}, xs(f(2, 5))),
+    ("ELU", (0.5,), {}, xs(f(2, 5))),
+    ("CELU", (0.7,), {}, xs(f(2, 5))),
+    ("SELU", (), {}, xs(f(2, 5))),
+    ("GELU", (), {"approximate": "tanh"}, xs(f(2, 5))),
+    ("GLU", (), {}, xs(f(2, 4))),
+    ("SiLU", (), {}, xs(f(2, 5))),
+    ("Mish", (), {}, xs(f(2, 5))),
+    ("Sigmoid", (), {}, xs(f(2, 5))),
+    ("LogSigmoid", (), {}, xs(f(2, 5))),
+    ("Tanh", (), {}, xs(f(2, 5))),
+    ("Hardtanh", (-0.5, 0.5), {}, xs(f(2, 5))),
+    ("Hardsigmoid", (), {}, xs(f(2, 5))),
+    ("Hardswish", (), {}, xs(f(2, 5))),
+    ("Softplus", (2.0, 5.0), {}, xs(f(2, 5))),
+    ("Softsign", (), {}, xs(f(2, 5))),
+    ("Threshold", (0.1, -1.0), {}, xs(f(2, 5))),
+    ("Softmax", (), {"dim": 1}, xs(f(2, 5))),
+    ("Softmin", (), {"dim": 0}, xs(f(2, 5))),
+    ("LogSoftmax", (), {"dim": -1}, xs(f(2, 5))),
+    ("ConstantPad1d", (2, 0.5), {}, xs(f(2, 3, 4))),
+    ("ConstantPad2d", ((1, 0, 2, 1), -1.0), {}, xs(f(1, 2, 3, 3))),
+    ("ConstantPad3d", (1, 0.0), {}, xs(f(1, 1, 2, 2, 2))),
+    ("ZeroPad1d", ((1, 2),), {}, xs(f(2, 3, 4))),
+    ("ZeroPad2d", (1,), {}, xs(f(1, 2, 3, 3))),
+    ("ZeroPad3d", (1,), {}, xs(f(1, 1, 2, 2, 2))),
+    ("ReflectionPad1d", (2,), {}, xs(f(2, 3, 4))),
+    ("ReflectionPad2d", ((1, 1, 2, 0),), {}, xs(f(1, 2, 3, 3))),
+    ("ReflectionPad3d", (1,), {}, xs(f(1, 1, 2, 2, 2))),
+    ("ReplicationPad1d", (2,), {}, xs(f(2, 3, 4))),
+    ("ReplicationPad2d", (1,), {}, xs(f(1, 2, 3, 3))),
+    ("ReplicationPad3d", (1,), {}, xs(f(1, 1, 2, 2, 2))),
+    ("CircularPad1d", (2,), {}, xs(f(2, 3, 4))),
+    ("CircularPad2d", (1,), {}, xs(f(1, 2, 3, 3))),
+    ("CircularPad3d", (1,), {}, xs(f(1, 1, 2, 2, 2))),
+    ("Upsample", (), {"scale_factor": 2, "mode": "nearest"}, xs(f(1, 2, 3, 3))),
+    ("Upsample", (), {"size": (5, 4), "mode": "bilinear", "align_corners": True}, xs(f(1, 2, 3, 3))),
+    ("UpsamplingNearest2d", (), {"scale_factor": 2}, xs(f(1, 2, 3, 3))),
+    ("UpsamplingBilinear2d", (), {"size": 5}, xs(f(1, 2, 3, 3))),
+    ("Fold", ((3, 3), 2), {}, xs(f(1, 8, 4))),
+    ("Unfold", (2,), {"stride": 1}, xs(f(1, 2, 3, 3))),
+    ("Embedding", (7, 3), {"padding_idx": 0}, xs(ints(7, 2, 4))),
+    ("EmbeddingBag", (7, 3), {"mode": "sum"}, xs(ints(7, 2, 4))),
+    ("EmbeddingBag", (7, 3), {"mode": "max"}, xs(ints(7, 2, 4))),
+    ("RNN", (3, 4), {"num_layers": 2, "nonlinearity": "relu"}, xs(f(5, 2, 3))),
+    ("GRU", (3, 4), {"batch_first": True, "bidirectional": True}, xs(f(2, 5, 3))),
+    ("LSTM", (3, 4), {"proj_size": 2}, xs(f(5, 2, 3))),
+    ("LSTM", (3, 4), {"num_layers": 2, "bias": False, "dropout": 0.0}, xs(f(5, 2, 3))),
+    ("RNNCell", (3, 4), {"nonlinearity": "tanh"}, xs(f(2, 3))),
+    ("GRUCell", (3, 4), {}, xs(f(2, 3))),
+    ("LSTMCell", (3, 4), {"bias": False}, xs(f(2, 3))),
+    ("MultiheadAttention", (8, 2), {"batch_first": True}, xs(f(2, 3, 8), f(2, 4, 8), f(2, 4, 8))),
+    ("MultiheadAttention", (8, 2), {"kdim": 5, "vdim": 6, "add_bias_kv": True}, xs(f(3, 2, 8), f(4, 2, 5), f(4, 2, 6))),
+    ("TransformerEncoderLayer", (8, 2, 16), {"dropout": 0.0, "batch_first": True}, xs(f(2, 3, 8))),
+    ("TransformerEncoderLayer", (8, 2, 16), {"norm_first": True, "activation": "gelu", "dropout": 0.0},
+     xs(f(3, 2, 8))),
+    ("TransformerDecoderLayer", (8, 2, 16), {"dropout": 0.0}, xs(f(3, 2, 8), f(4, 2, 8))),
+    ("Transformer", (), {"d_model": 8, "nhead": 2, "num_encoder_layers": 1, "num_decoder_layers": 1,
+                         "dim_feedforward": 16, "dropout": 0.0}, xs(f(3, 2, 8), f(4, 2, 8))),
+    ("MSELoss", (), {}, xs(f(3, 4), f(3, 4))),
+    ("L1Loss", (), {"reduction": "sum"}, xs(f(3, 4), f(3, 4))),
+    ("HuberLoss", (), {"delta": 0.5}, xs(f(3, 4), f(3, 4))),
+    ("SmoothL1Loss", (), {"beta": 0.5}, xs(f(3, 4), f(3, 4))),
+    ("BCELoss", (), {}, xs(pos(3, 4), onehot(3, 4))),
+    ("BCEWithLogitsLoss", (), {}, xs(f(3, 4), onehot(3, 4))),
+    ("CrossEntropyLoss", (), {"label_smoothing": 0.1}, xs(f(3, 5), ints(5, 3))),
+    ("NLLLoss", (), {"reduction": "none"}, xs(f(3, 5), ints(5, 3))),
+    ("CrossEntropyLoss", (), {"weight": profundo.tensor([1.0, 2.0, 0.5, 1.0, 3.0])}, xs(f(3, 5), ints(5, 3))),
+    ("BCEWithLogitsLoss", (), {"pos_weight": profundo.tensor([1.0, 2.0, 0.5, 1.5])}, xs(f(3, 4), onehot(3, 4))),
+]
+
+
+def _materialized(layer, spec):
+    layer(*[profundo.tensor(a) for a in make_inputs(spec)])
+    return layer
+
+
+class PoolUnpool(nn.Module):
+    """MaxUnpool needs the indices of a MaxPool: a small custom module (itself mirrored) holds both."""
+
+    def __init__(self, dims):
+        super().__init__()
+        self.pool = (nn.MaxPool1d if dims == 1 else nn.MaxPool2d)(2, return_indices=True)
+        self.unpool = (nn.MaxUnpool1d if dims == 1 else nn.MaxUnpool2d)(2)
+
+    def forward(self, x):
+        y, indices = self.pool(x)
+        return self.unpool(y, indices)
+
+
+class Containers(nn.Module):
+    """Sequential, ModuleList and ModuleDict, with a parameter and a buffer of its own."""
+
+    def __init__(self):
+        super().__init__()
+        self.seq = nn.Sequential(collections.OrderedDict(fc=nn.Linear(4, 5), act=nn.Tanh()))
+        self.blocks = nn.ModuleList([nn.Linear(5, 5), nn.Linear(5, 5, bias=False)])
+        self.heads = nn.ModuleDict({"a": nn.Linear(5, 2), "b": nn.Linear(5, 3)})
+        self.scale = nn.Parameter(profundo.ones(5))
+        self.register_buffer("shift", profundo.full((5,), 0.5))
+
+    def forward(self, x):
+        h = self.seq(x) * self.scale + self.shift
+        for blk in self.blocks:
+            h = profundo.relu(blk(h))
+        return self.heads["a"](h), self.heads["b"](h)
+
+
+# (name, builder, inputs): layers built from other layers, lazy layers once materialized, containers
+BUILT = [
+    ("TransformerEncoder", lambda: nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0), 2,
+                                                         norm=nn.LayerNorm(8)), xs(f(3, 2, 8))),
+    ("TransformerDecoder", lambda: nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0), 2),
+     xs(f(3, 2, 8), f(4, 2, 8))),
+    ("LazyLinear", lambda: _materialized(nn.LazyLinear(3), xs(f(2, 4))), xs(f(2, 4))),
+    ("LazyConv1d", lambda: _materialized(nn.LazyConv1d(3, 2), xs(f(2, 2, 5))), xs(f(2, 2, 5))),
+    ("LazyConv2d", lambda: _materialized(nn.LazyConv2d(3, 2, padding=1), xs(f(2, 2, 4, 4))), xs(f(2, 2, 4, 4))),
+    ("LazyBatchNorm1d", lambda: _materialized(nn.LazyBatchNorm1d(), xs(f(4, 3))), xs(f(4, 3))),
+    ("LazyBatchNorm2d", lambda: _materialized(nn.LazyBatchNorm2d(), xs(f(4, 3, 2, 2))), xs(f(4, 3, 2, 2))),
+    ("MaxUnpool1d", lambda: PoolUnpool(1), xs(f(2, 3, 6))),
+    ("MaxUnpool2d", lambda: PoolUnpool(2), xs(f(2, 3, 4, 4))),
+    ("Sequential+ModuleList+ModuleDict", Containers, xs(f(3, 4))),
+]
+ABSTRACT = {"Module", "RNNBase", "RNNCellBase"}  # base classes, never used on their own
+
+
+def _layer_id(entry):
+    return entry[0] + ("(" + ", ".join([*map(repr, entry[1]), *(f"{k}={v!r}" for k, v in entry[2].items())]) + ")"
+                       if len(entry) == 4 else "")
+
+
+CASES = [(name, (lambda n=name, a=args, k=kwargs: getattr(nn, n)(*a, **k)), spec) for name, args, kwargs, spec in LAYERS]
+CASES += BUILT
+
+
+def test_every_nn_layer_type_is_covered():
+    """A new layer in profundo.nn must join the round trip (or be an abstract base)."""
+    classes = {n for n in dir(nn) if isinstance(getattr(nn, n), type) and issubclass(getattr(nn, n), nn.Module)}
+    covered = {name for name, _, _ in CASES for name in name.split("+")} | ABSTRACT
+    assert classes - covered == set()
+
+
+@pytest.mark.parametrize("name, build, spec", CASES, ids=[c[0] + f"-{i}" for i, c in enumerate(CASES)])
+def test_layer_round_trip(name, build, spec):
+    profundo.manual_seed(0)
+    layer = build()
+    if name.startswith("Dropout"):
+        layer.eval()  # random masks differ between the libraries; the mode itself is checked below
+    theirs, back = check_round_trip(layer, make_inputs(spec))
+    if name.startswith("Lazy"):  # a materialized lazy layer is the plain layer, as in PyTorch
+        assert type(theirs).__name__ == type(layer).__name__ == name[4:]
+
