@@ -422,6 +422,7 @@ class _Bridge:
                         "esta configuración de la capa no existe en la otra biblioteca") from None
         state = OrderedDict((k, _owned(self.tensor(v), self.dst)) for k, v in m.state_dict().items())
         out.load_state_dict(state, strict=True, assign=True)
+
         # assign=True keeps the new module's requires_grad flags: set the source's
         src_params = dict(m.named_parameters())
         for name, p in out.named_parameters():
