@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import profundo
-from profundo import interop, models, nn
+from profundo import get_backend, interop, models, nn
 
 torch = pytest.importorskip("torch")
 
@@ -400,3 +400,229 @@ def test_model_round_trip(name, build, spec):
     # the torch model is a real torch.nn.Module of the same class name, with torch submodules inside
     assert all(isinstance(m, torch.nn.Module) for m in theirs.modules())
     assert all(isinstance(m, nn.Module) for m in back.modules())
+
+
+# ----------------------------------------------------------------------------------------------- tensors
+DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
+
+
+@pytest.mark.parametrize("name", DTYPES)
+def test_tensor_dtypes_map_by_name_and_share_memory(name):
+    x = profundo.ones(2, 3, dtype=getattr(profundo, name))
+    t = interop.to_torch(x)
+    assert t.dtype == getattr(torch, name) and tuple(t.shape) == (2, 3)
+    assert interop.torch_dtype(x.dtype) is t.dtype
+    t[0, 1] = 0  # zero copy: the write shows on the profundo side
+    assert x[0, 1].item() == 0 and x[1, 1].item() == 1
+    back = interop.from_torch(t)
+    assert back.dtype is x.dtype is interop.profundo_dtype(t.dtype)
+    back[1, 2] = 0
+    assert t[1, 2].item() == 0 and x[1, 2].item() == 0
+
+
+@pytest.mark.parametrize("name, fix", [("bfloat16", "t.float()"), ("complex64", "t.real"), ("uint16", "t.long()"),
+                                       ("float8_e4m3fn", "t.float()")])
+def test_tensor_dtypes_profundo_lacks_are_refused_with_the_fix(name, fix):
+    t = torch.zeros(3, dtype=torch.float32).to(getattr(torch, name))
+    with pytest.raises(TypeError, match=f"profundo has no torch.{name}") as info:
+        interop.from_torch(t)
+    assert fix in str(info.value)
+
+
+def test_requires_grad_is_carried_and_a_non_leaf_becomes_a_detached_leaf():
+    x = profundo.randn(3, requires_grad=True)
+    t = interop.to_torch(x)
+    assert t.requires_grad and t.is_leaf
+    (t * 2).sum().backward()
+    np.testing.assert_array_equal(t.grad.numpy(), [2, 2, 2])
+    y = x * 3  # a non-leaf: arrives as a leaf with no graph, still requiring grad
+    ty = interop.to_torch(y)
+    assert ty.requires_grad and ty.is_leaf and ty.grad_fn is None
+    np.testing.assert_array_equal(ty.detach().numpy(), y.detach().numpy())
+    assert not interop.to_torch(profundo.ones(2)).requires_grad
+
+    s = torch.randn(3, requires_grad=True)
+    p = interop.from_torch(s)
+    assert p.requires_grad and p.is_leaf
+    q = interop.from_torch(s * 2)
+    assert q.requires_grad and q.is_leaf and q.grad_fn is None
+    (p * q).sum().backward()
+    np.testing.assert_allclose(p.grad.numpy(), (s * 2).detach().numpy())
+    assert s.grad is None  # the graphs stay on their own side
+
+
+def test_parameters_stay_parameters():
+    w = nn.Parameter(profundo.randn(2, 2))
+    tw = interop.to_torch(w)
+    assert isinstance(tw, torch.nn.Parameter) and tw.requires_grad
+    assert isinstance(interop.from_torch(tw), nn.Parameter)
+    frozen = interop.from_torch(torch.nn.Parameter(torch.ones(2), requires_grad=False))
+    assert isinstance(frozen, nn.Parameter) and not frozen.requires_grad
+
+
+def test_non_contiguous_views_share_and_negative_strides_are_copied():
+    base = np.arange(12.0).reshape(3, 4)
+    x = profundo.from_numpy(base[:, ::2])  # strided: shared
+    t = interop.to_torch(x)
+    assert t.stride() == (4, 2)
+    t[0, 0] = -1
+    assert base[0, 0] == -1
+    flipped = profundo.from_numpy(base[::-1])  # negative strides: PyTorch has none, so a copy
+    tf = interop.to_torch(flipped)
+    np.testing.assert_array_equal(tf.numpy(), base[::-1])
+    tf[0, 0] = 100
+    assert base[2, 0] == 8
+    # torch.from_dlpack on the tensor itself also gets a copy (PyTorch aborts the process on negative strides)
+    np.testing.assert_array_equal(torch.from_dlpack(flipped).numpy(), base[::-1])
+    with pytest.raises(BufferError, match="negative strides"):
+        flipped.__dlpack__(copy=False)
+    tt = torch.arange(12.0).reshape(3, 4).T  # a transposed torch view: shared
+    p = interop.from_torch(tt)
+    np.testing.assert_array_equal(p.numpy(), tt.numpy())
+    p[0, 1] = 7
+    assert tt[0, 1].item() == 7
+
+
+def test_dlpack_protocol_works_directly_both_ways():
+    x = profundo.arange(4.0)
+    assert x.__dlpack_device__() == (1, 0)  # kDLCPU
+    t = torch.from_dlpack(x)
+    t += 1
+    np.testing.assert_array_equal(x.numpy(), [1, 2, 3, 4])
+    y = profundo.from_dlpack(t)
+    y[0] = 9
+    assert t[0].item() == 9
+    with pytest.raises(RuntimeError, match="require gradient"):
+        torch.from_dlpack(profundo.ones(2, requires_grad=True))
+
+
+def test_wrong_types_are_refused():
+    with pytest.raises(TypeError, match="expected a profundo Tensor or nn.Module, got ndarray"):
+        interop.to_torch(np.ones(2))
+    with pytest.raises(TypeError, match="expected a torch Tensor or nn.Module, got Tensor"):
+        interop.from_torch(profundo.ones(2))
+
+
+# ---------------------------------------------------------------------------------- modules: edge cases
+def test_a_torch_users_own_module_comes_to_profundo_and_goes_back():
+    """A class written for torch (its forward calls torch.*, F.*, and a helper of this file): the mirror
+    class runs the same code on profundo; going back gives the original torch class."""
+    F = torch.nn.functional
+
+    def gate(h):
+        return torch.sigmoid(h) * h
+
+    class TorchNet(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv1d(2, 4, 3, padding=1)
+            self.bn = torch.nn.BatchNorm1d(4)
+            self.heads = torch.nn.ModuleList([torch.nn.Linear(4, 3), torch.nn.Linear(4, 3)])
+            self.temperature = 2.0
+
+        def forward(self, x):
+            h = gate(self.bn(self.conv(x))).mean(-1)
+            logits = torch.cat([head(h) for head in self.heads], dim=-1) / self.temperature
+            return F.log_softmax(logits, dim=-1)
+
+    torch.manual_seed(0)
+    theirs = TorchNet()
+    ours = interop.from_torch(theirs)
+    assert isinstance(ours, nn.Module) and type(ours).__name__ == "TorchNet" and ours.temperature == 2.0
+    x = make_inputs(xs(f(3, 2, 5)))[0]
+    np.testing.assert_allclose(ours(profundo.tensor(x)).detach().numpy(), theirs(torch.tensor(x)).detach().numpy(),
+                               **TOL)
+    again = interop.to_torch(ours)
+    assert type(again) is TorchNet
+    assert_same_state(again, theirs, exact=False)  # both forwards moved the running statistics
+
+
+def test_training_mode_and_frozen_parameters_are_carried():
+    model = nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3), nn.Dropout(0.5), nn.Linear(3, 2))
+    model[1].eval()  # one submodule in eval mode, the rest training
+    model[0].weight.requires_grad_(False)
+    theirs = interop.to_torch(model)
+    assert theirs.training and not theirs[1].training and theirs[2].training
+    assert not theirs[0].weight.requires_grad and theirs[0].bias.requires_grad
+    back = interop.from_torch(theirs.eval())
+    assert not any(m.training for m in back.modules())
+    assert not back[0].weight.requires_grad
+
+
+def test_the_converted_model_is_an_independent_copy():
+    model = nn.Linear(2, 2)
+    theirs = interop.to_torch(model)
+    with torch.no_grad():
+        theirs.weight.fill_(0)
+    assert model.weight.abs().sum().item() > 0
+
+
+def test_shared_submodules_stay_shared():
+    shared = nn.Linear(2, 2)
+    model = nn.Sequential(shared, nn.ReLU(), shared)
+    theirs = interop.to_torch(model)
+    assert theirs[0] is theirs[2]
+    assert list(theirs.state_dict()) == list(model.state_dict())
+
+
+def test_an_unmaterialized_lazy_layer_is_refused():
+    with pytest.raises(ValueError, match="LazyLinear is a lazy layer that has not seen an input"):
+        interop.to_torch(nn.LazyLinear(3))
+
+
+def test_a_layer_with_no_counterpart_is_named(monkeypatch):
+    monkeypatch.delattr(torch.nn, "Mish")  # as if this torch had no Mish
+    with pytest.raises(NotImplementedError, match="profundo.nn.Mish has no counterpart in torch.nn"):
+        interop.to_torch(nn.Sequential(nn.Linear(2, 2), nn.Mish()))
+
+
+def test_code_using_a_function_with_no_counterpart_names_it():
+    class Odd(nn.Module):
+        def forward(self, x):
+            return profundo.relu(x) * _uses_get_backend()
+
+    theirs = interop.to_torch(Odd())  # converting works; running the missing function says which it is
+    with pytest.raises(NotImplementedError, match="get_backend has no counterpart in torch"):
+        theirs(torch.ones(2))
+
+
+def test_hooks_are_refused_not_dropped():
+    model = nn.Linear(2, 2)
+    model.register_forward_hook(lambda m, i, o: o * 2)
+    with pytest.raises(ValueError, match="Linear has hooks"):
+        interop.to_torch(model)
+    theirs = torch.nn.Linear(2, 2)
+    theirs.register_forward_pre_hook(lambda m, i: i)
+    with pytest.raises(ValueError, match="Linear has hooks"):
+        interop.from_torch(theirs)
+
+
+# ------------------------------------------------------------------------------- state dicts: safetensors
+def test_state_dicts_cross_through_safetensors_with_the_same_keys(tmp_path):
+    st = pytest.importorskip("safetensors.torch")
+    model = models.LeNet(activation="relu", pooling="max")
+    torch_twin = interop.to_torch(models.LeNet(activation="relu", pooling="max"))  # other weights
+    profundo.save(model.state_dict(), tmp_path / "lenet.safetensors")
+    torch_twin.load_state_dict(st.load_file(str(tmp_path / "lenet.safetensors")))
+    assert_same_state(model, torch_twin)
+    x = make_inputs(xs(f(2, 1, 28, 28)))[0]
+    np.testing.assert_allclose(model(profundo.tensor(x)).detach().numpy(),
+                               torch_twin(torch.tensor(x)).detach().numpy(), **TOL)
+
+    # and back: PyTorch's save_file, profundo.load, load_state_dict; BatchNorm's buffers included
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.BatchNorm2d(2), torch.nn.Flatten(),
+                              torch.nn.LazyLinear(3))
+    net(torch.randn(4, 1, 5, 5))  # running stats move, the lazy layer materializes
+    st.save_file(net.state_dict(), str(tmp_path / "net.safetensors"))
+    ours = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Flatten(), nn.Linear(18, 3))
+    ours.load_state_dict(profundo.load(tmp_path / "net.safetensors"))
+    assert_same_state(ours, net)
+    net.eval(), ours.eval()
+    x = make_inputs(xs(f(2, 1, 5, 5)))[0]
+    np.testing.assert_allclose(ours(profundo.tensor(x)).detach().numpy(), net(torch.tensor(x)).detach().numpy(),
+                               **TOL)
+
+
+def _uses_get_backend():
+    """A helper of this file calling a profundo function that torch lacks (through a global name)."""
+    return 1.0 if get_backend() else 1.0

@@ -252,7 +252,8 @@ class _Bridge:
         library (profundo's own helpers, and your functions that use the library); else itself."""
         src = self.src
         if src.owns(f):
-            for sub, name in src.public_names(f):
+            public = src.public_names(f)
+            for sub, name in public:
                 ns = self.dst.namespace(sub)
                 g = getattr(ns, name, None) if ns is not None else None
                 if g is not None:
@@ -260,8 +261,9 @@ class _Bridge:
             mod = getattr(f, "__module__", "") or ""
             if mod.endswith("._errors"):  # profundo's error builders are plain Python: usable anywhere
                 return f
-            if not self.to_torch or not isinstance(f, types.FunctionType):
-                # torch's internals are not rewritten: only its public functions have counterparts
+            if public or not self.to_torch or not isinstance(f, types.FunctionType):
+                # a public function with no namesake on the other side (its code would run the library's
+                # internals on foreign tensors); or torch's internals, which are not rewritten
                 return _Missing(f"{mod}.{getattr(f, '__qualname__', f)}", self.dst.root)
             return self._memo(f, lambda: self.rebind(f))
         if isinstance(f, types.FunctionType) and self._uses_src(f):
