@@ -576,6 +576,22 @@ def test_a_layer_with_no_counterpart_is_named(monkeypatch):
         interop.to_torch(nn.Sequential(nn.Linear(2, 2), nn.Mish()))
 
 
+def test_a_torch_layer_profundo_lacks_is_named():
+    with pytest.raises(NotImplementedError, match="torch.nn.PReLU has no counterpart in profundo.nn"):
+        interop.from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.PReLU()))
+
+
+def test_torch_lazy_layers_once_materialized_come_over():
+    net = torch.nn.Sequential(torch.nn.LazyLinear(3), torch.nn.ReLU())
+    with pytest.raises(ValueError, match="LazyLinear is a lazy layer that has not seen an input"):
+        interop.from_torch(net)
+    x = torch.randn(2, 4)
+    net(x)
+    ours = interop.from_torch(net)
+    assert type(ours[0]) is nn.Linear
+    np.testing.assert_allclose(ours(profundo.tensor(x.numpy())).detach().numpy(), net(x).detach().numpy(), **TOL)
+
+
 def test_code_using_a_function_with_no_counterpart_names_it():
     class Odd(nn.Module):
         def forward(self, x):

@@ -379,7 +379,9 @@ class _Bridge:
         return self._memo(m, lambda: self._convert(m))
 
     def _check_hooks(self, m):
-        hooks = [k for k, v in m.__dict__.items() if "hooks" in k and v]
+        # forward/backward hooks change what the module computes; (torch's) state-dict hooks only serialize
+        hooks = [k for k, v in m.__dict__.items() if "hooks" in k and ("forward" in k or "backward" in k)
+                 and isinstance(v, dict) and v]
         if hooks:
             raise error(ValueError, self.op, f"{type(m).__name__} has hooks ({', '.join(hooks)}); functions "
                         "attached to a module are not carried across", "quita los hooks antes de convertir y "
@@ -387,12 +389,12 @@ class _Bridge:
 
     def _convert(self, m):
         src, dst = self.src, self.dst
-        self._check_hooks(m)
         cls = type(m)
         uninit = [n for n, p in m._parameters.items() if p is not None and "Uninitialized" in type(p).__name__]
         if uninit:
             raise error(ValueError, self.op, f"{cls.__name__} is a lazy layer that has not seen an input yet "
                         f"(parameter {uninit[0]!r} has no shape)", "pasa un lote por el modelo antes de convertirlo")
+        self._check_hooks(m)
         if src.twin_class(cls):
             twin = getattr(dst.nn, cls.__name__, None)
             if twin is None:
