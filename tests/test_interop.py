@@ -557,6 +557,12 @@ def test_the_converted_model_is_an_independent_copy():
     assert model.weight.abs().sum().item() > 0
 
 
+def test_one_mirror_class_per_model_class():
+    a, b = interop.to_torch(models.MLP(4, (3,))), interop.to_torch(models.MLP(4, (5,)))
+    assert type(a) is type(b) and isinstance(b, type(a))
+    assert type(interop.from_torch(a)) is models.MLP
+
+
 def test_shared_submodules_stay_shared():
     shared = nn.Linear(2, 2)
     model = nn.Sequential(shared, nn.ReLU(), shared)

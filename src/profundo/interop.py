@@ -39,6 +39,7 @@ import builtins
 import importlib
 import inspect
 import types
+import weakref
 from collections import OrderedDict
 
 import numpy as np
@@ -92,7 +93,7 @@ def _tensor_to_torch(x):
     t = torch.from_dlpack(arr)
     if isinstance(x, Parameter):
         return torch.nn.Parameter(t, requires_grad=x.requires_grad)
-    return t.requires_grad_(x.requires_grad) if x.requires_grad else t
+    return t.requires_grad_(True) if x.requires_grad else t
 
 
 def _tensor_from_torch(t):
@@ -186,6 +187,9 @@ class _Missing:
         self._fail()
 
 
+_MIRRORS = {True: weakref.WeakKeyDictionary(), False: weakref.WeakKeyDictionary()}  # to_torch? -> class -> mirror
+
+
 class _Bridge:
     """Converts tensors, modules, functions and classes from ``src`` to ``dst``."""
 
@@ -204,8 +208,8 @@ class _Bridge:
         src = self.src
         if isinstance(v, (str, int, float, complex, bool, type(None), bytes)):
             return v
-        if isinstance(v, src.Tensor):
-            return self._memo(v, lambda: self.tensor(v))
+        if isinstance(v, src.Tensor):  # e.g. the attention weights a model keeps: copies, like the weights
+            return self._memo(v, lambda: _owned(self.tensor(v), self.dst))
         if isinstance(v, src.Module):
             return self.module(v)
         if isinstance(v, src.dtype):
@@ -353,6 +357,9 @@ class _Bridge:
         origin = getattr(c, "_interop_source", None)
         if origin is not None and issubclass(origin, self.dst.Module):
             return origin  # a mirror made by to_torch goes back to the very class it came from
+        made = _MIRRORS[self.to_torch].get(c)
+        if made is not None:  # one mirror per class: models converted apart share their class, as in isinstance
+            return made
         bases = tuple(self.cls(b) for b in c.__bases__ if b is not object) or (self.dst.Module,)
         mirror = type(c.__name__, bases, {"__module__": c.__module__, "__qualname__": c.__qualname__,
                                           "__doc__": c.__doc__, "_interop_source": c})
@@ -362,6 +369,7 @@ class _Bridge:
         for name, attr in c.__dict__.items():
             if name not in ("__dict__", "__weakref__", "__module__", "__qualname__", "__doc__", "_interop_source"):
                 setattr(mirror, name, self._member(attr, cell))
+        _MIRRORS[self.to_torch][c] = mirror
         return mirror
 
     def _member(self, attr, cell):
