@@ -302,12 +302,8 @@ BUILT = [
 ABSTRACT = {"Module", "RNNBase", "RNNCellBase"}  # base classes, never used on their own
 
 
-def _layer_id(entry):
-    return entry[0] + ("(" + ", ".join([*map(repr, entry[1]), *(f"{k}={v!r}" for k, v in entry[2].items())]) + ")"
-                       if len(entry) == 4 else "")
-
-
-CASES = [(name, (lambda n=name, a=args, k=kwargs: getattr(nn, n)(*a, **k)), spec) for name, args, kwargs, spec in LAYERS]
+CASES = [(name, (lambda n=name, a=args, k=kwargs: getattr(nn, n)(*a, **k)), spec)
+         for name, args, kwargs, spec in LAYERS]
 CASES += BUILT
 
 
