@@ -343,6 +343,15 @@ def _transformer_seq2seq():
     return _WithLens(model, [5, 3])
 
 
+def _seq2seq_attention():
+    enc = models.Seq2SeqEncoder(vocab_size=9, embed_size=4, num_hiddens=6, num_layers=2)
+    dec = models.Seq2SeqAttentionDecoder(vocab_size=9, embed_size=4, num_hiddens=6, num_layers=2)
+    model = models.Seq2Seq(enc, dec, tgt_pad=0)
+    model(profundo.tensor(make_inputs(xs(ints(9, 2, 5)))[0]), profundo.tensor(make_inputs(xs(ints(9, 2, 4)))[0]),
+          profundo.tensor([5, 3]))
+    return _WithLens(model, [5, 3])
+
+
 def _classifier():
     model = models.TransformerClassifier(vocab_size=9, num_classes=3, num_hiddens=8, ffn_num_hiddens=16,
                                          num_heads=2, num_blks=1, dropout=0.0, pooling="mean")
@@ -382,6 +391,7 @@ MODELS = [
     ("RNNLMScratch", lambda: models.RNNLMScratch(models.LSTMScratch(7, 6), vocab_size=7), xs(ints(7, 2, 5))),
     ("Transformer seq2seq", _transformer_seq2seq, xs(ints(9, 2, 5), ints(9, 2, 4))),
     ("TransformerClassifier", lambda: _WithLens(_classifier(), [5, 3]), xs(ints(9, 2, 5))),
+    ("Seq2Seq GRU + Bahdanau attention", _seq2seq_attention, xs(ints(9, 2, 5), ints(9, 2, 4))),
     ("MatrixFactorization", _mf, xs(ints(6, 8), ints(5, 8))),
     ("AutoRec", lambda: models.AutoRec(4, 6, dropout=0.0), xs(f(3, 6))),
     ("NeuMF", lambda: models.NeuMF(3, 6, 5, [8, 4]), xs(ints(6, 8), ints(5, 8))),
@@ -531,6 +541,36 @@ def test_a_torch_users_own_module_comes_to_profundo_and_goes_back():
     again = interop.to_torch(ours)
     assert type(again) is TorchNet
     assert_same_state(again, theirs, exact=False)  # both forwards moved the running statistics
+
+
+def test_sparse_matrix_factorization_keeps_sparse_gradients():
+    """``sparse=True`` embeddings: both sides give row-sparse gradients of the same rows and values."""
+    model = models.MatrixFactorization(num_users=6, num_items=5, num_factors=3, sparse=True)
+    theirs = interop.to_torch(model)
+    assert theirs.P.sparse and interop.from_torch(theirs).P.sparse
+    user, item = make_inputs(xs(ints(6, 8), ints(5, 8)))
+    model(profundo.tensor(user), profundo.tensor(item)).sum().backward()
+    theirs(torch.tensor(user), torch.tensor(item)).sum().backward()
+    for name, p in theirs.named_parameters():
+        assert p.grad.is_sparse
+        ours = model.get_parameter(name).grad
+        np.testing.assert_allclose(ours.to_dense().numpy(), p.grad.to_dense().numpy(), err_msg=name, **TOL)
+
+
+def test_an_optimizer_step_on_each_side_gives_the_same_weights():
+    profundo.manual_seed(0)
+    model = models.MLP(6, hidden=(5,), num_classes=3, dropout=0.0)
+    theirs = interop.to_torch(model)
+    x, y = make_inputs(xs(f(4, 6), ints(3, 4)))
+    opt = profundo.optim.Adam(model.parameters(), lr=0.1)
+    topt = torch.optim.Adam(theirs.parameters(), lr=0.1)
+    for _ in range(2):
+        opt.zero_grad(), topt.zero_grad()
+        nn.functional.cross_entropy(model(profundo.tensor(x)), profundo.tensor(y)).backward()
+        torch.nn.functional.cross_entropy(theirs(torch.tensor(x)), torch.tensor(y)).backward()
+        opt.step(), topt.step()
+    assert_same_state(model, theirs, exact=False)
+    assert_same_state(model, interop.from_torch(theirs), exact=False)
 
 
 def test_training_mode_and_frozen_parameters_are_carried():
