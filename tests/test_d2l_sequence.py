@@ -781,3 +781,240 @@ def test_book_attention_decoder_runs_on_d2l_pieces():
     assert tuple(attention_weights[0][0].shape) == (4, 1, num_steps)
     # the padding of the second source sentence (length 3) gets no weight
     assert float(attention_weights[0][0][1, 0, 3:].abs().max()) < 1e-6
+
+
+# ------------------------------------------------------------ the book's notebook code, on top of profundo.d2l
+def test_reversed_tensor_is_flip_as_torch():
+    x = pt.arange(6.0, requires_grad=True)
+    r = reversed(x.reshape(3, 2))
+    assert isinstance(r, pt.Tensor) and r.tolist() == [[4.0, 5.0], [2.0, 3.0], [0.0, 1.0]]
+    (r * pt.arange(6.0).reshape(3, 2)).sum().backward()
+    assert x.grad.tolist() == [4.0, 5.0, 2.0, 3.0, 0.0, 1.0]
+    scalar = pt.tensor(3.0)
+    assert reversed(scalar) is scalar  # torch returns a 0-d tensor itself
+    if torch is not None:
+        np.testing.assert_array_equal(_np(r), reversed(torch.arange(6.0).reshape(3, 2)).numpy())
+
+
+def _tiny_time_machine():
+    return d2l.TimeMachine(batch_size=32, num_steps=8, num_train=128, num_val=32)
+
+
+def _fit_quietly(model, data, **kwargs):
+    model.board.display = False
+    d2l.Trainer(max_epochs=1, gradient_clip_val=1, **kwargs).fit(model, data)
+
+
+def test_book_lstm_gru_scratch_and_concise_lstm_run():
+    """Sections 10.1-10.2: LSTMScratch and GRUScratch as the book writes them, trained by d2l's language model."""
+    from profundo import nn
+    torch_ = pt  # the book's ``torch``
+
+    class LSTMScratch(d2l.Module):
+        def __init__(self, num_inputs, num_hiddens, sigma=0.01):
+            super().__init__()
+            self.save_hyperparameters()
+            init_weight = lambda *shape: nn.Parameter(torch_.randn(*shape) * sigma)  # noqa: E731
+            triple = lambda: (init_weight(num_inputs, num_hiddens), init_weight(num_hiddens, num_hiddens),  # noqa
+                              nn.Parameter(torch_.zeros(num_hiddens)))
+            self.W_xi, self.W_hi, self.b_i = triple()  # input gate
+            self.W_xf, self.W_hf, self.b_f = triple()  # forget gate
+            self.W_xo, self.W_ho, self.b_o = triple()  # output gate
+            self.W_xc, self.W_hc, self.b_c = triple()  # input node
+
+        def forward(self, inputs, H_C=None):
+            if H_C is None:
+                H = torch_.zeros((inputs.shape[1], self.num_hiddens), device=inputs.device)
+                C = torch_.zeros((inputs.shape[1], self.num_hiddens), device=inputs.device)
+            else:
+                H, C = H_C
+            outputs = []
+            for X in inputs:
+                I = torch_.sigmoid(torch_.matmul(X, self.W_xi) + torch_.matmul(H, self.W_hi) + self.b_i)  # noqa
+                F = torch_.sigmoid(torch_.matmul(X, self.W_xf) + torch_.matmul(H, self.W_hf) + self.b_f)
+                O = torch_.sigmoid(torch_.matmul(X, self.W_xo) + torch_.matmul(H, self.W_ho) + self.b_o)  # noqa
+                C_tilde = torch_.tanh(torch_.matmul(X, self.W_xc) + torch_.matmul(H, self.W_hc) + self.b_c)
+                C = F * C + I * C_tilde
+                H = O * torch_.tanh(C)
+                outputs.append(H)
+            return outputs, (H, C)
+
+    class GRUScratch(d2l.Module):
+        def __init__(self, num_inputs, num_hiddens, sigma=0.01):
+            super().__init__()
+            self.save_hyperparameters()
+            init_weight = lambda *shape: nn.Parameter(torch_.randn(*shape) * sigma)  # noqa: E731
+            triple = lambda: (init_weight(num_inputs, num_hiddens), init_weight(num_hiddens, num_hiddens),  # noqa
+                              nn.Parameter(torch_.zeros(num_hiddens)))
+            self.W_xz, self.W_hz, self.b_z = triple()  # update gate
+            self.W_xr, self.W_hr, self.b_r = triple()  # reset gate
+            self.W_xh, self.W_hh, self.b_h = triple()  # candidate hidden state
+
+        def forward(self, inputs, H=None):
+            if H is None:
+                H = torch_.zeros((inputs.shape[1], self.num_hiddens), device=inputs.device)
+            outputs = []
+            for X in inputs:
+                Z = torch_.sigmoid(torch_.matmul(X, self.W_xz) + torch_.matmul(H, self.W_hz) + self.b_z)
+                R = torch_.sigmoid(torch_.matmul(X, self.W_xr) + torch_.matmul(H, self.W_hr) + self.b_r)
+                H_tilde = torch_.tanh(torch_.matmul(X, self.W_xh) + torch_.matmul(R * H, self.W_hh) + self.b_h)
+                H = Z * H + (1 - Z) * H_tilde
+                outputs.append(H)
+            return outputs, H
+
+    data = _tiny_time_machine()
+    for rnn in (LSTMScratch(num_inputs=len(data.vocab), num_hiddens=16),
+                GRUScratch(num_inputs=len(data.vocab), num_hiddens=16)):
+        model = d2l.RNNLMScratch(rnn, vocab_size=len(data.vocab), lr=4)
+        _fit_quietly(model, data)
+        assert model.predict('it has', 5, data.vocab, d2l.try_gpu()).startswith('it has')
+    lstm = d2l.LSTM(num_inputs=len(data.vocab), num_hiddens=16)
+    model = d2l.RNNLM(lstm, vocab_size=len(data.vocab), lr=4)
+    _fit_quietly(model, data, num_gpus=0)
+    assert model.predict('it has', 5, data.vocab, d2l.try_gpu()).startswith('it has')
+
+
+def test_book_deep_and_bidirectional_rnn_scratch_run():
+    """Sections 10.3-10.4: StackedRNNScratch (its 1-tuple state quirk included) and BiRNNScratch."""
+    from profundo import nn
+    torch_ = pt
+
+    class StackedRNNScratch(d2l.Module):
+        def __init__(self, num_inputs, num_hiddens, num_layers, sigma=0.01):
+            super().__init__()
+            self.save_hyperparameters()
+            self.rnns = nn.Sequential(*[d2l.RNNScratch(num_inputs if i == 0 else num_hiddens, num_hiddens, sigma)
+                                        for i in range(num_layers)])
+
+        def forward(self, inputs, Hs=None):
+            outputs = inputs
+            if Hs is None:
+                Hs = [None] * self.num_layers
+            for i in range(self.num_layers):
+                outputs, Hs[i] = self.rnns[i](outputs, Hs[i])
+                outputs = torch_.stack(outputs, 0)
+            return outputs, Hs
+
+    class BiRNNScratch(d2l.Module):
+        def __init__(self, num_inputs, num_hiddens, sigma=0.01):
+            super().__init__()
+            self.save_hyperparameters()
+            self.f_rnn = d2l.RNNScratch(num_inputs, num_hiddens, sigma)
+            self.b_rnn = d2l.RNNScratch(num_inputs, num_hiddens, sigma)
+            self.num_hiddens *= 2  # the output dimension will be doubled
+
+        def forward(self, inputs, Hs=None):
+            f_H, b_H = Hs if Hs is not None else (None, None)
+            f_outputs, f_H = self.f_rnn(inputs, f_H)
+            b_outputs, b_H = self.b_rnn(reversed(inputs), b_H)
+            outputs = [torch_.cat((f, b), -1) for f, b in zip(f_outputs, reversed(b_outputs))]
+            return outputs, (f_H, b_H)
+
+    data = _tiny_time_machine()
+    rnn_block = StackedRNNScratch(num_inputs=len(data.vocab), num_hiddens=16, num_layers=2)
+    model = d2l.RNNLMScratch(rnn_block, vocab_size=len(data.vocab), lr=2)
+    _fit_quietly(model, data)
+    # predict hands each layer its (1, H) state back, which RNNScratch unpacks as the book's 1-tuple
+    assert model.predict('it has', 5, data.vocab).startswith('it has')
+    gru = d2l.GRU(num_inputs=len(data.vocab), num_hiddens=16, num_layers=2)
+    model = d2l.RNNLM(gru, vocab_size=len(data.vocab), lr=2)
+    _fit_quietly(model, data)
+    batch_size, num_inputs, num_hiddens, num_steps = 2, 16, 8, 5
+    birnn = BiRNNScratch(num_inputs, num_hiddens)
+    X = pt.randn(num_steps, batch_size, num_inputs)
+    outputs, (f_H, b_H) = birnn(X)
+    for Z in outputs:
+        d2l.check_shape(Z, (batch_size, num_hiddens * 2))
+    # the backward RNN's last state has read the sequence last to first
+    _, b_last = birnn.b_rnn(X.flip(0))
+    assert pt.allclose(b_H, b_last) and pt.allclose(outputs[0][:, num_hiddens:], b_last)
+
+
+def test_book_transformer_seq2seq_runs():
+    """Section 11.7: the book's TransformerDecoder on d2l's blocks, trained on MTFraEng, decoding greedily."""
+    from profundo import nn
+    torch_ = pt
+
+    class TransformerDecoderBlock(nn.Module):
+        def __init__(self, num_hiddens, ffn_num_hiddens, num_heads, dropout, i):
+            super().__init__()
+            self.i = i
+            self.attention1 = d2l.MultiHeadAttention(num_hiddens, num_heads, dropout)
+            self.addnorm1 = d2l.AddNorm(num_hiddens, dropout)
+            self.attention2 = d2l.MultiHeadAttention(num_hiddens, num_heads, dropout)
+            self.addnorm2 = d2l.AddNorm(num_hiddens, dropout)
+            self.ffn = d2l.PositionWiseFFN(ffn_num_hiddens, num_hiddens)
+            self.addnorm3 = d2l.AddNorm(num_hiddens, dropout)
+
+        def forward(self, X, state):
+            enc_outputs, enc_valid_lens = state[0], state[1]
+            if state[2][self.i] is None:
+                key_values = X
+            else:
+                key_values = torch_.cat((state[2][self.i], X), dim=1)
+            state[2][self.i] = key_values
+            if self.training:
+                batch_size, num_steps, _ = X.shape
+                dec_valid_lens = torch_.arange(1, num_steps + 1, device=X.device).repeat(batch_size, 1)
+            else:
+                dec_valid_lens = None
+            X2 = self.attention1(X, key_values, key_values, dec_valid_lens)
+            Y = self.addnorm1(X, X2)
+            Y2 = self.attention2(Y, enc_outputs, enc_outputs, enc_valid_lens)
+            Z = self.addnorm2(Y, Y2)
+            return self.addnorm3(Z, self.ffn(Z)), state
+
+    class TransformerDecoder(d2l.AttentionDecoder):
+        def __init__(self, vocab_size, num_hiddens, ffn_num_hiddens, num_heads, num_blks, dropout):
+            super().__init__()
+            self.num_hiddens = num_hiddens
+            self.num_blks = num_blks
+            self.embedding = nn.Embedding(vocab_size, num_hiddens)
+            self.pos_encoding = d2l.PositionalEncoding(num_hiddens, dropout)
+            self.blks = nn.Sequential()
+            for i in range(num_blks):
+                self.blks.add_module("block" + str(i), TransformerDecoderBlock(
+                    num_hiddens, ffn_num_hiddens, num_heads, dropout, i))
+            self.dense = nn.LazyLinear(vocab_size)
+
+        def init_state(self, enc_outputs, enc_valid_lens):
+            return [enc_outputs, enc_valid_lens, [None] * self.num_blks]
+
+        def forward(self, X, state):
+            X = self.pos_encoding(self.embedding(X) * math.sqrt(self.num_hiddens))
+            self._attention_weights = [[None] * len(self.blks) for _ in range(2)]
+            for i, blk in enumerate(self.blks):
+                X, state = blk(X, state)
+                self._attention_weights[0][i] = blk.attention1.attention.attention_weights
+                self._attention_weights[1][i] = blk.attention2.attention.attention_weights
+            return self.dense(X), state
+
+        @property
+        def attention_weights(self):
+            return self._attention_weights
+
+    pt.manual_seed(0)
+    data = d2l.MTFraEng(batch_size=64, num_train=128, num_val=32)
+    num_hiddens, num_blks, dropout = 16, 2, 0.2
+    ffn_num_hiddens, num_heads = 16, 4
+    encoder = d2l.TransformerEncoder(len(data.src_vocab), num_hiddens, ffn_num_hiddens, num_heads, num_blks,
+                                     dropout)
+    decoder = TransformerDecoder(len(data.tgt_vocab), num_hiddens, ffn_num_hiddens, num_heads, num_blks, dropout)
+    model = d2l.Seq2Seq(encoder, decoder, tgt_pad=data.tgt_vocab['<pad>'], lr=0.001)
+    _fit_quietly(model, data)
+    engs, fras = ['go .', 'i\'m home .'], ['va !', 'je suis chez moi .']
+    preds, _ = model.predict_step(data.build(engs, fras), d2l.try_gpu(), data.num_steps)
+    assert tuple(preds.shape) == (2, data.num_steps)
+    # the book's attention heat maps, for its last sentence
+    _, dec_attention_weights = model.predict_step(
+        data.build([engs[-1]], [fras[-1]]), d2l.try_gpu(), data.num_steps, True)
+    assert len(dec_attention_weights) == data.num_steps
+    enc_attention_weights = pt.cat(model.encoder.attention_weights, 0)
+    shape = (num_blks, num_heads, -1, data.num_steps)
+    enc_attention_weights = enc_attention_weights.reshape(shape)
+    d2l.check_shape(enc_attention_weights, (num_blks, num_heads, data.num_steps, data.num_steps))
+    # each query's weights sum to one and the source's padding gets none ("i'm home ." is 4 tokens with <eos>)
+    np.testing.assert_allclose(_np(enc_attention_weights.sum(-1)), 1.0, rtol=1e-5)
+    assert float(enc_attention_weights[:, :, :, 4:].abs().max()) < 1e-6
+    dec_self = dec_attention_weights[-1][0][0]  # last step, self-attention, block 0: the steps decoded so far
+    assert tuple(dec_self.shape) == (num_heads, 1, data.num_steps)
