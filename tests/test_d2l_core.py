@@ -322,3 +322,182 @@ def test_timer_and_accumulator():
     assert (acc[0], acc[1]) == (4.0, 3.0)
     acc.reset()
     assert acc.data == [0.0, 0.0]
+
+
+# ------------------------------------------------------------------ 4.2 Fashion-MNIST (offline)
+def _fake_fashion_mnist(root, monkeypatch, n_train=96, n_test=32):
+    """Small IDX files in ``root/FashionMNIST/raw`` (torchvision's layout), registered with their md5."""
+    from profundo.datasets import idx, vision
+    raw = root / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    resources = []
+    for split, n in (("train", n_train), ("t10k", n_test)):
+        labels = rng.integers(0, 10, n).astype(np.uint8)
+        # each class is a bright band at its own rows: learnable, like a tiny clothes data set
+        images = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
+        images[np.arange(n)[:, None], 2 * labels[:, None] + np.arange(8)[None, :]] = 250
+        for kind, arr in (("images-idx3", images), ("labels-idx1", labels)):
+            name = f"{split}-{kind}-ubyte.gz"
+            idx.write_idx(raw / name, arr)
+            resources.append((name, hashlib.md5((raw / name).read_bytes()).hexdigest(), None))
+    monkeypatch.setattr(vision.FashionMNIST, "resources", tuple(resources))
+
+
+def test_fashion_mnist_reads_the_book_folder(tmp_path, monkeypatch):
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)  # the book's root is ../data
+    _fake_fashion_mnist(tmp_path / "data", monkeypatch)
+    data = d2l.FashionMNIST(resize=(32, 32))
+    assert (len(data.train), len(data.val)) == (96, 32)
+    data.num_workers = 0  # (4 worker processes would only slow this small test down)
+    X, y = next(iter(data.train_dataloader()))
+    assert X.shape == (64, 1, 32, 32) and X.dtype == torch.float32 and y.dtype == torch.int64
+    assert 0 <= float(X.min()) and float(X.max()) <= 1
+    assert data.text_labels([0, 9]) == ["t-shirt", "ankle boot"]
+    assert len(data.val_dataloader()) == 1
+    data.visualize((X, y), nrows=1, ncols=4)  # draws on pyplot (Agg here)
+
+
+def test_fashion_mnist_offline_error_names_the_files(tmp_path, monkeypatch):
+    import urllib.request
+
+    def no_network(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(urllib.request, "urlopen", no_network)
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    with pytest.raises(RuntimeError, match="train-images-idx3-ubyte.gz") as e:
+        d2l.FashionMNIST()
+    assert "copy the files" in str(e.value) and "Pista" in str(e.value)
+
+
+# ------------------------------------------------------------------ 7-8 convolutional networks
+def test_corr2d_as_the_book():
+    X = torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]])
+    K = torch.tensor([[0.0, 1.0], [2.0, 3.0]])
+    windows = np.lib.stride_tricks.sliding_window_view(X.numpy(), (2, 2))
+    np.testing.assert_array_equal(d2l.corr2d(X, K).numpy(), (windows * K.numpy()).sum((-1, -2)))
+    X = torch.ones((6, 8))
+    X[:, 2:6] = 0
+    Y = d2l.corr2d(X, torch.tensor([[1.0, -1.0]]))
+    np.testing.assert_array_equal(Y.numpy()[0], [0, 1, 0, 0, 0, -1, 0])
+
+
+def test_lenet_layer_summary_and_init_cnn(capsys):
+    model = d2l.LeNet()
+    model.layer_summary((1, 1, 28, 28))
+    shapes = [line.split("\t")[-1].strip() for line in capsys.readouterr().out.splitlines()]
+    # the book's table: 28 -> conv(5, pad 2) 28 -> pool 14 -> conv(5) 10 -> pool 5 -> 16*5*5 = 400 -> 120 -> 84 -> 10
+    expect = [[1, 6, 28, 28]] * 2 + [[1, 6, 14, 14]] + [[1, 16, 10, 10]] * 2 + [[1, 16, 5, 5], [1, 400]] + \
+        [[1, 120]] * 2 + [[1, 84]] * 2 + [[1, 10]]
+    assert shapes == [f"profundo.Size({s})" for s in expect]
+    model = d2l.LeNet()
+    model.apply_init([torch.randn(2, 1, 28, 28)], d2l.init_cnn)
+    for layer in model.net:
+        if type(layer) in (nn.Linear, nn.Conv2d):
+            fan_out, fan_in = layer.weight.shape[0], layer.weight[0].numel()
+            fan_out *= layer.weight[0, 0].numel()
+            bound = math.sqrt(6 / (fan_in + fan_out))
+            w = layer.weight.detach().numpy()
+            assert np.abs(w).max() <= bound and np.abs(w).max() > 0.8 * bound  # xavier_uniform_
+
+
+def test_lenet_matches_torch_with_the_same_weights():
+    pt = _torch()
+    model = d2l.LeNet()
+    X = np.random.default_rng(0).normal(size=(3, 1, 28, 28)).astype(np.float32)
+    model.apply_init([torch.tensor(X)], d2l.init_cnn)
+    ref = pt.nn.Sequential(
+        pt.nn.Conv2d(1, 6, kernel_size=5, padding=2), pt.nn.Sigmoid(), pt.nn.AvgPool2d(kernel_size=2, stride=2),
+        pt.nn.Conv2d(6, 16, kernel_size=5), pt.nn.Sigmoid(), pt.nn.AvgPool2d(kernel_size=2, stride=2),
+        pt.nn.Flatten(), pt.nn.Linear(400, 120), pt.nn.Sigmoid(), pt.nn.Linear(120, 84), pt.nn.Sigmoid(),
+        pt.nn.Linear(84, 10))
+    ref.load_state_dict({k: pt.tensor(v.detach().numpy()) for k, v in model.net.state_dict().items()})
+    np.testing.assert_allclose(model(torch.tensor(X)).detach().numpy(), ref(pt.tensor(X)).detach().numpy(),
+                               rtol=1e-4, atol=1e-5)
+
+
+class _TorchResidual:
+    """The book's Residual block in PyTorch, the oracle."""
+
+    @staticmethod
+    def build(pt, c_in, c, use_1x1conv, strides):
+        class Residual(pt.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv1 = pt.nn.Conv2d(c_in, c, kernel_size=3, padding=1, stride=strides)
+                self.conv2 = pt.nn.Conv2d(c, c, kernel_size=3, padding=1)
+                self.conv3 = pt.nn.Conv2d(c_in, c, kernel_size=1, stride=strides) if use_1x1conv else None
+                self.bn1 = pt.nn.BatchNorm2d(c)
+                self.bn2 = pt.nn.BatchNorm2d(c)
+
+            def forward(self, X):
+                Y = pt.nn.functional.relu(self.bn1(self.conv1(X)))
+                Y = self.bn2(self.conv2(Y))
+                if self.conv3:
+                    X = self.conv3(X)
+                Y += X
+                return pt.nn.functional.relu(Y)
+        return Residual()
+
+
+@pytest.mark.parametrize("use_1x1conv,strides,c", [(False, 1, 3), (True, 2, 6)])
+def test_residual_block_matches_torch_forward_and_backward(use_1x1conv, strides, c):
+    pt = _torch()
+    X = np.random.default_rng(0).normal(size=(4, 3, 6, 6)).astype(np.float32)
+    blk = d2l.Residual(c, use_1x1conv=use_1x1conv, strides=strides)
+    Y = blk(torch.tensor(X))
+    assert Y.shape == ((4, 3, 6, 6) if strides == 1 else (4, 6, 3, 3))  # the book's two examples
+    ref = _TorchResidual.build(pt, 3, c, use_1x1conv, strides)
+    ref.load_state_dict({k: pt.tensor(v.detach().numpy()) for k, v in blk.state_dict().items()})
+    Xt = pt.tensor(X, requires_grad=True)
+    Yt = ref(Xt)
+    np.testing.assert_allclose(Y.detach().numpy(), Yt.detach().numpy(), rtol=1e-4, atol=1e-5)
+    Xp = torch.tensor(X, requires_grad=True)
+    (blk(Xp) ** 2).sum().backward()
+    (Yt ** 2).sum().backward()
+    np.testing.assert_allclose(Xp.grad.numpy(), Xt.grad.numpy(), rtol=1e-3, atol=1e-4)
+
+
+def test_resnext_block_shape_as_the_book():
+    blk = d2l.ResNeXtBlock(32, 16, 1)
+    assert blk(torch.randn(4, 32, 12, 12)).shape == (4, 32, 12, 12)
+    blk = d2l.ResNeXtBlock(16, 4, 0.5, use_1x1conv=True, strides=2)
+    assert blk(torch.randn(2, 8, 6, 6)).shape == (2, 16, 3, 3)
+    assert blk.conv2.groups == 2  # bot_channels // groups = 8 // 4
+
+
+@pytest.mark.parametrize("make,size", [
+    (lambda: d2l.AlexNet(), 67),  # the smallest convenient image AlexNet's strides keep non-empty
+    (lambda: d2l.VGG(arch=((1, 4), (1, 8), (2, 8))), 16),
+    (lambda: d2l.NiN(), 67),
+    (lambda: d2l.GoogleNet(), 32),
+    (lambda: d2l.ResNet18(), 32),
+    (lambda: d2l.ResNet(((1, 64), (1, 8))), 16),  # the first stage keeps b1's 64 channels
+])
+def test_the_chapter_models_give_one_score_per_class(make, size):
+    model = make()
+    assert isinstance(model, d2l.Classifier) and model.lr == 0.1 and model.num_classes == 10
+    assert model(torch.randn(2, 1, size, size)).shape == (2, 10)
+
+
+def test_lenet_chapter_trains_on_fashion_mnist_files(tmp_path, monkeypatch):
+    """Chapter 7.6 as the book writes it (on 96 fake images, one epoch)."""
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    _fake_fashion_mnist(tmp_path / "data", monkeypatch)
+    with pytest.warns(UserWarning, match="no GPU backend"):
+        trainer = d2l.Trainer(max_epochs=1, num_gpus=1)
+    data = d2l.FashionMNIST(batch_size=32)
+    data.num_workers = 0  # (see above)
+    model = d2l.LeNet(lr=0.1)
+    model.apply_init([next(iter(data.get_dataloader(True)))[0]], d2l.init_cnn)
+    before = model.net[0].weight.detach().numpy().copy()
+    trainer.fit(model, data)
+    assert not np.array_equal(before, model.net[0].weight.detach().numpy())
+    assert set(model.board.data) == {"train_loss", "val_loss", "val_acc"}
+    assert (work / "progress.png").is_file()
