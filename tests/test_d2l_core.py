@@ -1,7 +1,6 @@
 """profundo.d2l's core (base, plotting, linear, cnn, aliases): each class used as the book (d2l 1.0.3,
 PyTorch edition) uses it, with ``from d2l import torch as d2l`` replaced by ``from profundo import d2l``.
 Tests that compare with PyTorch skip without it; none needs the network or ../shared."""
-import gzip
 import hashlib
 import math
 import warnings
@@ -501,3 +500,172 @@ def test_lenet_chapter_trains_on_fashion_mnist_files(tmp_path, monkeypatch):
     assert not np.array_equal(before, model.net[0].weight.detach().numpy())
     assert set(model.board.data) == {"train_loss", "val_loss", "val_acc"}
     assert (work / "progress.png").is_file()
+
+
+# ------------------------------------------------------------------ plotting
+def test_plot_draws_one_line_per_function_as_chapter_2():
+    x = np.arange(0, 3, 0.1)
+    d2l.plot(x, [3 * x ** 2 - 4 * x, 2 * x - 3], "x", "f(x)", legend=["f(x)", "Tangent line (x=1)"])
+    ax = plt.gca()
+    lines = ax.get_lines()
+    assert len(lines) == 2 and ax.get_xlabel() == "x" and ax.get_ylabel() == "f(x)"
+    np.testing.assert_allclose(lines[1].get_ydata(), 2 * x - 3)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["f(x)", "Tangent line (x=1)"]
+    assert tuple(plt.rcParams["figure.figsize"]) == (3.5, 2.5)
+    # tensors, one that requires grad among them, and Y alone (plotted against its index)
+    t = torch.arange(4.0, requires_grad=True)
+    d2l.plot(t, [t * 2, torch.ones(4)], yscale="log", figsize=(4.5, 2.5))
+    assert plt.gca().get_yscale() == "log" and tuple(plt.rcParams["figure.figsize"]) == (4.5, 2.5)
+    d2l.plot(torch.tensor([3.0, 1.0, 2.0]))
+    np.testing.assert_allclose(plt.gca().get_lines()[0].get_xdata(), [0, 1, 2])
+
+
+def test_show_images_and_heatmaps():
+    axes = d2l.show_images(torch.rand(6, 8, 8), 2, 3, titles=list("abcdef"), scale=1)
+    assert len(axes) == 6 and axes[5].get_title() == "f"
+    assert d2l.show_images([np.zeros((4, 4))], 1, 1)[0].images  # a single image is fine too
+    d2l.show_heatmaps(torch.eye(4).reshape((1, 1, 4, 4)), xlabel="Keys", ylabel="Queries")
+    assert plt.gcf().axes[0].get_xlabel() == "Keys"
+    with pytest.raises(ValueError, match="4 dimensions"):
+        d2l.show_heatmaps(torch.eye(4), xlabel="Keys", ylabel="Queries")
+
+
+def test_in_a_notebook_the_board_is_displayed_in_place(monkeypatch, tmp_path):
+    display = pytest.importorskip("IPython.display")
+    backend_inline = pytest.importorskip("matplotlib_inline.backend_inline")
+    from profundo.d2l import plotting
+    shown, cleared, formats = [], [], []
+    monkeypatch.setattr(plotting, "in_notebook", lambda: True)
+    monkeypatch.setattr(display, "display", lambda fig: shown.append(fig))
+    monkeypatch.setattr(display, "clear_output", lambda wait=False: cleared.append(wait))
+    monkeypatch.setattr(backend_inline, "set_matplotlib_formats", lambda *f: formats.append(f))
+    board = d2l.ProgressBoard(xlabel="epoch")
+    board.draw(0, 1.0, "loss")
+    board.draw(1, 0.5, "loss")
+    assert shown == [board.fig, board.fig] and cleared == [True, True] and ("svg",) in formats
+    animator = d2l.Animator(xlabel="epoch", legend=["a", "b"])
+    animator.add(1, (0.5, 0.7))
+    assert shown[-1] is animator.fig and animator.Y == [[0.5], [0.7]]
+    assert not list(tmp_path.iterdir())  # no PNG in a notebook
+
+
+def test_without_matplotlib_plotting_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "matplotlib", None)
+    board = d2l.ProgressBoard()
+    with pytest.raises(ImportError, match="matplotlib") as e:
+        board.draw(0, 1.0, "loss")
+    assert "pip install matplotlib" in str(e.value)
+    board = d2l.ProgressBoard(display=False)  # recording the points needs no matplotlib
+    board.draw(0, 1.0, "loss")
+
+
+def test_animator_skips_none_and_writes_the_final_frame(tmp_path):
+    from profundo.d2l import plotting
+    animator = d2l.Animator(xlabel="epoch", xlim=[1, 3], legend=["train loss", "test acc"])
+    for epoch in range(3):
+        animator.add(epoch + 1, (1.0 / (epoch + 1), None if epoch < 2 else 0.9))
+    assert animator.X == [[1, 2, 3], [3]] and animator.Y[1] == [0.9]
+    plotting.flush_figures()
+    assert (tmp_path / "animator.png").is_file() and not plotting._pending
+
+
+# ------------------------------------------------------------------ the tensor aliases
+_FUNCTION_ALIASES = {"ones_like": "ones_like", "ones": "ones", "zeros_like": "zeros_like", "zeros": "zeros",
+                     "tensor": "tensor", "arange": "arange", "meshgrid": "meshgrid", "sin": "sin", "sinh": "sinh",
+                     "cos": "cos", "cosh": "cosh", "tanh": "tanh", "linspace": "linspace", "exp": "exp",
+                     "log": "log", "matmul": "matmul", "concat": "cat", "stack": "stack", "abs": "abs",
+                     "eye": "eye", "sigmoid": "sigmoid", "batch_matmul": "bmm"}
+_METHOD_ALIASES = {"size": "numel", "reshape": "reshape", "reduce_sum": "sum", "argmax": "argmax",
+                   "astype": "type", "transpose": "t", "reduce_mean": "mean", "expand_dims": "unsqueeze",
+                   "swapaxes": "swapaxes", "repeat": "repeat"}
+
+
+def _alias_cases(lib):
+    a = np.arange(1, 7, dtype=np.float32).reshape(2, 3) / 4
+    b = np.arange(6, dtype=np.float32).reshape(3, 2)
+    A, B = lib.tensor(a), lib.tensor(b)
+    return {
+        "ones_like": (A,), "ones": ((2, 3),), "zeros_like": (A,), "zeros": (2, 3), "tensor": ([[1, 2], [3, 4]],),
+        "arange": (1, 7, 2), "meshgrid": (lib.tensor([1, 2, 3]), lib.tensor([4, 5]), ), "sin": (A,),
+        "sinh": (A,), "cos": (A,), "cosh": (A,), "tanh": (A,), "linspace": (0, 1, 5), "exp": (A,), "log": (A,),
+        "matmul": (A, B), "concat": ((A, A),), "stack": ((A, A),), "abs": (-A,), "eye": (3,), "sigmoid": (A,),
+        "batch_matmul": (lib.stack((A, A)), lib.stack((B, B))),
+        "size": (A,), "reshape": (A, (3, 2)), "reduce_sum": (A, 1), "argmax": (A,), "astype": (A, lib.int32),
+        "transpose": (A,), "reduce_mean": (A,), "expand_dims": (A, 0), "swapaxes": (A, 0, 1),
+        "repeat": (A, 2, 1)}
+
+
+def _as_numpy(x):
+    if isinstance(x, (tuple, list)):
+        return [_as_numpy(v) for v in x]
+    return x.numpy() if hasattr(x, "numpy") else np.asarray(x)
+
+
+def test_aliases_behave_as_torch():
+    pt = _torch()
+    mine, theirs = _alias_cases(torch), _alias_cases(pt)
+    assert set(mine) == set(_FUNCTION_ALIASES) | set(_METHOD_ALIASES)
+    for name, args in mine.items():
+        kwargs = {"indexing": "ij"} if name == "meshgrid" else {}
+        got = getattr(d2l, name)(*args, **kwargs)
+        if name in _FUNCTION_ALIASES:
+            want = getattr(pt, _FUNCTION_ALIASES[name])(*theirs[name], **kwargs)
+        else:
+            x, *rest = theirs[name]
+            want = getattr(x, _METHOD_ALIASES[name])(*rest)
+        g, w = _as_numpy(got), _as_numpy(want)
+        np.testing.assert_allclose(g, w, rtol=1e-6, err_msg=name)
+        if hasattr(got, "dtype"):
+            assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1], name
+
+
+def test_aliases_numpy_to_and_dtypes():
+    x = torch.ones(2, 2, requires_grad=True)
+    assert isinstance(d2l.numpy(x), np.ndarray)  # detached first, as d2l.numpy does
+    assert d2l.to(x, d2l.cpu()).device == torch.device("cpu")
+    assert (d2l.int32, d2l.int64, d2l.float32) == (torch.int32, torch.int64, torch.float32)
+    assert d2l.nn_Module is nn.Module
+    torch.manual_seed(0)
+    n = d2l.normal(0, 1, (3, 4))
+    assert n.shape == (3, 4) and n.dtype == torch.float32
+    assert d2l.rand(2, 3).shape == (2, 3) and d2l.randn(2, 3).shape == (2, 3)
+
+
+# ------------------------------------------------------------------ data files
+def test_download_uses_the_cache_checks_sha1_and_fails_clearly_offline(tmp_path, monkeypatch):
+    import urllib.request
+    src = tmp_path / "remote" / "house.csv"
+    src.parent.mkdir()
+    src.write_text("a,b\n1,2\n")
+    sha1 = hashlib.sha1(src.read_bytes()).hexdigest()
+    monkeypatch.setitem(d2l.DATA_HUB, "house", (src.as_uri(), sha1))
+    folder = tmp_path / "data"
+    fname = d2l.download("house", str(folder))
+    assert open(fname).read() == "a,b\n1,2\n"
+
+    def no_network(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(urllib.request, "urlopen", no_network)
+    assert d2l.download("house", str(folder)) == fname  # hit cache: no network
+    open(fname, "w").write("corrupt")
+    with pytest.raises(RuntimeError, match="house.csv") as e:
+        d2l.download("house", str(folder))
+    assert "copy it to" in str(e.value) and "Pista" in str(e.value)
+    assert [p.name for p in folder.iterdir()] == ["house.csv"]  # no temporary file left behind
+    with pytest.raises(KeyError, match="DATA_HUB"):
+        d2l.download("no such name", str(folder))
+
+
+def test_download_extract_a_zip(tmp_path, monkeypatch):
+    import zipfile
+    archive = tmp_path / "remote" / "corpus.zip"
+    archive.parent.mkdir()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("corpus/text.txt", "hola")
+    monkeypatch.setitem(d2l.DATA_HUB, "corpus", (archive.as_uri(), hashlib.sha1(archive.read_bytes()).hexdigest()))
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")  # download_extract uses the book's ../data
+    folder = d2l.download_extract("corpus")
+    assert open(folder + "/text.txt").read() == "hola"
+    assert d2l.download_extract("corpus", "corpus") == folder
