@@ -11,7 +11,6 @@ lists the files and where to copy them.
 from .. import nn, optim
 from ..autograd.grad_mode import no_grad
 from ..creation import zeros
-from ..nn import functional as F  # noqa: F401  (the book's code reaches it as d2l.F)
 from ..random import normal, randn
 from ..utils.data import DataLoader, TensorDataset
 from .base import Accumulator, Classifier, DataModule, Module, SGD, Timer
