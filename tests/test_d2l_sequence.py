@@ -364,6 +364,23 @@ def test_mtfraeng_is_the_books_data_set():
     assert data.tgt_vocab.to_tokens(tgt[0].tolist())[0] == '<bos>'
 
 
+def test_mtfraeng_beyond_the_bundled_pairs_downloads_as_the_book(tmp_path, monkeypatch):
+    """More than the 2,000 bundled pairs: the book's download of fra-eng.zip into root ('../data'); offline, a
+    clear error naming the file and the folder (no network in tests: urlopen fails as it would offline)."""
+    import urllib.request
+
+    def offline(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    with pytest.raises(RuntimeError, match="fra-eng.zip") as e:
+        d2l.MTFraEng(batch_size=2, num_train=2000)
+    assert is_checked(e.value) and "internet" in str(e.value)
+    assert (tmp_path / "data").is_dir() and not list((tmp_path / "data").iterdir())  # nothing half-written
+
+
 # ----------------------------------------------------------------------------------- recurrent networks
 def test_rnn_scratch_book_usage():
     batch_size, num_inputs, num_hiddens, num_steps = 2, 16, 32, 100

@@ -4,7 +4,8 @@ machine translation and the encoder-decoder.
 The classes are the book's code, written on profundo (``import profundo as torch``), with the book's names,
 signatures and behaviour.  The corpora are read offline: *The Time Machine* and the first 2,000 English-French
 pairs ship with profundo (``profundo.text``); the book's default ``MTFraEng`` uses 641 of them.  Asking for more
-pairs than are bundled reads ``profundo.datasets``' download cache (a clear error says how to fill it).
+pairs than are bundled downloads d2l's ``fra-eng.zip`` into ``root`` as the book does (``d2l.download``: a clear
+error without internet).
 
 Where profundo already has the book's piece it is reused as is: ``Vocab`` and ``bleu`` (``profundo.text``), the
 ``Encoder``/``Decoder`` interfaces (``profundo.models``), the text preprocessing and padding
@@ -20,7 +21,7 @@ from ..text import Vocab, bleu
 from ..text import corpora as _corpora
 from ..text.tokenize import preprocess_time_machine
 from ..text.translation import build_arrays, preprocess_nmt, tokenize_nmt
-from .base import Classifier, DataModule, Module
+from .base import DATA_URL, Classifier, DataModule, Module, download, extract
 
 __all__ = ["TimeMachine", "Vocab", "RNNScratch", "check_len", "check_shape", "RNNLMScratch", "RNN", "RNNLM",
            "GRU", "LSTM", "MTFraEng", "show_list_len_pair_hist", "Encoder", "Decoder", "EncoderDecoder",
@@ -209,9 +210,13 @@ class MTFraEng(DataModule):
     """
 
     def _download(self):
-        needed = self.num_train + self.num_val + 1
-        # the bundled head of the file has the book's default 641 pairs; more come from the download cache
-        return _corpora.fra_eng("bundled" if needed <= _BUNDLED_PAIRS else "cache")
+        if self.num_train + self.num_val + 1 <= _BUNDLED_PAIRS:
+            # the head of d2l's fra.txt that profundo ships: the book's default 641 pairs and up to 2,000
+            return _corpora.fra_eng()
+        # more pairs than profundo ships: the book's own download into root (a clear error without internet)
+        extract(download(DATA_URL + 'fra-eng.zip', self.root, '94646ad1522d915e7b0f9296181140edcf86a4f5'))
+        with open(self.root + '/fra-eng/fra.txt', encoding='utf-8') as f:
+            return f.read()
 
     def _preprocess(self, text):
         # no-break spaces become spaces, lower case, a space between words and punctuation marks
