@@ -497,6 +497,40 @@ def test_rnnlm_gru_and_lstm_match_torch_twins():
     np.testing.assert_allclose(_np(out2), _np(t_out2), rtol=1e-5, atol=1e-6)
 
 
+@needs_torch
+@pytest.mark.parametrize("theta", [0.1, 100.0])
+def test_grad_clipping_matches_torch_twin(theta):
+    def t_grad_clipping(net, theta):
+        params = [p for p in net.parameters() if p.requires_grad]
+        norm = torch.sqrt(sum(torch.sum((p.grad ** 2)) for p in params))
+        if norm > theta:
+            for param in params:
+                param.grad[:] *= theta / norm
+
+    net = pt.nn.Sequential(pt.nn.Linear(4, 3), pt.nn.Tanh(), pt.nn.Linear(3, 2))
+    t_net = tnn.Sequential(tnn.Linear(4, 3), tnn.Tanh(), tnn.Linear(3, 2))
+    _copy_to_torch(net, t_net)
+    x = np.random.default_rng(7).standard_normal((5, 4)).astype(np.float32)
+    net(pt.tensor(x)).pow(2).sum().backward()
+    t_net(torch.tensor(x)).pow(2).sum().backward()
+    d2l.grad_clipping(net, theta)
+    t_grad_clipping(t_net, theta)
+    for p, q in zip(net.parameters(), t_net.parameters()):
+        np.testing.assert_allclose(_np(p.grad), _np(q.grad), rtol=1e-5, atol=1e-7)
+    if theta < 1:  # clipped: the global norm is theta
+        norm = math.sqrt(sum(float((p.grad ** 2).sum()) for p in net.parameters()))
+        assert norm == pytest.approx(theta, rel=1e-5)
+
+
+def test_grad_clipping_on_a_params_list():
+    class Scratch:  # the 2nd edition's from-scratch models keep their parameters in .params
+        params = [pt.tensor([3.0, 4.0], requires_grad=True)]
+
+    Scratch.params[0].grad = pt.tensor([3.0, 4.0])
+    d2l.grad_clipping(Scratch(), 1.0)
+    assert Scratch.params[0].grad.tolist() == pytest.approx([0.6, 0.8])
+
+
 # ------------------------------------------------------------------------------- encoder-decoder, seq2seq
 def test_seq2seq_encoder_decoder_book_shapes():
     vocab_size, embed_size, num_hiddens, num_layers = 10, 8, 16, 2
@@ -512,6 +546,26 @@ def test_seq2seq_encoder_decoder_book_shapes():
     d2l.check_shape(dec_outputs, (batch_size, num_steps, vocab_size))
     d2l.check_shape(state[1], (num_layers, batch_size, num_hiddens))
     assert isinstance(encoder, d2l.Encoder) and isinstance(decoder, d2l.Decoder)
+
+
+def test_init_seq2seq_is_xavier_uniform_on_gru_and_linear_weights():
+    pt.manual_seed(1)
+    encoder = d2l.Seq2SeqEncoder(vocab_size=50, embed_size=30, num_hiddens=40, num_layers=2)
+    gru = encoder.rnn.rnn
+    assert isinstance(encoder.rnn, d2l.GRU) and isinstance(gru, pt.nn.GRU)
+    for name in gru._flat_weights_names:
+        w = gru._parameters[name]
+        if "weight" in name:  # xavier_uniform_: U(-a, a), a = sqrt(6 / (fan_in + fan_out))
+            fan_out, fan_in = w.shape
+            bound = math.sqrt(6 / (fan_in + fan_out))
+            assert float(w.abs().max()) <= bound and float(w.abs().max()) > 0.9 * bound, name
+            assert float(w.std()) == pytest.approx(bound / math.sqrt(3), rel=0.1)
+        else:  # biases keep nn.GRU's U(-1/sqrt(H), 1/sqrt(H))
+            assert float(w.abs().max()) <= 1 / math.sqrt(40)
+    linear = pt.nn.Linear(200, 100)
+    d2l.init_seq2seq(linear)
+    assert float(linear.weight.abs().max()) <= math.sqrt(6 / 300)
+    assert float(linear.weight.std()) == pytest.approx(math.sqrt(6 / 300) / math.sqrt(3), rel=0.05)
 
 
 @needs_torch
@@ -889,6 +943,19 @@ def test_book_lstm_gru_scratch_and_concise_lstm_run():
     model = d2l.RNNLM(lstm, vocab_size=len(data.vocab), lr=4)
     _fit_quietly(model, data, num_gpus=0)
     assert model.predict('it has', 5, data.vocab, d2l.try_gpu()).startswith('it has')
+
+
+def test_book_concise_rnn_language_model_runs():
+    """Section 9.6: the concise RNN (d2l.RNN around nn.RNN) in d2l.RNNLM; generation before and after training."""
+    data = _tiny_time_machine()
+    rnn = d2l.RNN(num_inputs=len(data.vocab), num_hiddens=16)
+    model = d2l.RNNLM(rnn, vocab_size=len(data.vocab), lr=1)
+    assert model.predict('it has', 20, data.vocab).startswith('it has')
+    _fit_quietly(model, data)
+    outputs, H = rnn(pt.randn(5, 3, len(data.vocab)))
+    d2l.check_shape(outputs, (5, 3, 16))
+    d2l.check_shape(H, (1, 3, 16))
+    assert rnn.hparams == {"num_inputs": len(data.vocab), "num_hiddens": 16}
 
 
 def test_book_deep_and_bidirectional_rnn_scratch_run():
