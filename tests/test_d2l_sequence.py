@@ -463,7 +463,7 @@ def test_rnnlm_with_gru_trains_and_generates():
     model.board.display = False
     assert isinstance(gru, d2l.RNN) and isinstance(gru.rnn, pt.nn.GRU)
     before = _val_perplexity(model, data)
-    trainer = d2l.Trainer(max_epochs=3, gradient_clip_val=1)
+    trainer = d2l.Trainer(max_epochs=2, gradient_clip_val=1)
     trainer.fit(model, data)
     after = _val_perplexity(model, data)
     print("RNNLM(GRU) perplexity", before, after)
@@ -610,7 +610,7 @@ def test_seq2seq_trains_on_mtfraeng_and_translates_with_bleu():
     before = val_loss()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # num_gpus=1 as the book writes it; profundo trains on the CPU
-        trainer = d2l.Trainer(max_epochs=4, gradient_clip_val=1, num_gpus=1)
+        trainer = d2l.Trainer(max_epochs=3, gradient_clip_val=1, num_gpus=1)
     trainer.fit(model, data)
     after = val_loss()
     print("Seq2Seq loss", before, after)
