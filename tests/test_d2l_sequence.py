@@ -364,6 +364,25 @@ def test_mtfraeng_is_the_books_data_set():
     assert data.tgt_vocab.to_tokens(tgt[0].tolist())[0] == '<bos>'
 
 
+def test_show_list_len_pair_hist_book_usage():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")  # never a window in tests
+    import matplotlib.pyplot as plt
+    data = d2l.MTFraEng(batch_size=2)
+    src, tgt = data._tokenize(data._preprocess(data._download()))
+    try:
+        d2l.show_list_len_pair_hist(['source', 'target'], '# tokens per sequence', 'count', src, tgt)
+        ax = plt.gca()
+        assert ax.get_xlabel() == '# tokens per sequence' and ax.get_ylabel() == 'count'
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ['source', 'target']
+        hatched = [p for p in ax.patches if p.get_hatch() == '/']
+        assert len(hatched) == 10 and len(ax.patches) == 20  # plt.hist's 10 bins per list; the target's hatched
+        heights = [p.get_height() for p in ax.patches]
+        assert sum(heights[:10]) == len(src) and sum(heights[10:]) == len(tgt)
+    finally:
+        plt.close("all")
+
+
 def test_mtfraeng_beyond_the_bundled_pairs_downloads_as_the_book(tmp_path, monkeypatch):
     """More than the 2,000 bundled pairs: the book's download of fra-eng.zip into root ('../data'); offline, a
     clear error naming the file and the folder (no network in tests: urlopen fails as it would offline)."""
