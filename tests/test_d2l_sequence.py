@@ -701,6 +701,10 @@ def test_masked_softmax_errors():
     assert is_checked(e.value)
     with pytest.raises(ValueError, match="masked_softmax"):
         d2l.masked_softmax(pt.rand(2, 2, 4), pt.tensor([2, 3, 1]))
+    # the book's in-place mask on a leaf that requires grad: torch's RuntimeError, and the fix (scores are usually
+    # the output of an op, as in the attention modules)
+    with pytest.raises(RuntimeError, match="leaf"):
+        d2l.masked_softmax(pt.rand(2, 2, 4, requires_grad=True), pt.tensor([2, 3]))
 
 
 def _qkv(seed=0, batch=2, nq=1, nk=10, dq=20, dk=2, dv=4):

@@ -19,6 +19,7 @@ from .._errors import error
 from ..models.seq2seq import Decoder, Encoder
 from ..text import Vocab, bleu
 from ..text import corpora as _corpora
+from ..text.batches import lm_windows
 from ..text.tokenize import preprocess_time_machine
 from ..text.translation import build_arrays, preprocess_nmt, tokenize_nmt
 from .base import DATA_URL, Classifier, DataModule, Module, download, extract
@@ -52,7 +53,7 @@ class TimeMachine(DataModule):
         tokens = self._tokenize(self._preprocess(raw_text))
         if vocab is None:
             vocab = Vocab(tokens)
-        corpus = [vocab[token] for token in tokens]
+        corpus = vocab[tokens]  # the book's [vocab[token] for token in tokens], in one lookup call
         return corpus, vocab
 
     def __init__(self, batch_size, num_steps, num_train=10000, num_val=5000):
@@ -62,7 +63,6 @@ class TimeMachine(DataModule):
         _corpora._positive("TimeMachine", 0, num_val=num_val)
         corpus, self.vocab = self.build(self._download())
         # every window of num_steps + 1 characters (the book's list comprehension, vectorized)
-        from ..text.batches import lm_windows
         self.X, self.Y = lm_windows(corpus, num_steps)
 
     def get_dataloader(self, train):
