@@ -669,3 +669,15 @@ def test_download_extract_a_zip(tmp_path, monkeypatch):
     folder = d2l.download_extract("corpus")
     assert open(folder + "/text.txt").read() == "hola"
     assert d2l.download_extract("corpus", "corpus") == folder
+
+
+def test_the_readme_examples_run():
+    import re
+    from pathlib import Path
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    for start, end in (("### The book's code", "## What is here"), ("### El código del libro", "### Lo que ya")):
+        part = text[text.index(start):text.index(end)]
+        (code,) = re.findall(r"```python\n(.*?)```", part, re.S)
+        scope = {}
+        exec(compile(code, "README.md", "exec"), scope)
+        np.testing.assert_allclose(scope["model"].w.detach().reshape(-1).numpy(), [2, -3.4], atol=0.5)
