@@ -323,6 +323,12 @@ def test_timer_and_accumulator():
     assert acc.data == [0.0, 0.0]
 
 
+def test_benchmark_prints_the_time(capsys):
+    with d2l.Benchmark("loop") as b:
+        sum(range(10))
+    assert capsys.readouterr().out.startswith("loop: ") and len(b.timer.times) == 1
+
+
 # ------------------------------------------------------------------ 4.2 Fashion-MNIST (offline)
 def _fake_fashion_mnist(root, monkeypatch, n_train=96, n_test=32):
     """Small IDX files in ``root/FashionMNIST/raw`` (torchvision's layout), registered with their md5."""
