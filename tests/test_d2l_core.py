@@ -687,3 +687,25 @@ def test_the_readme_examples_run():
         scope = {}
         exec(compile(code, "README.md", "exec"), scope)
         np.testing.assert_allclose(scope["model"].w.detach().reshape(-1).numpy(), [2, -3.4], atol=0.5)
+
+
+def test_in_a_real_jupyter_kernel_the_board_updates_one_svg_output(tmp_path, monkeypatch):
+    """The book's ProgressBoard demo in a real kernel (as in Jupyter or Colab): the cell ends with one
+    picture, the last frame (each frame replaces the previous one), and no file is written."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    import os
+    from pathlib import Path
+    src = str(Path(__file__).resolve().parent.parent / "src")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([src] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import numpy as np\nfrom profundo import d2l\nboard = d2l.ProgressBoard('x')\n"
+        "for x in np.arange(0, 2, 0.1):\n    board.draw(x, np.sin(x), 'sin', every_n=2)\n")]
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+                            ).execute()
+    outputs = nb.cells[0].outputs
+    assert len(outputs) == 1 and "image/svg+xml" in outputs[0]["data"]
+    assert not list(tmp_path.iterdir())
