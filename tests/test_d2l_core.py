@@ -323,6 +323,12 @@ def test_timer_and_accumulator():
     assert acc.data == [0.0, 0.0]
 
 
+def test_benchmark_prints_the_time(capsys):
+    with d2l.Benchmark("loop") as b:
+        sum(range(10))
+    assert capsys.readouterr().out.startswith("loop: ") and len(b.timer.times) == 1
+
+
 # ------------------------------------------------------------------ 4.2 Fashion-MNIST (offline)
 def _fake_fashion_mnist(root, monkeypatch, n_train=96, n_test=32):
     """Small IDX files in ``root/FashionMNIST/raw`` (torchvision's layout), registered with their md5."""
@@ -669,3 +675,87 @@ def test_download_extract_a_zip(tmp_path, monkeypatch):
     folder = d2l.download_extract("corpus")
     assert open(folder + "/text.txt").read() == "hola"
     assert d2l.download_extract("corpus", "corpus") == folder
+
+
+def test_the_readme_examples_run():
+    import re
+    from pathlib import Path
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    for start, end in (("### The book's code", "## What is here"), ("### El código del libro", "### Lo que ya")):
+        part = text[text.index(start):text.index(end)]
+        (code,) = re.findall(r"```python\n(.*?)```", part, re.S)
+        scope = {}
+        exec(compile(code, "README.md", "exec"), scope)
+        np.testing.assert_allclose(scope["model"].w.detach().reshape(-1).numpy(), [2, -3.4], atol=0.5)
+
+
+def test_in_a_real_jupyter_kernel_the_board_updates_one_svg_output(tmp_path, monkeypatch):
+    """The book's ProgressBoard demo in a real kernel (as in Jupyter or Colab): the cell ends with one
+    picture, the last frame (each frame replaces the previous one), and no file is written."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    import os
+    from pathlib import Path
+    src = str(Path(__file__).resolve().parent.parent / "src")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([src] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import numpy as np\nfrom profundo import d2l\nboard = d2l.ProgressBoard('x')\n"
+        "for x in np.arange(0, 2, 0.1):\n    board.draw(x, np.sin(x), 'sin', every_n=2)\n")]
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+                            ).execute()
+    outputs = nb.cells[0].outputs
+    assert len(outputs) == 1 and "image/svg+xml" in outputs[0]["data"]
+    assert not list(tmp_path.iterdir())
+
+
+# ------------------------------------------------------------------ chapter 12: optimization
+def test_train_2d_and_show_trace_2d_as_gradient_descent_chapter(capsys):
+    def f_2d(x1, x2):
+        return x1 ** 2 + 2 * x2 ** 2
+
+    def f_2d_grad(x1, x2):
+        return (2 * x1, 4 * x2)
+
+    def gd_2d(x1, x2, s1, s2, f_grad):
+        g1, g2 = f_grad(x1, x2)
+        return (x1 - eta * g1, x2 - eta * g2, 0, 0)
+
+    eta = 0.1
+    results = d2l.train_2d(gd_2d, f_grad=f_2d_grad)
+    assert len(results) == 21
+    assert results[-1] == pytest.approx((-5 * 0.8 ** 20, -2 * 0.6 ** 20))  # x <- (1 - 2 eta) x, (1 - 4 eta) x
+    assert capsys.readouterr().out.startswith("epoch 20, x1: -0.057646, x2: -0.000073")
+    d2l.show_trace_2d(f_2d, results)
+    assert plt.gca().get_xlabel() == "x1" and plt.gca().get_lines()[0].get_xdata()[0] == -5
+
+
+def _airfoil(tmp_path, monkeypatch, n=400):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, 5))
+    y = X @ np.array([1.0, -2.0, 0.5, 0.0, 3.0]) + 0.1 * rng.normal(size=n)
+    path = tmp_path / "airfoil_self_noise.dat"
+    np.savetxt(path, np.column_stack([X, y]), delimiter="\t", fmt="%.6f")
+    monkeypatch.setitem(d2l.DATA_HUB, "airfoil", (path.as_uri(), hashlib.sha1(path.read_bytes()).hexdigest()))
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+
+
+def test_train_ch11_with_the_book_sgd(tmp_path, monkeypatch):
+    _airfoil(tmp_path, monkeypatch)
+
+    def sgd(params, states, hyperparams):
+        for p in params:
+            p.data.sub_(hyperparams["lr"] * p.grad)
+            p.grad.data.zero_()
+
+    data_iter, feature_dim = d2l.get_data_ch11(10, n=400)
+    assert feature_dim == 5 and len(data_iter) == 40
+    X, y = next(iter(data_iter))
+    assert X.shape == (10, 5) and y.shape == (10,)
+    times, losses = d2l.train_ch11(sgd, None, {"lr": 0.05}, data_iter, feature_dim, num_epochs=1)
+    assert len(times) == len(losses) == 2 and losses[1] < losses[0] < 0.5  # 0.5: the standardized y's start
+    d2l.train_concise_ch11(torch.optim.SGD, {"lr": 0.05}, data_iter, num_epochs=1)
+    assert (tmp_path / "work" / "animator.png").is_file()

@@ -33,7 +33,7 @@ from ..utils.data import DataLoader, TensorDataset
 from .plotting import flush_figures, new_figure, show_figure, use_svg_display
 
 __all__ = ["add_to_class", "HyperParameters", "ProgressBoard", "Module", "DataModule", "Trainer", "SGD",
-           "Classifier", "Timer", "Accumulator", "cpu", "gpu", "num_gpus", "try_gpu", "try_all_gpus",
+           "Classifier", "Timer", "Accumulator", "Benchmark", "cpu", "gpu", "num_gpus", "try_gpu", "try_all_gpus",
            "DATA_HUB", "DATA_URL", "download", "extract", "download_extract", "download_all"]
 
 
@@ -356,6 +356,20 @@ class Accumulator:
 
     def __getitem__(self, idx):
         return self.data[idx]
+
+
+class Benchmark:
+    """For measuring running time: ``with d2l.Benchmark('numpy'): ...`` prints the seconds the block took."""
+
+    def __init__(self, description="Done"):
+        self.description = description
+
+    def __enter__(self):
+        self.timer = Timer()
+        return self
+
+    def __exit__(self, *args):
+        print(f"{self.description}: {self.timer.stop():.4f} sec")
 
 
 # ------------------------------------------------------------------ devices
