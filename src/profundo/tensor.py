@@ -409,6 +409,12 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return iter(self.unbind(0))
 
+    def __reversed__(self):
+        # as torch: reversed(x) is x.flip(0), a tensor (the book's BiRNNScratch feeds reversed(inputs) to an RNN)
+        if not self._data.ndim:
+            return self
+        return self.flip(0)
+
     def __bool__(self):
         if self._data.size != 1:
             raise error(RuntimeError, None,
