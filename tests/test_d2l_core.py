@@ -80,6 +80,12 @@ def test_progress_board_display_false_only_records(tmp_path):
     assert board.fig is None and not (tmp_path / "progress.png").exists()
 
 
+def test_progress_board_without_labels_draws(tmp_path):
+    board = d2l.ProgressBoard()
+    board.draw(0, 1.0, "a")
+    assert board.fig.axes[0].get_xlabel() == "" and (tmp_path / "progress.png").is_file()
+
+
 def test_progress_board_path_chooses_the_file(tmp_path):
     board = d2l.ProgressBoard(xlabel="epoch", path=str(tmp_path / "sub.png"))
     board.draw(0, 1.0, "loss")

@@ -61,7 +61,8 @@ class HyperParameters:
 class ProgressBoard(HyperParameters):
     """The board that plots data points in animation: ``draw(x, y, label, every_n)`` adds a point to the
     curve ``label``, averaging every ``every_n`` points into one.  In Jupyter/Colab the figure updates in
-    place; elsewhere it is written to ``path`` (a PNG file; not in the book) at each redraw.
+    place; elsewhere it is written to ``path`` (a PNG file; not in the book), at most once a second and
+    at the end of ``Trainer.fit``.
     ``display=False`` only records the points (in ``board.data``)."""
 
     def __init__(self, xlabel=None, ylabel=None, xlim=None, ylim=None, xscale="linear", yscale="linear",
@@ -107,10 +108,8 @@ class ProgressBoard(HyperParameters):
             axes.set_xlim(self.xlim)
         if self.ylim:
             axes.set_ylim(self.ylim)
-        if not self.xlabel:
-            self.xlabel = getattr(self, "x", None)  # the book's ProgressBoard('x') demo names its x axis
-        axes.set_xlabel(self.xlabel)
-        axes.set_ylabel(self.ylabel)
+        axes.set_xlabel(self.xlabel or "")  # (d2l falls back to a self.x that does not exist and fails)
+        axes.set_ylabel(self.ylabel or "")
         axes.set_xscale(self.xscale)
         axes.set_yscale(self.yscale)
         axes.legend(list(self._lines.values()), list(self._lines))
