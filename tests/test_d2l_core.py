@@ -669,6 +669,23 @@ def test_download_uses_the_cache_checks_sha1_and_fails_clearly_offline(tmp_path,
         d2l.download("no such name", str(folder))
 
 
+def test_download_of_the_time_machine_uses_profundos_copy_offline(tmp_path, monkeypatch):
+    """The book's section 9.2 cell (``d2l.download(d2l.DATA_URL + 'timemachine.txt', root, sha1)``) runs with no
+    network: profundo ships that exact file; a wrong SHA-1 still goes to the network (and fails clearly)."""
+    import urllib.request
+
+    def no_network(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(urllib.request, "urlopen", no_network)
+    sha1 = "090b5e7e70c295757f55df93cb0a180b9691891a"  # d2l's
+    fname = d2l.download(d2l.DATA_URL + "timemachine.txt", str(tmp_path), sha1)
+    assert hashlib.sha1(open(fname, "rb").read()).hexdigest() == sha1
+    assert open(fname).read().startswith("The Time Machine, by H. G. Wells")
+    with pytest.raises(RuntimeError, match="timemachine.txt"):
+        d2l.download(d2l.DATA_URL + "timemachine.txt", str(tmp_path / "other"), "0" * 40)
+
+
 def test_download_extract_a_zip(tmp_path, monkeypatch):
     import zipfile
     archive = tmp_path / "remote" / "corpus.zip"
