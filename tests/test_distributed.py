@@ -5,6 +5,7 @@ tests that need PyTorch skip without it, the others check what works without it
 (the sampler, the queued callbacks, the error when torch is missing).
 """
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -291,3 +292,51 @@ def test_a_dead_rank_stops_the_others(tmp_path):
     assert "Another process has probably died" in err and "Pista:" in err, err[-2000:]
     assert waited < 15
     print(f"rank 0 stopped {waited:.2f} s after rank 1 died")
+
+
+# ---------------------------------------------------------------- profundo train mf --nproc
+def _ratings_folder(folder, num_users=30, num_items=20, seed=0):
+    """A small u.data (MovieLens 100K's layout) of low-rank ratings."""
+    rng = np.random.default_rng(seed)
+    P, Q = rng.normal(size=(num_users, 2)), rng.normal(size=(num_items, 2))
+    u, i = np.nonzero(rng.random((num_users, num_items)) < 0.6)
+    r = np.clip(np.rint(3.5 + (P[u] * Q[i]).sum(1)), 1, 5).astype(int)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "u.data").write_text("".join(f"{a + 1}\t{b + 1}\t{c}\t{880000000 + k}\n"
+                                           for k, (a, b, c) in enumerate(zip(u, i, r))))
+    return folder
+
+
+@needs_torch
+def test_train_mf_nproc_2(tmp_path, capfd):
+    from profundo.cli import main as cli
+    data = _ratings_folder(tmp_path / "data")
+    out = tmp_path / "run"
+    code = cli(["train", "mf", "--data", str(data), "--epochs", "2", "--batch-size", "64", "--sparse",
+                "--optimizer", "sgd", "--nproc", "2", "--out", str(out)])
+    captured = capfd.readouterr()
+    assert code == 0, captured.err[-3000:]
+    assert captured.out.count("data-parallel over 2 processes") == 1  # rank 0 alone prints
+    assert captured.out.count("test RMSE") == 2 and "2 processes)" in captured.out
+    config = json.loads((out / "config.json").read_text())
+    assert config["nproc"] == 2 and config["batch_size"] == 64
+    state = profundo.load(out / "model.safetensors")
+    assert set(state) >= {"P.weight", "Q.weight"}  # the plain model's keys, loadable without DDP
+
+
+def test_train_mf_nproc_refusals(tmp_path, monkeypatch, capsys):
+    from profundo.cli import main as cli
+    data = _ratings_folder(tmp_path / "data", num_users=6, num_items=5)
+    args = ["train", "mf", "--data", str(data), "--epochs", "1", "--out", str(tmp_path / "run")]
+    assert cli(args + ["--nproc", "2", "--batch-size", "5"]) != 0
+    assert "must be divisible by --nproc 2" in capsys.readouterr().err
+    monkeypatch.setenv("RANK", "0")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert cli(args + ["--nproc", "2"]) != 0
+    assert "leave --nproc out" in capsys.readouterr().err
+    monkeypatch.delenv("RANK")
+    monkeypatch.delenv("WORLD_SIZE")
+    monkeypatch.setitem(sys.modules, "torch", None)
+    monkeypatch.setitem(sys.modules, "torch.distributed", None)
+    assert cli(args + ["--nproc", "2"]) != 0
+    assert "needs PyTorch" in capsys.readouterr().err

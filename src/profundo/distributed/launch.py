@@ -2,7 +2,8 @@
 
 Each process gets the variables ``init_process_group()`` reads: ``RANK`` and
 ``LOCAL_RANK`` (0 .. N-1), ``WORLD_SIZE`` (N), ``MASTER_ADDR`` (127.0.0.1)
-and ``MASTER_PORT`` (a free port).  If one process fails, the others see its
+and ``MASTER_PORT`` (a free port); ``PYTHONPATH`` starts with the folder of
+this profundo, so they import the same one.  If one process fails, the others see its
 closed connection at their next collective and stop too; any still running
 after ``grace`` seconds are terminated, so a launch never hangs on a dead rank.
 Across machines, use ``torchrun`` (``--nnodes``, ``--node-rank``, ``--master-addr``).
@@ -38,6 +39,9 @@ def launch(argv, nproc, *, master_addr="127.0.0.1", master_port=None, env=None, 
                     "nproc es el número de procesos: 1, 2, ...")
     port = free_port(master_addr) if master_port is None else int(master_port)
     base = dict(os.environ, **(env or {}))
+    # the processes import this same profundo (a source checkout, not another installed one)
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    base["PYTHONPATH"] = os.pathsep.join([here] + ([base["PYTHONPATH"]] if base.get("PYTHONPATH") else []))
     base.update(MASTER_ADDR=str(master_addr), MASTER_PORT=str(port), WORLD_SIZE=str(nproc),
                 LOCAL_WORLD_SIZE=str(nproc))
     procs = []

@@ -3,6 +3,8 @@
     profundo train mf                                  # MovieLens 100K in --root (never downloaded unasked)
     profundo train mf --data ruta/ml-100k --epochs 20
     profundo train mf --sparse --optimizer sparseadam  # row-sparse gradients: a step touches only its rows
+    profundo train mf --nproc 2                        # data-parallel, 2 local processes (needs PyTorch)
+    torchrun --nproc-per-node 2 -m profundo train mf   # the same through torchrun (--nnodes: several machines)
 
 As d2l's chapter 21.3 with a global mean: the ratings are split at random (90 % train, 10 % test, --seed),
 and ``r_ui = p_u . q_i + b_u + b_i + mu`` (``models.MatrixFactorization``, ``mu`` the mean training rating)
@@ -22,6 +24,7 @@ import time
 
 from .. import nn
 from .._errors import error
+from .dataparallel import Group, add_nproc_option, launch_if_asked
 from .options import NONNEG_FLOAT, NONNEG_INT, POS_FLOAT, POS_INT, out_dir, typed
 from .recsys_common import add_data_options, describe, load_ratings, written_line
 
@@ -60,6 +63,7 @@ def parser():
     p.add_argument("--seed", type=NONNEG_INT, default=d["seed"], help=f"the split's and the model's (default {d['seed']})")
     p.add_argument("--out", help="run folder (default runs/mf-DATA)")
     p.add_argument("--quiet", action="store_true", help="no progress bar nor per-epoch lines")
+    add_nproc_option(p)
     return p
 
 
@@ -185,6 +189,9 @@ def main(argv):
     """Run the task with its own options (``argv`` after ``profundo train mf``); returns the exit code."""
     args = parser().parse_args(argv)
     config = plan(args)
+    code = launch_if_asked(args, argv, OP)  # --nproc N: this process only starts and waits for N others
+    if code is not None:
+        return code
     name = config["data"] if config["data"] in ("movielens-100k", "movielens-1m", "movielens-25m", "movielens-32m") \
         else "folder"
     run(config, out_dir(args.out or f"runs/mf-{name}", OP), root=args.root, download=args.download, quiet=args.quiet)
@@ -192,7 +199,18 @@ def main(argv):
 
 
 def run(config, out, root=None, download=False, quiet=False):
-    """Train as ``config`` says and write the run folder ``out``; returns the history, RMSEs, model."""
+    """Train as ``config`` says and write the run folder ``out``; returns the history, RMSEs, model.
+
+    Launched as several processes (``--nproc``, torchrun), each trains on its ``DistributedSampler`` share
+    of every epoch through ``DistributedDataParallel``; rank 0 prints and writes the run folder."""
+    group = Group(OP)
+    try:
+        return _run(config, out, root, download, quiet or not group.main, group)
+    finally:
+        group.close()
+
+
+def _run(config, out, root, download, quiet, group):
     import profundo
     from .trainer import CHECKPOINT, Trainer
     c = config
@@ -201,26 +219,34 @@ def run(config, out, root=None, download=False, quiet=False):
     global_mean = float(train.rating.mean())
     profundo.manual_seed(c["seed"])
     mf, model = build_model(c, data.num_users, data.num_items, global_mean)
-    train_loader, test_loader = make_loaders(train, test, c["batch_size"])
-    trainer = Trainer(model, RegularizedMSE(model), make_optimizer(c, mf.parameters()), metrics=(squared_error,),
-                      progress=not quiet, plot=False, out_dir=out, on_epoch_end=add_rmse)
+    sampler = group.sampler(train.explicit(), c["seed"])
+    train_loader, test_loader = make_loaders(train, test, group.batch_size(c["batch_size"]), sampler=sampler)
+    trainer = Trainer(group.wrap(model), RegularizedMSE(model), make_optimizer(c, mf.parameters()),
+                      metrics=(squared_error,), progress=not quiet, plot=False, out_dir=out if group.main else None,
+                      on_epoch_end=group.mean_train_metrics(add_rmse))
     info = {**c, "num_users": data.num_users, "num_items": data.num_items, "global_mean": global_mean,
             "num_train": len(train), "num_test": len(test)}
+    if group.world > 1:
+        info["nproc"] = group.world
     trainer.run_info = {"config": info}
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    if group.main:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     baseline = math.sqrt(float(((test.rating - global_mean) ** 2).mean()))
     if not quiet:
         print(f"matrix factorization on {label}: {describe(data)}; {len(train):,} train and {len(test):,} test "
               f"ratings (random split, seed {c['seed']}; val = the test split); predicting the global mean "
-              f"{global_mean:.3f} gives test RMSE {baseline:.4f}")
+              f"{global_mean:.3f} gives test RMSE {baseline:.4f}"
+              + (f"; data-parallel over {group.world} processes" if group.world > 1 else ""))
     start = time.perf_counter()
-    history = trainer.fit(train_loader, test_loader, epochs=c["epochs"])
+    history = trainer.fit(group.epochs(train_loader, sampler), test_loader, epochs=c["epochs"])
     seconds = time.perf_counter() - start
     rmse = {"train": history["train_rmse"][-1], "test": history["val_rmse"][-1]}
-    print(f"mf ({c['factors']} factors, {c['optimizer']}{', sparse' if c['sparse'] else ''}) on {label}: "
-          f"train RMSE {rmse['train']:.4f}, test RMSE {rmse['test']:.4f} (global mean: {baseline:.4f}; "
-          f"{trainer.epoch} epoch{'s' if trainer.epoch != 1 else ''}, {seconds:.1f} s)")
-    profundo.save(mf.state_dict(), out / "model.safetensors")
-    written_line(out, ("config.json", "model.safetensors", CHECKPOINT), trainer.curves_path)
+    if group.main:
+        print(f"mf ({c['factors']} factors, {c['optimizer']}{', sparse' if c['sparse'] else ''}) on {label}: "
+              f"train RMSE {rmse['train']:.4f}, test RMSE {rmse['test']:.4f} (global mean: {baseline:.4f}; "
+              f"{trainer.epoch} epoch{'s' if trainer.epoch != 1 else ''}, {seconds:.1f} s"
+              + (f", {group.world} processes" if group.world > 1 else "") + ")")
+        profundo.save(mf.state_dict(), out / "model.safetensors")
+        written_line(out, ("config.json", "model.safetensors", CHECKPOINT), trainer.curves_path)
     return {"history": history, "rmse": rmse, "baseline_rmse": baseline, "model": mf, "seconds": seconds}
