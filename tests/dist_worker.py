@@ -183,6 +183,9 @@ def main(mode, out):
     res.update({"mf." + k: v for k, v in params(model).items()})
     res["mf.unused_grad_is_none"] = np.array(model.unused.weight.grad is None)
     np.savez(Path(out) / f"rank{rank}.npz", **res)
+    dist.save_main({"rank": profundo.tensor([rank])}, Path(out) / "main.safetensors")  # rank 0 writes, all wait
+    res_seen = profundo.load(Path(out) / "main.safetensors")["rank"].tolist()  # written before anyone reads
+    dist.print_main(f"main process: rank {rank}, checkpoint of rank {res_seen[0]}")
     dist.destroy_process_group()
 
 

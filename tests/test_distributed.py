@@ -237,9 +237,12 @@ def _reference():
 
 
 @needs_torch
-def test_two_processes_match_one_process(tmp_path, capsys):
+def test_two_processes_match_one_process(tmp_path, capfd):
     code = dist.launch([str(WORKER), "train", str(tmp_path)], 2, timeout=120)
-    assert code == 0
+    out, err = capfd.readouterr()
+    assert code == 0, err[-3000:]
+    # save_main/print_main: rank 0 alone wrote the checkpoint and printed, the others waited for the file
+    assert out.count("main process:") == 1 and "main process: rank 0, checkpoint of rank 0" in out
     ranks = [dict(np.load(tmp_path / f"rank{r}.npz")) for r in range(2)]
     ref = _reference()
     worst = 0.0
@@ -264,7 +267,7 @@ def test_two_processes_match_one_process(tmp_path, capsys):
         np.testing.assert_array_equal(r["avg"], [1.5])
         np.testing.assert_array_equal(r["bcast"], [6, 6, 6])
         np.testing.assert_array_equal(r["gather"], [[0.0, 0.0], [1.0, 10.0]])
-    with capsys.disabled():
+    with capfd.disabled():
         print(f"\n2 processes vs 1: max abs parameter difference after 20 steps = {worst:.2e}")
 
 

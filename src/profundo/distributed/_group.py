@@ -195,7 +195,7 @@ def _torch_op(dist, op, name):
     """profundo's ReduceOp, or torch's own (passed through), as torch's."""
     if isinstance(op, _ReduceOp):
         return getattr(dist.ReduceOp, op.name)
-    if isinstance(op, (dist.ReduceOp, dist.ReduceOp.RedOpType)):
+    if isinstance(op, (dist.ReduceOp, getattr(dist.ReduceOp, "RedOpType", dist.ReduceOp))):
         return op
     raise error(TypeError, name, f"op must be a ReduceOp (ReduceOp.SUM, MAX, ...), got {op!r}",
                 "usa profundo.distributed.ReduceOp.SUM (u otro de ReduceOp)")

@@ -276,7 +276,7 @@ class DistributedDataParallel(Module):
 
 def _set_grad(p, averaged):
     """``p.grad`` = the averaged gradient: written into the existing ``.grad`` when
-    possible (as PyTorch does), else a new tensor (a copy: the flat buffer is reused)."""
+    possible (as PyTorch does), else a new tensor (a copy: no ``.grad`` is a view of another's buffer)."""
     g = p._grad
     if g is not None and not g.requires_grad and g._data.flags.writeable and g._data.shape == averaged.shape:
         g._data[...] = averaged
