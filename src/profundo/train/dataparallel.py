@@ -35,11 +35,14 @@ def _in_group():
     return int(os.environ.get("WORLD_SIZE", "1")) > 1 and "RANK" in os.environ
 
 
-def launch_if_asked(args, argv, op):
+def launch_if_asked(args, argv, op, check=None):
     """With ``--nproc N`` > 1: run ``profundo <task> argv`` in N processes and return the exit code
-    (the first failing one); else None (this process trains)."""
+    (the first failing one); else None (this process trains).  ``check(args)`` first refuses bad
+    options here, once, rather than in every process."""
     if args.nproc == 1:
         return None
+    if check is not None:
+        check(args)
     if _in_group():
         raise error(ValueError, op, f"--nproc {args.nproc} inside a process group (RANK/WORLD_SIZE are set, e.g. "
                     "by torchrun): the processes are already launched, leave --nproc out",

@@ -24,7 +24,6 @@ import time
 
 from .. import nn
 from .._errors import error
-from .dataparallel import Group, add_nproc_option, launch_if_asked
 from .options import NONNEG_FLOAT, NONNEG_INT, POS_FLOAT, POS_INT, out_dir, typed
 from .recsys_common import add_data_options, describe, load_ratings, written_line
 
@@ -63,6 +62,7 @@ def parser():
     p.add_argument("--seed", type=NONNEG_INT, default=d["seed"], help=f"the split's and the model's (default {d['seed']})")
     p.add_argument("--out", help="run folder (default runs/mf-DATA)")
     p.add_argument("--quiet", action="store_true", help="no progress bar nor per-epoch lines")
+    from .dataparallel import add_nproc_option
     add_nproc_option(p)
     return p
 
@@ -188,10 +188,11 @@ def add_rmse(trainer, row):
 def main(argv):
     """Run the task with its own options (``argv`` after ``profundo train mf``); returns the exit code."""
     args = parser().parse_args(argv)
-    config = plan(args)
-    code = launch_if_asked(args, argv, OP)  # --nproc N: this process only starts and waits for N others
+    from .dataparallel import launch_if_asked
+    code = launch_if_asked(args, argv, OP, check=plan)  # --nproc N: this process starts and waits for N others
     if code is not None:
         return code
+    config = plan(args)
     name = config["data"] if config["data"] in ("movielens-100k", "movielens-1m", "movielens-25m", "movielens-32m") \
         else "folder"
     run(config, out_dir(args.out or f"runs/mf-{name}", OP), root=args.root, download=args.download, quiet=args.quiet)
@@ -203,6 +204,7 @@ def run(config, out, root=None, download=False, quiet=False):
 
     Launched as several processes (``--nproc``, torchrun), each trains on its ``DistributedSampler`` share
     of every epoch through ``DistributedDataParallel``; rank 0 prints and writes the run folder."""
+    from .dataparallel import Group
     group = Group(OP)
     try:
         return _run(config, out, root, download, quiet or not group.main, group)
