@@ -78,7 +78,7 @@ def _rank_world():
 def _require_init(op):
     dist = _dist(op)
     if not dist.is_initialized():
-        raise error(RuntimeError, op, "Default process group has not been initialized, please make sure to call "
+        raise error(ValueError, op, "Default process group has not been initialized, please make sure to call "
                     "init_process_group.",
                     "llama primero a profundo.distributed.init_process_group() (o lanza con torchrun)")
     return dist
