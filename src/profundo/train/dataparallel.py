@@ -47,15 +47,15 @@ def launch_if_asked(args, argv, op, check=None):
         raise error(ValueError, op, f"--nproc {args.nproc} inside a process group (RANK/WORLD_SIZE are set, e.g. "
                     "by torchrun): the processes are already launched, leave --nproc out",
                     "con torchrun no pases --nproc: torchrun ya lanza los procesos")
+    if args.batch_size % args.nproc:
+        raise error(ValueError, op, f"--batch-size {args.batch_size} must be divisible by --nproc {args.nproc} "
+                    "(each process takes an equal share of every batch)",
+                    "elige un --batch-size múltiplo de --nproc")
     from .. import distributed
     if not distributed.is_torch_available():
         raise error(ImportError, op, f"--nproc {args.nproc} needs PyTorch (torch.distributed moves the gradients "
                     "between the processes): pip install torch, or leave --nproc out",
                     "instala PyTorch (pip install torch) o entrena en un proceso (sin --nproc)")
-    if args.batch_size % args.nproc:
-        raise error(ValueError, op, f"--batch-size {args.batch_size} must be divisible by --nproc {args.nproc} "
-                    "(each process takes an equal share of every batch)",
-                    "elige un --batch-size múltiplo de --nproc")
     rest = _without_nproc(argv)
     return distributed.launch(["-m", "profundo", *op.split()[1:], *rest], args.nproc)
 
