@@ -162,7 +162,7 @@ def graph(args):
 
 
 # ``profundo train NAME`` for tasks whose options are their own (text models): NAME -> module with main(argv)
-TASKS = {"charlm": "profundo.train.charlm", "seq2seq": "profundo.train.seq2seq"}
+TASKS = {"charlm": "profundo.train.charlm", "seq2seq": "profundo.train.seq2seq", "mf": "profundo.train.mf"}
 
 
 def main(argv=None):

@@ -129,6 +129,26 @@ def _nan_error(node, i):
 # None, or ``f(node, grads_in, grads_out)`` called as each node runs (profundo.viz watches backward)
 OBSERVER = None
 
+# callbacks queued during a backward pass, run once it has finished (``queue_callback``);
+# _PASSES counts the backward passes running (one, or more when a hook runs its own backward)
+_FINAL_CALLBACKS = []
+_PASSES = [0]
+
+
+def queue_callback(callback):
+    """Run ``callback()`` once the backward pass now running has finished, every
+    leaf's ``.grad`` written (PyTorch's ``Variable._execution_engine.queue_callback``).
+    ``profundo.distributed.DistributedDataParallel`` queues its gradient all-reduce
+    here from a hook on the model's output.  A pass that fails drops what was
+    queued during it."""
+    if not _PASSES[0]:
+        raise error(RuntimeError, "queue_callback", "Final callbacks can only be installed during backward pass.",
+                    "llama a queue_callback desde un hook, mientras corre backward()")
+    if not callable(callback):
+        raise error(TypeError, "queue_callback", f"expected a callable, got {type(callback).__name__}",
+                    "pasa una función sin argumentos")
+    _FINAL_CALLBACKS.append(callback)
+
 
 def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
                  accumulate=True, user_grad_ids=()):
@@ -192,6 +212,8 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
     # a plain pass (no capture, observer or anomaly check) only looks further at
     # "special" nodes: leaves' accumulators and nodes with hooks or retained grads
     watch = capture is not None or observer is not None or anomaly_on
+    n_callbacks = len(_FINAL_CALLBACKS)  # (a backward inside a hook runs only its own callbacks)
+    _PASSES[0] += 1
     try:
         while True:
             if node is None:
@@ -290,9 +312,18 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
                 tie += 1
                 ready = None
             node = ready
+    except BaseException:
+        del _FINAL_CALLBACKS[n_callbacks:]
+        raise
     finally:
+        _PASSES[0] -= 1
         if prev_mode is not create_graph:
             state.enabled = prev_mode
+    if len(_FINAL_CALLBACKS) > n_callbacks:
+        callbacks = _FINAL_CALLBACKS[n_callbacks:]
+        del _FINAL_CALLBACKS[n_callbacks:]
+        for callback in callbacks:
+            callback()
     return captured
 
 
