@@ -271,11 +271,25 @@ def test_neumf_all_unseen_candidates_match_a_direct_ranking(tmp_path):
         hits, ndcg = [], []
         for u, i in zip(test.user, test.item):
             items = np.setdiff1d(np.arange(data.num_items), seen.items_of(u))
-            s = model(profundo.tensor(np.full(len(items), u)), profundo.tensor(items)).numpy()
+            s = task.logits(model, profundo.tensor(np.full(len(items), u)), profundo.tensor(items)).numpy()
             rank = int((s >= s[items == i][0]).sum()) - 1  # ties ranked pessimistically, as the metrics
             hits.append(rank < 4)
             ndcg.append(1 / math.log2(rank + 2) if rank < 4 else 0.0)
     assert result["hit_rate"] == pytest.approx(np.mean(hits)) and result["ndcg"] == pytest.approx(np.mean(ndcg))
+
+
+def test_neumf_logits_are_the_scores_before_the_sigmoid():
+    from profundo.models import NeuMF
+    from profundo.train import neumf as task
+    profundo.manual_seed(0)
+    model = NeuMF(4, 6, 5, [8, 3])
+    with profundo.no_grad():
+        for p in model.parameters():
+            p.mul_(300.0)  # large weights: many probabilities round to exactly 1.0 or 0.0 in float32
+        user, item = profundo.tensor([0, 1, 2, 5, 5, 3]), profundo.tensor([4, 0, 2, 1, 3, 3])
+        z = task.logits(model, user, item)
+        np.testing.assert_allclose(z.sigmoid().numpy(), model(user, item).numpy(), rtol=1e-6)
+        assert len(set(z.numpy().tolist())) == 6 and len(set(model(user, item).numpy().tolist())) < 6
 
 
 def test_neumf_bce_loss_decreases(tmp_path):
@@ -292,7 +306,8 @@ def test_neumf_bce_loss_decreases(tmp_path):
 def test_neumf_refuses_data_it_cannot_rank(tmp_path, capsys):
     folder = tmp_path / "ml"
     folder.mkdir()
-    (folder / "u.data").write_text("".join(f"{u}\t{i}\t3\t{u * 10 + i}\n" for u in range(1, 5) for i in range(u, u + 3)))
+    (folder / "u.data").write_text("".join(f"{u}\t{i}\t3\t{u * 10 + i}\n"
+                                           for u in range(1, 5) for i in range(u, u + 3)))
     code, _, err = run(capsys, "neumf", "--data", str(folder), "--candidates", "100", "--out", str(tmp_path / "r"))
     assert code == 2 and "--candidates 100" in err and "Pista:" in err
     (tmp_path / "one").mkdir()

@@ -23,7 +23,7 @@ import time
 from .. import nn
 from .._errors import error
 from .options import NONNEG_FLOAT, NONNEG_INT, POS_FLOAT, POS_INT, out_dir, typed
-from .recsys_common import add_data_options, describe, load_ratings, written_line
+from .recsys_common import VARIANTS, add_data_options, describe, load_ratings, written_line
 
 OP = "profundo train mf"
 OPTIMIZERS = ("adam", "sgd", "sparseadam")
@@ -57,7 +57,8 @@ def parser():
                    help="nn.Embedding(sparse=True): row-sparse gradients (with sgd or sparseadam)")
     p.add_argument("--test-ratio", type=RATIO, default=d["test_ratio"], help="fraction of the ratings held out "
                    f"at random for the test split (default {d['test_ratio']:g})")
-    p.add_argument("--seed", type=NONNEG_INT, default=d["seed"], help=f"the split's and the model's (default {d['seed']})")
+    p.add_argument("--seed", type=NONNEG_INT, default=d["seed"],
+                   help=f"the split's and the model's (default {d['seed']})")
     p.add_argument("--out", help="run folder (default runs/mf-DATA)")
     p.add_argument("--quiet", action="store_true", help="no progress bar nor per-epoch lines")
     return p
@@ -185,8 +186,7 @@ def main(argv):
     """Run the task with its own options (``argv`` after ``profundo train mf``); returns the exit code."""
     args = parser().parse_args(argv)
     config = plan(args)
-    name = config["data"] if config["data"] in ("movielens-100k", "movielens-1m", "movielens-25m", "movielens-32m") \
-        else "folder"
+    name = config["data"] if config["data"] in VARIANTS else "folder"
     run(config, out_dir(args.out or f"runs/mf-{name}", OP), root=args.root, download=args.download, quiet=args.quiet)
     return 0
 

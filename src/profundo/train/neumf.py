@@ -129,9 +129,20 @@ class NegativeSampling:
             yield (u, p, n), y
 
 
+def logits(model, user, item):
+    """NeuMF's score before its final sigmoid (``models.NeuMF.forward`` without it).  Rankings use it: the
+    sigmoid keeps the order but rounds every logit above ~17 to exactly 1.0 in float32, and those ties count
+    against the model (after 10 epochs of BPR on MovieLens 100K, up to 190 of a user's 1,682 items scored 1.0)."""
+    from ..ops import FUNCTIONS
+    cat = FUNCTIONS["cat"]
+    gmf = model.P(user) * model.Q(item)
+    mlp = model.mlp(cat([model.U(user), model.V(item)], dim=-1))
+    return model.prediction_layer(cat([gmf, mlp], dim=-1)).squeeze(-1)
+
+
 def score_candidates(model, candidates, chunk=65536):
-    """The model's score of every candidate, as a ``(test users, candidates)`` matrix (a ragged list of all
-    unseen items is padded with -inf, which ranks last and is never relevant), and the relevance mask."""
+    """The model's score (logit) of every candidate, as a ``(test users, candidates)`` matrix (a ragged list
+    of all unseen items is padded with -inf, which ranks last and is never relevant), and the relevance mask."""
     from ..autograd.grad_mode import no_grad
     from ..creation import tensor
     if candidates.indptr is None:
@@ -144,7 +155,7 @@ def score_candidates(model, candidates, chunk=65536):
     was_training = model.training
     model.eval()
     with no_grad():
-        flat = np.concatenate([model(tensor(users[s:s + chunk]), tensor(items[s:s + chunk])).numpy()
+        flat = np.concatenate([logits(model, tensor(users[s:s + chunk]), tensor(items[s:s + chunk])).numpy()
                                for s in range(0, len(users), chunk)])
     model.train(was_training)
     if candidates.indptr is None:
