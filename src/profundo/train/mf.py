@@ -7,7 +7,8 @@
 As d2l's chapter 21.3 with a global mean: the ratings are split at random (90 % train, 10 % test, --seed),
 and ``r_ui = p_u . q_i + b_u + b_i + mu`` (``models.MatrixFactorization``, ``mu`` the mean training rating)
 is trained on the squared error plus an L2 penalty on the rows each batch looks up (--l2), through the
-project's Trainer.  Each epoch prints the train and test RMSE (``val`` is the test split, as in d2l).  The
+project's Trainer.  Each epoch prints the train and test RMSE (``val`` is the test split, as in d2l; the
+train loss includes the penalty, the val loss is the test's mean squared error).  The
 run folder (--out) gets config.json, model.safetensors, checkpoint.safetensors and curves.png.
 
 The pieces of ``run`` can be reused one by one (data-parallel training wraps them): ``load_ratings`` and

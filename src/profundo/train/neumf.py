@@ -6,10 +6,11 @@
 
 As d2l's chapter 21.6: every rating is an interaction (a positive), each user's latest interaction is held
 out for the test (sequence-aware split), and NeuMF (GMF + MLP, ``models.NeuMF``) learns from each positive
-against --negatives items the user did not see in training, drawn again every epoch, with the BPR loss
-(d2l) or binary cross-entropy, through the project's Trainer.  After each epoch the held-out item is ranked
-among --candidates (100 sampled unseen items by default, or all unseen items) and HitRate@k and NDCG@k are
-printed.  The run folder (--out) gets config.json, model.safetensors, checkpoint.safetensors and curves.png.
+against --negatives items the user did not see in training, drawn again every epoch, with the BPR loss (on
+the scores before NeuMF's sigmoid) or binary cross-entropy, through the project's Trainer.  After each
+epoch the held-out item is ranked among --candidates (100 sampled unseen items by default, or all unseen
+items) and HitRate@k and NDCG@k are printed.  The run folder (--out) gets config.json, model.safetensors,
+checkpoint.safetensors and curves.png.
 """
 import argparse
 import json
@@ -59,7 +60,7 @@ def parser():
     p.add_argument("--weight-decay", type=NONNEG_FLOAT, default=d["weight_decay"],
                    help=f"default {d['weight_decay']:g}")
     p.add_argument("--loss", choices=("bpr", "bce"), default=d["loss"],
-                   help="bpr: -log sigmoid(score(positive) - score(negative)) (default, d2l); bce: binary "
+                   help="bpr: -log sigmoid(logit(positive) - logit(negative)) (default); bce: binary "
                         "cross-entropy, positives 1 and negatives 0")
     p.add_argument("--negatives", type=POS_INT, default=d["negatives"],
                    help="negative items drawn per positive, every epoch (default 1)")
@@ -81,8 +82,8 @@ def plan(args):
 
 
 class PairScores(nn.Module):
-    """The Trainer's model: inputs ``(user, positive, negative)``, output ``(batch, 2)``: the scores of the
-    positive (column 0) and of the negative (column 1) items."""
+    """The Trainer's model: inputs ``(user, positive, negative)``, output ``(batch, 2)``: the logits (NeuMF's
+    scores before its sigmoid) of the positive (column 0) and of the negative (column 1) items."""
 
     def __init__(self, model):
         super().__init__()
@@ -91,20 +92,23 @@ class PairScores(nn.Module):
     def forward(self, X):
         from ..ops import FUNCTIONS
         user, positive, negative = X
-        return FUNCTIONS["stack"]([self.model(user, positive), self.model(user, negative)], dim=1)
+        return FUNCTIONS["stack"]([logits(self.model, user, positive), logits(self.model, user, negative)], dim=1)
 
 
 def bpr_loss(scores, labels):
-    """BPR on the pair of scores (the labels, always [1, 0], only say which column is the positive)."""
+    """BPR on the pair of logits, ``-log sigmoid(x_ui - x_uj)`` as Rendle et al. (the labels, always [1, 0],
+    only say which column is the positive).  d2l applies it to NeuMF's sigmoid outputs instead: their
+    differences stay in (-1, 1), so the loss cannot tell a good ranking from a sure one; on MovieLens 100K,
+    among all unseen items, it reached HitRate@10 0.065 (below recommending the most popular items, 0.084)."""
     from ..models import BPRLoss
     return BPRLoss(reduction="mean")(scores[:, 0], scores[:, 1])
 
 
 def bce_loss(scores, labels):
-    """Binary cross-entropy: the positive's score toward 1, the negative's toward 0 (NeuMF outputs a
-    probability)."""
+    """Binary cross-entropy of NeuMF's probability ``sigmoid(logit)``: positives toward 1, negatives toward 0
+    (from the logits, which is exact where the sigmoid rounds to 0 or 1)."""
     from ..nn import functional as F
-    return F.binary_cross_entropy(scores, labels)
+    return F.binary_cross_entropy_with_logits(scores, labels)
 
 
 class NegativeSampling:
