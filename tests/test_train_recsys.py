@@ -81,7 +81,7 @@ def test_missing_data_names_the_files_the_folder_the_licence_and_how_to_download
                  "ml-100k.zip", "licence", "no redistribution", "Pista:"):
         assert text in err, text
     assert not no_network and not (tmp_path / "run").exists()
-    code, _, err = run(capsys, "mf", "--data", "movielens-1m", "--root", str(tmp_path))
+    code, _, err = run(capsys, "neumf", "--data", "movielens-1m", "--root", str(tmp_path))
     assert code == 2 and "ratings.dat" in err and str(tmp_path / "ml-1m") in err
     code, _, err = run(capsys, "mf", "--data", str(tmp_path))  # a folder without a ratings file
     assert code == 2 and "u.data" in err and "ratings.csv" in err
@@ -218,3 +218,107 @@ def test_out_that_is_a_file_is_refused(tmp_path, capsys):
     (tmp_path / "file").write_text("x")
     code, _, err = run(capsys, "mf", "--data", str(folder), "--out", str(tmp_path / "file"))
     assert code == 2 and "is a file, not a folder" in err
+
+
+# ---------------------------------------------------------------- neumf
+def write_clustered(folder, num_users=45, num_items=30, groups=3, seed=0):
+    """Implicit data with structure: each user interacts with ~70 % of its group's items only, at random
+    times, so its latest item (held out) is one of its group's, unlike most unseen items."""
+    rng = np.random.default_rng(seed)
+    group_of_user, group_of_item = np.arange(num_users) % groups, np.arange(num_items) % groups
+    mask = (group_of_user[:, None] == group_of_item[None, :]) & (rng.random((num_users, num_items)) < 0.7)
+    u, i = np.nonzero(mask)
+    t = rng.permutation(len(u)) + 880000000
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "u.data").write_text("".join(f"{a + 1}\t{b + 1}\t{rng.integers(1, 6)}\t{c}\n"
+                                           for a, b, c in zip(u, i, t)))
+    return folder
+
+
+def test_cli_neumf_trains_ranks_and_writes_the_run(tmp_path, capsys, no_network):
+    folder = write_clustered(tmp_path / "ml")
+    out = tmp_path / "run"
+    code, printed, err = run(capsys, "neumf", "--data", str(folder), "--out", str(out), "--epochs", "6",
+                             "--factors", "4", "--hidden", "8", "4", "--batch-size", "64", "--lr", "0.02",
+                             "--candidates", "10", "--k", "3")
+    assert code == 0, err
+    assert "epoch 6/6" in printed and "test_hit_rate@3" in printed and "test_ndcg@3" in printed
+    assert {p.name for p in out.iterdir()} >= {"config.json", "model.safetensors", "checkpoint.safetensors"}
+    config = json.loads((out / "config.json").read_text())
+    assert config["hidden"] == [8, 4] and config["loss"] == "bpr" and config["num_test"] == 45
+    from profundo.models import NeuMF
+    model = NeuMF(4, config["num_users"], config["num_items"], [8, 4])
+    model.load_state_dict(profundo.load(out / "model.safetensors"))
+    # the held-out items (all in the user's group) rank high: a random ranking's HitRate@3 is 3/11
+    hr = float(printed.split("HitRate@3 ")[1].split(",")[0])
+    assert hr > 0.6
+
+
+def test_neumf_all_unseen_candidates_match_a_direct_ranking(tmp_path):
+    from profundo.train import neumf as task
+    folder = write_clustered(tmp_path / "ml", num_users=30, num_items=24, seed=2)
+    args = task.parser().parse_args(["--data", str(folder), "--epochs", "2", "--factors", "4", "--hidden", "6",
+                                     "--batch-size", "64", "--candidates", "all", "--k", "4", "--quiet"])
+    result = task.run(task.plan(args), tmp_path / "run", quiet=True)
+    model, cand = result["model"], result["candidates"]
+    assert cand.indptr is not None
+    data, _ = load_ratings(str(folder))
+    from profundo.recsys import split_interactions
+    train, test = split_interactions(data, "seq-aware")
+    seen = train.implicit()
+    with profundo.no_grad():
+        model.eval()
+        hits, ndcg = [], []
+        for u, i in zip(test.user, test.item):
+            items = np.setdiff1d(np.arange(data.num_items), seen.items_of(u))
+            s = task.logits(model, profundo.tensor(np.full(len(items), u)), profundo.tensor(items)).numpy()
+            rank = int((s >= s[items == i][0]).sum()) - 1  # ties ranked pessimistically, as the metrics
+            hits.append(rank < 4)
+            ndcg.append(1 / math.log2(rank + 2) if rank < 4 else 0.0)
+    assert result["hit_rate"] == pytest.approx(np.mean(hits)) and result["ndcg"] == pytest.approx(np.mean(ndcg))
+
+
+def test_neumf_logits_are_the_scores_before_the_sigmoid():
+    from profundo.models import NeuMF
+    from profundo.train import neumf as task
+    profundo.manual_seed(0)
+    model = NeuMF(4, 6, 5, [8, 3])
+    with profundo.no_grad():
+        for p in model.parameters():
+            p.mul_(300.0)  # large weights: many probabilities round to exactly 1.0 or 0.0 in float32
+        user, item = profundo.tensor([0, 1, 2, 5, 5, 3]), profundo.tensor([4, 0, 2, 1, 3, 3])
+        z = task.logits(model, user, item)
+        np.testing.assert_allclose(z.sigmoid().numpy(), model(user, item).numpy(), rtol=1e-6)
+        assert len(set(z.numpy().tolist())) == 6 and len(set(model(user, item).numpy().tolist())) < 6
+
+
+def test_neumf_bce_loss_decreases(tmp_path):
+    from profundo.train import neumf as task
+    folder = write_clustered(tmp_path / "ml", num_users=30, num_items=24, seed=3)
+    args = task.parser().parse_args(["--data", str(folder), "--epochs", "4", "--factors", "4", "--hidden", "6",
+                                     "--batch-size", "64", "--loss", "bce", "--negatives", "3", "--lr", "0.02",
+                                     "--candidates", "8", "--quiet"])
+    result = task.run(task.plan(args), tmp_path / "run", quiet=True)
+    loss = result["history"]["train_loss"]
+    assert loss[-1] < loss[0] < math.log(2) + 0.01
+
+
+def test_neumf_refuses_data_it_cannot_rank(tmp_path, capsys):
+    folder = tmp_path / "ml"
+    folder.mkdir()
+    (folder / "u.data").write_text("".join(f"{u}\t{i}\t3\t{u * 10 + i}\n"
+                                           for u in range(1, 5) for i in range(u, u + 3)))
+    code, _, err = run(capsys, "neumf", "--data", str(folder), "--candidates", "100", "--out", str(tmp_path / "r"))
+    assert code == 2 and "--candidates 100" in err and "Pista:" in err
+    (tmp_path / "one").mkdir()
+    (tmp_path / "one" / "u.data").write_text("1\t1\t5\t10\n1\t2\t4\t11\n2\t1\t3\t12\n")
+    code, _, err = run(capsys, "neumf", "--data", str(tmp_path / "one"), "--out", str(tmp_path / "r"))
+    assert code == 2 and "at least 2 interactions" in err
+
+
+@pytest.mark.parametrize("argv", [["--candidates", "0"], ["--candidates", "some"], ["--loss", "mse"],
+                                  ["--hidden"], ["--negatives", "0"], ["--optimizer", "sparseadam"]])
+def test_neumf_bad_option_values_are_argparse_errors(capsys, argv):
+    with pytest.raises(SystemExit) as e:
+        cli(["train", "neumf", *argv])
+    assert e.value.code == 2 and "error:" in capsys.readouterr().err

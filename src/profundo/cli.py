@@ -162,7 +162,8 @@ def graph(args):
 
 
 # ``profundo train NAME`` for tasks whose options are their own (text models): NAME -> module with main(argv)
-TASKS = {"charlm": "profundo.train.charlm", "seq2seq": "profundo.train.seq2seq", "mf": "profundo.train.mf"}
+TASKS = {"charlm": "profundo.train.charlm", "seq2seq": "profundo.train.seq2seq", "mf": "profundo.train.mf",
+         "neumf": "profundo.train.neumf"}
 
 
 def main(argv=None):
@@ -182,7 +183,9 @@ def main(argv=None):
     from profundo.train import run
     t = sub.add_parser("train", help="train a model (the main job): profundo train mlp; a character language model "
                        "on The Time Machine: profundo train charlm (see profundo train charlm --help); "
-                       "English-French translation: profundo train seq2seq (see profundo train seq2seq --help)",
+                       "English-French translation: profundo train seq2seq (see profundo train seq2seq --help); "
+                       "recommenders on MovieLens: profundo train mf (ratings) and profundo train neumf "
+                       "(implicit feedback)",
                        description="Train a model on a data set, print its test accuracy, save the weights, "
                                    "the training checkpoint and the loss curves (train and validation: the test "
                                    "split, as in d2l). With --resume, continue the run in --out up to its own "

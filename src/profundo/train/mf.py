@@ -9,7 +9,8 @@
 As d2l's chapter 21.3 with a global mean: the ratings are split at random (90 % train, 10 % test, --seed),
 and ``r_ui = p_u . q_i + b_u + b_i + mu`` (``models.MatrixFactorization``, ``mu`` the mean training rating)
 is trained on the squared error plus an L2 penalty on the rows each batch looks up (--l2), through the
-project's Trainer.  Each epoch prints the train and test RMSE (``val`` is the test split, as in d2l).  The
+project's Trainer.  Each epoch prints the train and test RMSE (``val`` is the test split, as in d2l; the
+train loss includes the penalty, the val loss is the test's mean squared error).  The
 run folder (--out) gets config.json, model.safetensors, checkpoint.safetensors and curves.png.
 
 The pieces of ``run`` can be reused one by one (data-parallel training wraps them): ``load_ratings`` and
@@ -25,7 +26,7 @@ import time
 from .. import nn
 from .._errors import error
 from .options import NONNEG_FLOAT, NONNEG_INT, POS_FLOAT, POS_INT, out_dir, typed
-from .recsys_common import add_data_options, describe, load_ratings, written_line
+from .recsys_common import VARIANTS, add_data_options, describe, load_ratings, written_line
 
 OP = "profundo train mf"
 OPTIMIZERS = ("adam", "sgd", "sparseadam")
@@ -59,7 +60,8 @@ def parser():
                    help="nn.Embedding(sparse=True): row-sparse gradients (with sgd or sparseadam)")
     p.add_argument("--test-ratio", type=RATIO, default=d["test_ratio"], help="fraction of the ratings held out "
                    f"at random for the test split (default {d['test_ratio']:g})")
-    p.add_argument("--seed", type=NONNEG_INT, default=d["seed"], help=f"the split's and the model's (default {d['seed']})")
+    p.add_argument("--seed", type=NONNEG_INT, default=d["seed"],
+                   help=f"the split's and the model's (default {d['seed']})")
     p.add_argument("--out", help="run folder (default runs/mf-DATA)")
     p.add_argument("--quiet", action="store_true", help="no progress bar nor per-epoch lines")
     from .dataparallel import add_nproc_option
@@ -193,8 +195,7 @@ def main(argv):
     if code is not None:
         return code
     config = plan(args)
-    name = config["data"] if config["data"] in ("movielens-100k", "movielens-1m", "movielens-25m", "movielens-32m") \
-        else "folder"
+    name = config["data"] if config["data"] in VARIANTS else "folder"
     run(config, out_dir(args.out or f"runs/mf-{name}", OP), root=args.root, download=args.download, quiet=args.quiet)
     return 0
 
