@@ -181,9 +181,9 @@ def _scatter(out, rows, g):
 
 
 # ---------------------------------------------------------------- part 1: MovieLens-100K shape
-def movielens_batches(batch, quick):
-    if os.path.exists(ML100K):
-        raw = np.loadtxt(ML100K, dtype=np.int64, usecols=(0, 1, 2))
+def movielens_batches(batch, quick, path=ML100K):
+    if path and os.path.exists(path):
+        raw = np.loadtxt(path, dtype=np.int64, usecols=(0, 1, 2))
         users, items, ratings, source = raw[:, 0] - 1, raw[:, 1] - 1, raw[:, 2], "MovieLens-100K u.data"
         num_users, num_items = int(users.max()) + 1, int(items.max()) + 1
     else:  # the same shape, with a skewed popularity as in real ratings
@@ -206,9 +206,9 @@ def cpu_per_step(fn, calls):
     return (time.process_time() - t0) / calls
 
 
-def ml100k(torch, rounds, quick):
+def ml100k(torch, rounds, quick, path=ML100K):
     factors, batch = 30, 1024
-    num_users, num_items, batches, source = movielens_batches(batch, quick)
+    num_users, num_items, batches, source = movielens_batches(batch, quick, path)
     calls = 2 if quick else 10
     print(f"\n1. MovieLens-100K shape: {num_users} users x {num_items} items, {factors} factors, batch {batch} "
           f"({source}); train step (zero_grad, forward, MSE, backward, step), float32, 1 thread.\n"
@@ -369,6 +369,7 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=60, help="timed steps per run of the large problem")
     ap.add_argument("--full", action="store_true", help="large problem: time whole epochs (slow)")
     ap.add_argument("--no-torch", action="store_true", help="profundo and NumPy only")
+    ap.add_argument("--data", default=ML100K, help="MovieLens-100K's u.data ('' : synthetic ratings)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
@@ -377,7 +378,7 @@ def main(argv=None):
     print(f"profundo backend {profundo.get_backend()!r}, NumPy {np.__version__}"
           + (f", PyTorch {torch.__version__}" if torch else ""))
     if args.part in ("ml100k", "all"):
-        ml100k(torch, args.rounds or (2 if args.quick else 7), args.quick)
+        ml100k(torch, args.rounds or (2 if args.quick else 7), args.quick, args.data)
     if args.part in ("large", "all"):
         large(torch, args.rounds or 3, args.quick, args.steps, args.full)
 
