@@ -20,11 +20,13 @@ forward, loss, backward, optimizer step.
    shuffled epoch (the batch gather from the rating arrays included) after 3 warm-up steps, and the
    epoch time is the median step time x 1,221 (``--full`` runs whole epochs instead).  Rounds
    alternate the variants; profundo/torch ratios are medians of the per-round ratios [min-max].
-   Memory, per subprocess: "peak RSS" is the process's maximum resident set (``VmHWM``: Python,
-   the library, the 200 MB of ratings, the model, its optimizer state and the step's temporaries);
-   "train" is that peak minus the resident set just before the model is built (the model, the
-   optimizer state and the steps' temporaries; both libraries' allocations count, which
-   ``tracemalloc`` could not see for PyTorch).
+   Memory, per subprocess, from Linux's resident-set counters (both libraries' allocations count,
+   which ``tracemalloc`` could not see for PyTorch): "peak RSS" is the process's maximum resident
+   set (``VmHWM``: Python, the library, the 280 MB of ratings and epoch permutation, the model, its
+   optimizer state, gradients and the step's temporaries); "model" is the resident set after
+   building the model minus before (its parameters); "train" is the peak during the timed steps
+   (``VmHWM`` restarted after the model is built) minus the resident set before the model:
+   parameters, optimizer state, gradients and temporaries.
 
     PYTHONPATH=src python benchmarks/recsys.py            # both parts (about 10 minutes)
     PYTHONPATH=src python benchmarks/recsys.py --quick    # a small run of both (seconds)
@@ -255,6 +257,12 @@ def rss_now(field="VmRSS"):
     return 0
 
 
+def reset_peak():
+    """Start VmHWM again from the current resident set (Linux: ``echo 5 > /proc/self/clear_refs``)."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+
+
 def large_data(num_users, num_items, num_ratings, seed=0):
     """Ratings from a rank-4 model plus noise, made in chunks (no 10M x 4 temporaries)."""
     rng = np.random.default_rng(seed)
@@ -278,13 +286,16 @@ def worker(spec):
     else:
         lib = profundo
     users, items, ratings = large_data(spec["users"], spec["items"], spec["ratings"])
+    batch, n = spec["batch"], len(users)
+    perm = np.random.default_rng(1).permutation(n)
     before = rss_now()
     sparse = grad == "sparse"
     model = make_model(lib, spec["users"], spec["items"], spec["factors"], sparse)
     optimizer = make_optimizer(lib, model, sparse, opt)
     loss_fn = lib.nn.MSELoss()
-    batch, n = spec["batch"], len(users)
-    perm = np.random.default_rng(1).permutation(n)
+    model_rss = rss_now() - before
+    setup_peak = rss_now("VmHWM")
+    reset_peak()  # from here VmHWM is the training's peak (the initialization's temporaries left out)
     steps_per_epoch = -(-n // batch)
     steps = steps_per_epoch if spec["full"] else spec["steps"] + 3
     times, losses = [], []
@@ -300,9 +311,9 @@ def worker(spec):
         times.append(time.perf_counter() - t0)
     if not spec["full"]:
         times = times[3:]  # warm-up: the optimizer state is allocated on the first step
-    peak = rss_now("VmHWM")
-    print(json.dumps({"times": times, "peak": peak, "before": before, "loss": [losses[0], losses[-1]],
-                      "steps_per_epoch": steps_per_epoch}))
+    train_peak = rss_now("VmHWM")
+    print(json.dumps({"times": times, "peak": max(setup_peak, train_peak), "train": train_peak - before,
+                      "model": model_rss, "loss": [losses[0], losses[-1]], "steps_per_epoch": steps_per_epoch}))
 
 
 def run_worker(spec):
@@ -326,16 +337,20 @@ def large(torch, rounds, quick, steps, full):
     for _ in range(1 if full else rounds):
         for g, o in variants:
             for lib in libs:
-                res[(lib, g, o)].append(run_worker(dict(size, lib=lib, grad=g, opt=o, steps=steps, full=full)))
+                r = run_worker(dict(size, lib=lib, grad=g, opt=o, steps=steps, full=full))
+                res[(lib, g, o)].append(r)
+                print(f"  ({lib} {g} {o}: {statistics.median(r['times']) * 1e3:.1f} ms/step, peak "
+                      f"{r['peak'] / 2 ** 20:.0f} MB)", file=sys.stderr, flush=True)
     per_epoch = res[(libs[0],) + variants[0]][0]["steps_per_epoch"]
     how = (f"whole epochs of {per_epoch:,} steps" if full else
            f"{steps} timed steps per run x {rounds} interleaved runs, extrapolated: median step x {per_epoch:,} "
            "steps")
     print(f"\n2. {size['users']:,} users x {size['items']:,} items x {size['ratings']:,} ratings, {size['factors']} "
           f"factors, batch {size['batch']:,}: seconds per epoch ({how}), wall time, 1 thread, each run in a fresh "
-          "process; step spread [25th-75th percentile of all timed steps]; memory: peak RSS of the process and "
-          "its rise over the RSS before the model is built ('train': model, optimizer state, step temporaries).")
-    print(f"{'case':<30} {'s/epoch':>8} {'ms/step [p25-p75]':>24} {'peak RSS':>9} {'train':>8} "
+          "process; step spread [25th-75th percentile of all timed steps]; memory: peak RSS of the process, the "
+          "model's parameters ('model': RSS after building it minus before) and the training's peak over the RSS "
+          "before the model ('train': parameters, optimizer state, gradients, step temporaries).")
+    print(f"{'case':<30} {'s/epoch':>8} {'ms/step [p25-p75]':>24} {'peak RSS':>9} {'model':>8} {'train':>8} "
           f"{'vs torch [min-max]':>20} {'loss first->last':>18}")
     out = {}
     for g, o in variants:
@@ -346,7 +361,8 @@ def large(torch, rounds, quick, steps, full):
             epoch = sum(runs[0]["times"]) if full else med * per_epoch
             q25, q75 = np.percentile(steps_t, [25, 75])
             peak = max(r["peak"] for r in runs) / 2 ** 20
-            train = max(r["peak"] - r["before"] for r in runs) / 2 ** 20
+            train = max(r["train"] for r in runs) / 2 ** 20
+            model_mb = max(r["model"] for r in runs) / 2 ** 20
             name = f"{lib} {g} {'SparseAdam' if o == 'adam' else 'SGD'}"
             vs = ""
             if lib == "profundo" and torch:
@@ -355,9 +371,9 @@ def large(torch, rounds, quick, steps, full):
                 vs = f"{statistics.median(rs):5.2f}x [{min(rs):.2f}-{max(rs):.2f}]"
             loss = f"{runs[0]['loss'][0]:.3f}->{runs[0]['loss'][1]:.3f}"
             print(f"{name:<30} {epoch:8.1f} {med * 1e3:8.1f} [{q25 * 1e3:6.1f}-{q75 * 1e3:6.1f}] {peak:7.0f}MB "
-                  f"{train:6.0f}MB {vs:>20} {loss:>18}")
+                  f"{model_mb:6.0f}MB {train:6.0f}MB {vs:>20} {loss:>18}")
             sys.stdout.flush()
-            out[name] = {"epoch_s": epoch, "step_s": med, "peak_mb": peak, "train_mb": train}
+            out[name] = {"epoch_s": epoch, "step_s": med, "peak_mb": peak, "model_mb": model_mb, "train_mb": train}
     return out
 
 

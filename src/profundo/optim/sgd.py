@@ -33,7 +33,7 @@ class SGD(Optimizer):
                 else:  # the usual case: (1 - 0) * d_p would be a full pass and a temporary for nothing
                     buf._data += d_p
             d_p = d_p + momentum * buf._data if group["nesterov"] else buf._data
-        param -= group["lr"] * d_p
+        backend_of(param).sgd_step(param, d_p, group["lr"])  # param -= lr * d_p
 
     def _sparse_update(self, param, grad, state, group):
         """A row-sparse gradient: only its rows move, ``param[rows] -= lr * values`` (a repeated row
