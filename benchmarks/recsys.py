@@ -30,7 +30,7 @@ forward, loss, backward, optimizer step.
 
 Measured on a shared 2-core machine under heavy load (load average ~12: every figure is noisy;
 the ratios, from interleaved runs, are steadier than the times).  MovieLens-100K shape, profundo /
-torch, median [min-max] of 9 rounds, before -> after the issue-14 speed work (scatter-adds with
+torch, median [min-max] of 7 (before) and 9 (after) rounds, before -> after the issue-14 speed work (scatter-adds with
 one-dimensional ``np.add.at``, sparse SGD without coalescing, SparseAdam in place):
 sparse SGD 2.27x [2.20-2.33] -> 0.95x [0.80-1.09]; sparse SparseAdam 0.97x [0.70-1.02] -> 0.62x
 [0.56-0.66]; dense SGD 1.93x [1.38-2.25] -> 0.89x [0.63-1.18]; dense Adam 1.45x [1.38-1.77] -> 0.71x
