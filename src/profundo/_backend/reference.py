@@ -440,6 +440,10 @@ class ReferenceBackend:
         return dx.astype(g.dtype, copy=False), dweight, dbias
 
     # ------------------------------------------------------------ optimizers
+    def sgd_step(self, param, d_p, lr):
+        """One SGD update of ``param`` in place: ``param -= lr * d_p``."""
+        param -= lr * d_p
+
     def adam_step(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
                   bias_correction1, bias_correction2_sqrt):
         """One Adam update of ``param`` in place (moments updated in place too).

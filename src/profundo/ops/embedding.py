@@ -95,9 +95,6 @@ class EmbeddingDenseGrad(Op):
         return Embedding.apply(scale, Tensor._make(ctx.indices), -1, False, False), None, None, None, None
 
 
-_INDEX_KINDS = ("int32", "int64")
-
-
 def padding_row(padding_idx, num, op, message="Padding_idx must be within num_embeddings"):
     """``padding_idx`` as a row number of a table of ``num`` rows (a negative one counts from the
     end), checked (PyTorch's AssertionError and ``message``); None stays None."""
@@ -123,7 +120,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         raise error(RuntimeError, "embedding", f"'weight' must be 2-D, got shape {tuple(weight.shape)}",
                     "la tabla de embeddings es una matriz (num_embeddings, embedding_dim)")
     idx = input._data
-    if idx.dtype.name not in _INDEX_KINDS:
+    if idx.dtype.kind != "i" or idx.dtype.itemsize < 4:  # int32 or int64 (``dtype.name`` is slow to build)
         kind = {"b": "CPUBoolType"}.get(idx.dtype.kind, f"profundo.{_tensor_type(idx.dtype)}")
         raise error(RuntimeError, "embedding", "Expected tensor for argument #1 'indices' to have one of the "
                     f"following scalar types: Long, Int; but got {kind} instead (while checking arguments for "

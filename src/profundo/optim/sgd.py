@@ -33,11 +33,11 @@ class SGD(Optimizer):
                 else:  # the usual case: (1 - 0) * d_p would be a full pass and a temporary for nothing
                     buf._data += d_p
             d_p = d_p + momentum * buf._data if group["nesterov"] else buf._data
-        param -= group["lr"] * d_p
+        backend_of(param).sgd_step(param, d_p, group["lr"])  # param -= lr * d_p
 
     def _sparse_update(self, param, grad, state, group):
-        """A row-sparse gradient: only its rows move, ``param[rows] -= lr * values`` (its repeated rows
-        summed first).  With momentum the buffer decays on every row, so it is kept dense: the same
+        """A row-sparse gradient: only its rows move, ``param[rows] -= lr * values`` (a repeated row
+        takes each of its values).  With momentum the buffer decays on every row, so it is kept dense: the same
         values as PyTorch's sparse buffer, at the cost of a dense step."""
         if group["weight_decay"]:
             raise error(RuntimeError, "SGD", "weight_decay is not supported with sparse gradients (PyTorch: "
@@ -48,6 +48,6 @@ class SGD(Optimizer):
         if group["momentum"]:
             self._update(param._data, grad.to_dense()._data, state, group)
             return
-        grad = grad.coalesce()
-        if grad._nnz():
-            param._data[grad._rows] -= group["lr"] * grad._vals
+        if grad._nnz():  # linear in the gradient: repeated rows need no summing first, only a scatter-add
+            vals = grad._vals
+            backend_of(vals).index_add_rows(param._data, grad._rows, vals * vals.dtype.type(-group["lr"]))
