@@ -10,6 +10,14 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
+def _in_tmp_dir(tmp_path, monkeypatch):
+    """The book writes files (../data, saved parameters, figures): they land in tmp_path."""
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    monkeypatch.setenv("PROFUNDO_DATA", str(tmp_path / "data"))
+
+
+@pytest.fixture(autouse=True)
 def _restore_d2l_classes():
     from profundo import d2l
     classes = {v for v in vars(d2l).values() if inspect.isclass(v) and v.__module__.startswith("profundo.d2l")}
@@ -53,7 +61,4 @@ def fake_fashion_mnist(tmp_path, monkeypatch):
                           hashlib.md5(gzip.decompress((server / name).read_bytes())).hexdigest()))
     monkeypatch.setattr(vision.FashionMNIST, "mirrors", (server.as_uri() + "/",))
     monkeypatch.setattr(vision.FashionMNIST, "resources", tuple(table))
-    monkeypatch.setenv("PROFUNDO_DATA", str(tmp_path / "data"))
-    (tmp_path / "work").mkdir()
-    monkeypatch.chdir(tmp_path / "work")  # the book's root='../data' lands in tmp_path/data
-    return tmp_path
+    return tmp_path  # the data home is tmp_path/data, also the book's root='../data' (see _in_tmp_dir)

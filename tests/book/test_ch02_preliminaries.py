@@ -42,10 +42,8 @@ X, y
 """
 
 
-def test_data_preprocessing(tmp_path, monkeypatch):
+def test_data_preprocessing():
     pytest.importorskip("pandas")
-    (tmp_path / "work").mkdir()
-    monkeypatch.chdir(tmp_path / "work")
     ns = run(PANDAS)
     np.testing.assert_array_equal(as_numpy(ns["X"]), [[3.0, 0, 1], [2, 0, 1], [4, 1, 0], [3, 0, 1]])
     assert str(ns["X"].dtype) == "profundo.float64"

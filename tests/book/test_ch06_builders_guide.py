@@ -338,8 +338,7 @@ same = Y_clone == Y
 """
 
 
-def test_read_write(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_read_write():
     ns = run(READ_WRITE)
     assert_same(ns, run(READ_WRITE, "torch"), ["x2", "y2"])
     assert set(ns["mydict2"]) == {"x", "y"}
