@@ -62,3 +62,12 @@ def fake_fashion_mnist(tmp_path, monkeypatch):
     monkeypatch.setattr(vision.FashionMNIST, "mirrors", (server.as_uri() + "/",))
     monkeypatch.setattr(vision.FashionMNIST, "resources", tuple(table))
     return tmp_path  # the data home is tmp_path/data, also the book's root='../data' (see _in_tmp_dir)
+
+
+@pytest.fixture
+def no_workers(monkeypatch):
+    """d2l's DataModule loads with 4 worker processes by default (num_workers=4); the training programs run
+    with 0 here to keep the suite fast on small CI machines (test_image_classification_dataset keeps the
+    book's 4 workers)."""
+    from profundo import d2l
+    monkeypatch.setattr(d2l.DataModule.__init__, "__defaults__", ("../data", 0))

@@ -255,8 +255,10 @@ def test_linear_regression_scratch(capsys):
     ns = run(LINEAR_SCRATCH)
     out = capsys.readouterr().out
     assert "error in estimating w: tensor([" in out and "error in estimating b: tensor([" in out
-    # the book: the learned parameters are close to the true ones after 3 epochs
-    assert np.abs(as_numpy(ns["w_error"])).max() < 0.1 and abs(ns["b_error"].item()) < 0.1
+    # the book: the learned parameters are close to the true ones after 3 epochs (it prints errors of about
+    # [0.1, -0.2] and 0.2: 96 steps of lr 0.03 on the halved squared loss leave ~5% of w = [2, -3.4], b = 4.2)
+    assert (np.abs(as_numpy(ns["w_error"])) < 0.1 * np.array([2, 3.4]) + 0.05).all()
+    assert abs(ns["b_error"].item()) < 0.1 * 4.2 + 0.05
     assert ns["trainer"].train_batch_idx == 3 * 32 and ns["trainer"].val_batch_idx == 3 * 32
 
 
@@ -381,7 +383,7 @@ concise_norm = float(l2_penalty(model.get_w_b()[0]))
 def test_weight_decay():
     ns = run(WEIGHT_DECAY)
     no_decay, decay = ns["norms"]
-    # the book: without weight decay the norm of w grows (overfitting 20 examples with 200 inputs); with
-    # lambda = 3 it is much smaller, and the concise version (weight_decay=3 in SGD) agrees
-    assert decay < no_decay / 10
-    assert ns["concise_norm"] < no_decay / 10
+    # the book: with lambda = 3 the norm of w is several times smaller than without (it prints 0.0099 and
+    # 0.0017); the concise version, whose MSELoss has no 1/2, prints 0.0138 for weight_decay=3
+    assert decay < no_decay / 3
+    assert 0 < ns["concise_norm"] < 2 * no_decay

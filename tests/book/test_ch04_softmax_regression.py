@@ -186,7 +186,7 @@ def loss(self, y_hat, y):
 
 data = d2l.FashionMNIST(batch_size=256)
 model = SoftmaxRegressionScratch(num_inputs=784, num_outputs=10, lr=0.1)
-trainer = d2l.Trainer(max_epochs=10)
+trainer = d2l.Trainer(max_epochs=3)  # the book: max_epochs=10
 trainer.fit(model, data)
 
 X, y = next(iter(data.val_dataloader()))
@@ -202,7 +202,7 @@ data.visualize([X, y], labels=labels)
 
 
 @needs("Classifier", "FashionMNIST", "Trainer")
-def test_softmax_regression_scratch(fake_fashion_mnist):
+def test_softmax_regression_scratch(fake_fashion_mnist, no_workers):
     ns = run(SOFTMAX_SCRATCH)
     assert tuple(ns["preds_shape"]) == (200,)  # the book: 256 (a full batch of the 10000 test images)
     assert val_accuracy(ns["model"], ns["data"]) > 0.5  # chance: 0.1
@@ -235,12 +235,12 @@ def loss(self, Y_hat, Y, averaged=True):
 
 data = d2l.FashionMNIST(batch_size=256)
 model = SoftmaxRegression(num_outputs=10, lr=0.1)
-trainer = d2l.Trainer(max_epochs=10)
+trainer = d2l.Trainer(max_epochs=3)  # the book: max_epochs=10
 trainer.fit(model, data)
 """
 
 
 @needs("Classifier", "FashionMNIST", "Trainer")
-def test_softmax_regression_concise(fake_fashion_mnist):
+def test_softmax_regression_concise(fake_fashion_mnist, no_workers):
     ns = run(SOFTMAX_CONCISE)
     assert val_accuracy(ns["model"], ns["data"]) > 0.5

@@ -78,7 +78,7 @@ def forward(self, X):
 
 model = MLPScratch(num_inputs=784, num_outputs=10, num_hiddens=256, lr=0.1)
 data = d2l.FashionMNIST(batch_size=256)
-trainer = d2l.Trainer(max_epochs=10)
+trainer = d2l.Trainer(max_epochs=3)  # the book: max_epochs=10
 trainer.fit(model, data)
 scratch = model
 
@@ -95,7 +95,7 @@ trainer.fit(model, data)
 
 
 @needs("Classifier", "FashionMNIST", "Trainer")
-def test_mlp_implementation(fake_fashion_mnist):
+def test_mlp_implementation(fake_fashion_mnist, no_workers):
     ns = run(MLP_IMPLEMENTATION)
     assert [n for n, _ in ns["scratch"].named_parameters()] == ["W1", "b1", "W2", "b2"]
     # the book reaches about 0.85 on the real data; on the stand-in (120 SGD steps in all) above chance
@@ -144,7 +144,7 @@ hparams = {'num_outputs':10, 'num_hiddens_1':256, 'num_hiddens_2':256,
            'dropout_1':0.5, 'dropout_2':0.5, 'lr':0.1}
 model = DropoutMLPScratch(**hparams)
 data = d2l.FashionMNIST(batch_size=256)
-trainer = d2l.Trainer(max_epochs=10)
+trainer = d2l.Trainer(max_epochs=3)  # the book: max_epochs=10
 trainer.fit(model, data)
 scratch = model
 
@@ -164,7 +164,7 @@ trainer.fit(model, data)
 
 
 @needs("Classifier", "FashionMNIST", "Trainer")
-def test_dropout(fake_fashion_mnist, capsys):
+def test_dropout(fake_fashion_mnist, no_workers, capsys):
     ns = run(DROPOUT)
     half, X = as_numpy(ns["half"]), as_numpy(ns["X"])
     assert ((half == 0) | (half == 2 * X)).all()  # kept units are scaled by 1 / (1 - p)
