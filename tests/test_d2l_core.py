@@ -1,7 +1,6 @@
 """profundo.d2l's core (base, plotting, linear, cnn, aliases): each class used as the book (d2l 1.0.3,
 PyTorch edition) uses it, with ``from d2l import torch as d2l`` replaced by ``from profundo import d2l``.
 Tests that compare with PyTorch skip without it; none needs the network or ../shared."""
-import gzip
 import hashlib
 import math
 import warnings
@@ -322,3 +321,441 @@ def test_timer_and_accumulator():
     assert (acc[0], acc[1]) == (4.0, 3.0)
     acc.reset()
     assert acc.data == [0.0, 0.0]
+
+
+def test_benchmark_prints_the_time(capsys):
+    with d2l.Benchmark("loop") as b:
+        sum(range(10))
+    assert capsys.readouterr().out.startswith("loop: ") and len(b.timer.times) == 1
+
+
+# ------------------------------------------------------------------ 4.2 Fashion-MNIST (offline)
+def _fake_fashion_mnist(root, monkeypatch, n_train=96, n_test=32):
+    """Small IDX files in ``root/FashionMNIST/raw`` (torchvision's layout), registered with their md5."""
+    from profundo.datasets import idx, vision
+    raw = root / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    resources = []
+    for split, n in (("train", n_train), ("t10k", n_test)):
+        labels = rng.integers(0, 10, n).astype(np.uint8)
+        # each class is a bright band at its own rows: learnable, like a tiny clothes data set
+        images = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
+        images[np.arange(n)[:, None], 2 * labels[:, None] + np.arange(8)[None, :]] = 250
+        for kind, arr in (("images-idx3", images), ("labels-idx1", labels)):
+            name = f"{split}-{kind}-ubyte.gz"
+            idx.write_idx(raw / name, arr)
+            resources.append((name, hashlib.md5((raw / name).read_bytes()).hexdigest(), None))
+    monkeypatch.setattr(vision.FashionMNIST, "resources", tuple(resources))
+
+
+def test_fashion_mnist_reads_the_book_folder(tmp_path, monkeypatch):
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)  # the book's root is ../data
+    _fake_fashion_mnist(tmp_path / "data", monkeypatch)
+    data = d2l.FashionMNIST(resize=(32, 32))
+    assert (len(data.train), len(data.val)) == (96, 32)
+    data.num_workers = 0  # (4 worker processes would only slow this small test down)
+    X, y = next(iter(data.train_dataloader()))
+    assert X.shape == (64, 1, 32, 32) and X.dtype == torch.float32 and y.dtype == torch.int64
+    assert 0 <= float(X.min()) and float(X.max()) <= 1
+    assert data.text_labels([0, 9]) == ["t-shirt", "ankle boot"]
+    assert len(data.val_dataloader()) == 1
+    data.visualize((X, y), nrows=1, ncols=4)  # draws on pyplot (Agg here)
+
+
+def test_fashion_mnist_offline_error_names_the_files(tmp_path, monkeypatch):
+    import urllib.request
+
+    def no_network(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(urllib.request, "urlopen", no_network)
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    with pytest.raises(RuntimeError, match="train-images-idx3-ubyte.gz") as e:
+        d2l.FashionMNIST()
+    assert "copy the files" in str(e.value) and "Pista" in str(e.value)
+
+
+# ------------------------------------------------------------------ 7-8 convolutional networks
+def test_corr2d_as_the_book():
+    X = torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]])
+    K = torch.tensor([[0.0, 1.0], [2.0, 3.0]])
+    windows = np.lib.stride_tricks.sliding_window_view(X.numpy(), (2, 2))
+    np.testing.assert_array_equal(d2l.corr2d(X, K).numpy(), (windows * K.numpy()).sum((-1, -2)))
+    X = torch.ones((6, 8))
+    X[:, 2:6] = 0
+    Y = d2l.corr2d(X, torch.tensor([[1.0, -1.0]]))
+    np.testing.assert_array_equal(Y.numpy()[0], [0, 1, 0, 0, 0, -1, 0])
+
+
+def test_lenet_layer_summary_and_init_cnn(capsys):
+    model = d2l.LeNet()
+    model.layer_summary((1, 1, 28, 28))
+    shapes = [line.split("\t")[-1].strip() for line in capsys.readouterr().out.splitlines()]
+    # the book's table: 28 -> conv(5, pad 2) 28 -> pool 14 -> conv(5) 10 -> pool 5 -> 16*5*5 = 400 -> 120 -> 84 -> 10
+    expect = [[1, 6, 28, 28]] * 2 + [[1, 6, 14, 14]] + [[1, 16, 10, 10]] * 2 + [[1, 16, 5, 5], [1, 400]] + \
+        [[1, 120]] * 2 + [[1, 84]] * 2 + [[1, 10]]
+    assert shapes == [f"profundo.Size({s})" for s in expect]
+    model = d2l.LeNet()
+    model.apply_init([torch.randn(2, 1, 28, 28)], d2l.init_cnn)
+    for layer in model.net:
+        if type(layer) in (nn.Linear, nn.Conv2d):
+            fan_out, fan_in = layer.weight.shape[0], layer.weight[0].numel()
+            fan_out *= layer.weight[0, 0].numel()
+            bound = math.sqrt(6 / (fan_in + fan_out))
+            w = layer.weight.detach().numpy()
+            assert np.abs(w).max() <= bound and np.abs(w).max() > 0.8 * bound  # xavier_uniform_
+
+
+def test_lenet_matches_torch_with_the_same_weights():
+    pt = _torch()
+    model = d2l.LeNet()
+    X = np.random.default_rng(0).normal(size=(3, 1, 28, 28)).astype(np.float32)
+    model.apply_init([torch.tensor(X)], d2l.init_cnn)
+    ref = pt.nn.Sequential(
+        pt.nn.Conv2d(1, 6, kernel_size=5, padding=2), pt.nn.Sigmoid(), pt.nn.AvgPool2d(kernel_size=2, stride=2),
+        pt.nn.Conv2d(6, 16, kernel_size=5), pt.nn.Sigmoid(), pt.nn.AvgPool2d(kernel_size=2, stride=2),
+        pt.nn.Flatten(), pt.nn.Linear(400, 120), pt.nn.Sigmoid(), pt.nn.Linear(120, 84), pt.nn.Sigmoid(),
+        pt.nn.Linear(84, 10))
+    ref.load_state_dict({k: pt.tensor(v.detach().numpy()) for k, v in model.net.state_dict().items()})
+    np.testing.assert_allclose(model(torch.tensor(X)).detach().numpy(), ref(pt.tensor(X)).detach().numpy(),
+                               rtol=1e-4, atol=1e-5)
+
+
+class _TorchResidual:
+    """The book's Residual block in PyTorch, the oracle."""
+
+    @staticmethod
+    def build(pt, c_in, c, use_1x1conv, strides):
+        class Residual(pt.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv1 = pt.nn.Conv2d(c_in, c, kernel_size=3, padding=1, stride=strides)
+                self.conv2 = pt.nn.Conv2d(c, c, kernel_size=3, padding=1)
+                self.conv3 = pt.nn.Conv2d(c_in, c, kernel_size=1, stride=strides) if use_1x1conv else None
+                self.bn1 = pt.nn.BatchNorm2d(c)
+                self.bn2 = pt.nn.BatchNorm2d(c)
+
+            def forward(self, X):
+                Y = pt.nn.functional.relu(self.bn1(self.conv1(X)))
+                Y = self.bn2(self.conv2(Y))
+                if self.conv3:
+                    X = self.conv3(X)
+                Y += X
+                return pt.nn.functional.relu(Y)
+        return Residual()
+
+
+@pytest.mark.parametrize("use_1x1conv,strides,c", [(False, 1, 3), (True, 2, 6)])
+def test_residual_block_matches_torch_forward_and_backward(use_1x1conv, strides, c):
+    pt = _torch()
+    X = np.random.default_rng(0).normal(size=(4, 3, 6, 6)).astype(np.float32)
+    blk = d2l.Residual(c, use_1x1conv=use_1x1conv, strides=strides)
+    Y = blk(torch.tensor(X))
+    assert Y.shape == ((4, 3, 6, 6) if strides == 1 else (4, 6, 3, 3))  # the book's two examples
+    ref = _TorchResidual.build(pt, 3, c, use_1x1conv, strides)
+    ref.load_state_dict({k: pt.tensor(v.detach().numpy()) for k, v in blk.state_dict().items()})
+    Xt = pt.tensor(X, requires_grad=True)
+    Yt = ref(Xt)
+    np.testing.assert_allclose(Y.detach().numpy(), Yt.detach().numpy(), rtol=1e-4, atol=1e-5)
+    Xp = torch.tensor(X, requires_grad=True)
+    (blk(Xp) ** 2).sum().backward()
+    (Yt ** 2).sum().backward()
+    np.testing.assert_allclose(Xp.grad.numpy(), Xt.grad.numpy(), rtol=1e-3, atol=1e-4)
+
+
+def test_resnext_block_shape_as_the_book():
+    blk = d2l.ResNeXtBlock(32, 16, 1)
+    assert blk(torch.randn(4, 32, 12, 12)).shape == (4, 32, 12, 12)
+    blk = d2l.ResNeXtBlock(16, 4, 0.5, use_1x1conv=True, strides=2)
+    assert blk(torch.randn(2, 8, 6, 6)).shape == (2, 16, 3, 3)
+    assert blk.conv2.groups == 2  # bot_channels // groups = 8 // 4
+
+
+@pytest.mark.parametrize("make,size", [
+    (lambda: d2l.AlexNet(), 67),  # the smallest convenient image AlexNet's strides keep non-empty
+    (lambda: d2l.VGG(arch=((1, 4), (1, 8), (2, 8))), 16),
+    (lambda: d2l.NiN(), 67),
+    (lambda: d2l.GoogleNet(), 32),
+    (lambda: d2l.ResNet18(), 32),
+    (lambda: d2l.ResNet(((1, 64), (1, 8))), 16),  # the first stage keeps b1's 64 channels
+])
+def test_the_chapter_models_give_one_score_per_class(make, size):
+    model = make()
+    assert isinstance(model, d2l.Classifier) and model.lr == 0.1 and model.num_classes == 10
+    assert model(torch.randn(2, 1, size, size)).shape == (2, 10)
+
+
+def test_lenet_chapter_trains_on_fashion_mnist_files(tmp_path, monkeypatch):
+    """Chapter 7.6 as the book writes it (on 96 fake images, one epoch)."""
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    _fake_fashion_mnist(tmp_path / "data", monkeypatch)
+    with pytest.warns(UserWarning, match="no GPU backend"):
+        trainer = d2l.Trainer(max_epochs=1, num_gpus=1)
+    data = d2l.FashionMNIST(batch_size=32)
+    data.num_workers = 0  # (see above)
+    model = d2l.LeNet(lr=0.1)
+    model.apply_init([next(iter(data.get_dataloader(True)))[0]], d2l.init_cnn)
+    before = model.net[0].weight.detach().numpy().copy()
+    trainer.fit(model, data)
+    assert not np.array_equal(before, model.net[0].weight.detach().numpy())
+    assert set(model.board.data) == {"train_loss", "val_loss", "val_acc"}
+    assert (work / "progress.png").is_file()
+
+
+# ------------------------------------------------------------------ plotting
+def test_plot_draws_one_line_per_function_as_chapter_2():
+    x = np.arange(0, 3, 0.1)
+    d2l.plot(x, [3 * x ** 2 - 4 * x, 2 * x - 3], "x", "f(x)", legend=["f(x)", "Tangent line (x=1)"])
+    ax = plt.gca()
+    lines = ax.get_lines()
+    assert len(lines) == 2 and ax.get_xlabel() == "x" and ax.get_ylabel() == "f(x)"
+    np.testing.assert_allclose(lines[1].get_ydata(), 2 * x - 3)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["f(x)", "Tangent line (x=1)"]
+    assert tuple(plt.rcParams["figure.figsize"]) == (3.5, 2.5)
+    # tensors, one that requires grad among them, and Y alone (plotted against its index)
+    t = torch.arange(4.0, requires_grad=True)
+    d2l.plot(t, [t * 2, torch.ones(4)], yscale="log", figsize=(4.5, 2.5))
+    assert plt.gca().get_yscale() == "log" and tuple(plt.rcParams["figure.figsize"]) == (4.5, 2.5)
+    d2l.plot(torch.tensor([3.0, 1.0, 2.0]))
+    np.testing.assert_allclose(plt.gca().get_lines()[0].get_xdata(), [0, 1, 2])
+
+
+def test_show_images_and_heatmaps():
+    axes = d2l.show_images(torch.rand(6, 8, 8), 2, 3, titles=list("abcdef"), scale=1)
+    assert len(axes) == 6 and axes[5].get_title() == "f"
+    assert d2l.show_images([np.zeros((4, 4))], 1, 1)[0].images  # a single image is fine too
+    d2l.show_heatmaps(torch.eye(4).reshape((1, 1, 4, 4)), xlabel="Keys", ylabel="Queries")
+    assert plt.gcf().axes[0].get_xlabel() == "Keys"
+    with pytest.raises(ValueError, match="4 dimensions"):
+        d2l.show_heatmaps(torch.eye(4), xlabel="Keys", ylabel="Queries")
+
+
+def test_in_a_notebook_the_board_is_displayed_in_place(monkeypatch, tmp_path):
+    display = pytest.importorskip("IPython.display")
+    backend_inline = pytest.importorskip("matplotlib_inline.backend_inline")
+    from profundo.d2l import plotting
+    shown, cleared, formats = [], [], []
+    monkeypatch.setattr(plotting, "in_notebook", lambda: True)
+    monkeypatch.setattr(display, "display", lambda fig: shown.append(fig))
+    monkeypatch.setattr(display, "clear_output", lambda wait=False: cleared.append(wait))
+    monkeypatch.setattr(backend_inline, "set_matplotlib_formats", lambda *f: formats.append(f))
+    board = d2l.ProgressBoard(xlabel="epoch")
+    board.draw(0, 1.0, "loss")
+    board.draw(1, 0.5, "loss")
+    assert shown == [board.fig, board.fig] and cleared == [True, True] and ("svg",) in formats
+    animator = d2l.Animator(xlabel="epoch", legend=["a", "b"])
+    animator.add(1, (0.5, 0.7))
+    assert shown[-1] is animator.fig and animator.Y == [[0.5], [0.7]]
+    assert not list(tmp_path.iterdir())  # no PNG in a notebook
+
+
+def test_without_matplotlib_plotting_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "matplotlib", None)
+    board = d2l.ProgressBoard()
+    with pytest.raises(ImportError, match="matplotlib") as e:
+        board.draw(0, 1.0, "loss")
+    assert "pip install matplotlib" in str(e.value)
+    board = d2l.ProgressBoard(display=False)  # recording the points needs no matplotlib
+    board.draw(0, 1.0, "loss")
+
+
+def test_animator_skips_none_and_writes_the_final_frame(tmp_path):
+    from profundo.d2l import plotting
+    animator = d2l.Animator(xlabel="epoch", xlim=[1, 3], legend=["train loss", "test acc"])
+    for epoch in range(3):
+        animator.add(epoch + 1, (1.0 / (epoch + 1), None if epoch < 2 else 0.9))
+    assert animator.X == [[1, 2, 3], [3]] and animator.Y[1] == [0.9]
+    plotting.flush_figures()
+    assert (tmp_path / "animator.png").is_file() and not plotting._pending
+
+
+# ------------------------------------------------------------------ the tensor aliases
+_FUNCTION_ALIASES = {"ones_like": "ones_like", "ones": "ones", "zeros_like": "zeros_like", "zeros": "zeros",
+                     "tensor": "tensor", "arange": "arange", "meshgrid": "meshgrid", "sin": "sin", "sinh": "sinh",
+                     "cos": "cos", "cosh": "cosh", "tanh": "tanh", "linspace": "linspace", "exp": "exp",
+                     "log": "log", "matmul": "matmul", "concat": "cat", "stack": "stack", "abs": "abs",
+                     "eye": "eye", "sigmoid": "sigmoid", "batch_matmul": "bmm"}
+_METHOD_ALIASES = {"size": "numel", "reshape": "reshape", "reduce_sum": "sum", "argmax": "argmax",
+                   "astype": "type", "transpose": "t", "reduce_mean": "mean", "expand_dims": "unsqueeze",
+                   "swapaxes": "swapaxes", "repeat": "repeat"}
+
+
+def _alias_cases(lib):
+    a = np.arange(1, 7, dtype=np.float32).reshape(2, 3) / 4
+    b = np.arange(6, dtype=np.float32).reshape(3, 2)
+    A, B = lib.tensor(a), lib.tensor(b)
+    return {
+        "ones_like": (A,), "ones": ((2, 3),), "zeros_like": (A,), "zeros": (2, 3), "tensor": ([[1, 2], [3, 4]],),
+        "arange": (1, 7, 2), "meshgrid": (lib.tensor([1, 2, 3]), lib.tensor([4, 5]), ), "sin": (A,),
+        "sinh": (A,), "cos": (A,), "cosh": (A,), "tanh": (A,), "linspace": (0, 1, 5), "exp": (A,), "log": (A,),
+        "matmul": (A, B), "concat": ((A, A),), "stack": ((A, A),), "abs": (-A,), "eye": (3,), "sigmoid": (A,),
+        "batch_matmul": (lib.stack((A, A)), lib.stack((B, B))),
+        "size": (A,), "reshape": (A, (3, 2)), "reduce_sum": (A, 1), "argmax": (A,), "astype": (A, lib.int32),
+        "transpose": (A,), "reduce_mean": (A,), "expand_dims": (A, 0), "swapaxes": (A, 0, 1),
+        "repeat": (A, 2, 1)}
+
+
+def _as_numpy(x):
+    if isinstance(x, (tuple, list)):
+        return [_as_numpy(v) for v in x]
+    return x.numpy() if hasattr(x, "numpy") else np.asarray(x)
+
+
+def test_aliases_behave_as_torch():
+    pt = _torch()
+    mine, theirs = _alias_cases(torch), _alias_cases(pt)
+    assert set(mine) == set(_FUNCTION_ALIASES) | set(_METHOD_ALIASES)
+    for name, args in mine.items():
+        kwargs = {"indexing": "ij"} if name == "meshgrid" else {}
+        got = getattr(d2l, name)(*args, **kwargs)
+        if name in _FUNCTION_ALIASES:
+            want = getattr(pt, _FUNCTION_ALIASES[name])(*theirs[name], **kwargs)
+        else:
+            x, *rest = theirs[name]
+            want = getattr(x, _METHOD_ALIASES[name])(*rest)
+        g, w = _as_numpy(got), _as_numpy(want)
+        np.testing.assert_allclose(g, w, rtol=1e-6, err_msg=name)
+        if hasattr(got, "dtype"):
+            assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1], name
+
+
+def test_aliases_numpy_to_and_dtypes():
+    x = torch.ones(2, 2, requires_grad=True)
+    assert isinstance(d2l.numpy(x), np.ndarray)  # detached first, as d2l.numpy does
+    assert d2l.to(x, d2l.cpu()).device == torch.device("cpu")
+    assert (d2l.int32, d2l.int64, d2l.float32) == (torch.int32, torch.int64, torch.float32)
+    assert d2l.nn_Module is nn.Module
+    torch.manual_seed(0)
+    n = d2l.normal(0, 1, (3, 4))
+    assert n.shape == (3, 4) and n.dtype == torch.float32
+    assert d2l.rand(2, 3).shape == (2, 3) and d2l.randn(2, 3).shape == (2, 3)
+
+
+# ------------------------------------------------------------------ data files
+def test_download_uses_the_cache_checks_sha1_and_fails_clearly_offline(tmp_path, monkeypatch):
+    import urllib.request
+    src = tmp_path / "remote" / "house.csv"
+    src.parent.mkdir()
+    src.write_text("a,b\n1,2\n")
+    sha1 = hashlib.sha1(src.read_bytes()).hexdigest()
+    monkeypatch.setitem(d2l.DATA_HUB, "house", (src.as_uri(), sha1))
+    folder = tmp_path / "data"
+    fname = d2l.download("house", str(folder))
+    assert open(fname).read() == "a,b\n1,2\n"
+
+    def no_network(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(urllib.request, "urlopen", no_network)
+    assert d2l.download("house", str(folder)) == fname  # hit cache: no network
+    open(fname, "w").write("corrupt")
+    with pytest.raises(RuntimeError, match="house.csv") as e:
+        d2l.download("house", str(folder))
+    assert "copy it to" in str(e.value) and "Pista" in str(e.value)
+    assert [p.name for p in folder.iterdir()] == ["house.csv"]  # no temporary file left behind
+    with pytest.raises(KeyError, match="DATA_HUB"):
+        d2l.download("no such name", str(folder))
+
+
+def test_download_extract_a_zip(tmp_path, monkeypatch):
+    import zipfile
+    archive = tmp_path / "remote" / "corpus.zip"
+    archive.parent.mkdir()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("corpus/text.txt", "hola")
+    monkeypatch.setitem(d2l.DATA_HUB, "corpus", (archive.as_uri(), hashlib.sha1(archive.read_bytes()).hexdigest()))
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")  # download_extract uses the book's ../data
+    folder = d2l.download_extract("corpus")
+    assert open(folder + "/text.txt").read() == "hola"
+    assert d2l.download_extract("corpus", "corpus") == folder
+
+
+def test_the_readme_examples_run():
+    import re
+    from pathlib import Path
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    for start, end in (("### The book's code", "## What is here"), ("### El código del libro", "### Lo que ya")):
+        part = text[text.index(start):text.index(end)]
+        (code,) = re.findall(r"```python\n(.*?)```", part, re.S)
+        scope = {}
+        exec(compile(code, "README.md", "exec"), scope)
+        np.testing.assert_allclose(scope["model"].w.detach().reshape(-1).numpy(), [2, -3.4], atol=0.5)
+
+
+def test_in_a_real_jupyter_kernel_the_board_updates_one_svg_output(tmp_path, monkeypatch):
+    """The book's ProgressBoard demo in a real kernel (as in Jupyter or Colab): the cell ends with one
+    picture, the last frame (each frame replaces the previous one), and no file is written."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    import os
+    from pathlib import Path
+    src = str(Path(__file__).resolve().parent.parent / "src")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([src] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import numpy as np\nfrom profundo import d2l\nboard = d2l.ProgressBoard('x')\n"
+        "for x in np.arange(0, 2, 0.1):\n    board.draw(x, np.sin(x), 'sin', every_n=2)\n")]
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+                            ).execute()
+    outputs = nb.cells[0].outputs
+    assert len(outputs) == 1 and "image/svg+xml" in outputs[0]["data"]
+    assert not list(tmp_path.iterdir())
+
+
+# ------------------------------------------------------------------ chapter 12: optimization
+def test_train_2d_and_show_trace_2d_as_gradient_descent_chapter(capsys):
+    def f_2d(x1, x2):
+        return x1 ** 2 + 2 * x2 ** 2
+
+    def f_2d_grad(x1, x2):
+        return (2 * x1, 4 * x2)
+
+    def gd_2d(x1, x2, s1, s2, f_grad):
+        g1, g2 = f_grad(x1, x2)
+        return (x1 - eta * g1, x2 - eta * g2, 0, 0)
+
+    eta = 0.1
+    results = d2l.train_2d(gd_2d, f_grad=f_2d_grad)
+    assert len(results) == 21
+    assert results[-1] == pytest.approx((-5 * 0.8 ** 20, -2 * 0.6 ** 20))  # x <- (1 - 2 eta) x, (1 - 4 eta) x
+    assert capsys.readouterr().out.startswith("epoch 20, x1: -0.057646, x2: -0.000073")
+    d2l.show_trace_2d(f_2d, results)
+    assert plt.gca().get_xlabel() == "x1" and plt.gca().get_lines()[0].get_xdata()[0] == -5
+
+
+def _airfoil(tmp_path, monkeypatch, n=400):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, 5))
+    y = X @ np.array([1.0, -2.0, 0.5, 0.0, 3.0]) + 0.1 * rng.normal(size=n)
+    path = tmp_path / "airfoil_self_noise.dat"
+    np.savetxt(path, np.column_stack([X, y]), delimiter="\t", fmt="%.6f")
+    monkeypatch.setitem(d2l.DATA_HUB, "airfoil", (path.as_uri(), hashlib.sha1(path.read_bytes()).hexdigest()))
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+
+
+def test_train_ch11_with_the_book_sgd(tmp_path, monkeypatch):
+    _airfoil(tmp_path, monkeypatch)
+
+    def sgd(params, states, hyperparams):
+        for p in params:
+            p.data.sub_(hyperparams["lr"] * p.grad)
+            p.grad.data.zero_()
+
+    data_iter, feature_dim = d2l.get_data_ch11(10, n=400)
+    assert feature_dim == 5 and len(data_iter) == 40
+    X, y = next(iter(data_iter))
+    assert X.shape == (10, 5) and y.shape == (10,)
+    times, losses = d2l.train_ch11(sgd, None, {"lr": 0.05}, data_iter, feature_dim, num_epochs=1)
+    assert len(times) == len(losses) == 2 and losses[1] < losses[0] < 0.5  # 0.5: the standardized y's start
+    d2l.train_concise_ch11(torch.optim.SGD, {"lr": 0.05}, data_iter, num_epochs=1)
+    assert (tmp_path / "work" / "animator.png").is_file()

@@ -10,9 +10,16 @@ which the book writes from chapter 7 on, means "use up to one GPU" in d2l; here 
 says so with a warning.
 """
 import collections
+import hashlib
 import inspect
+import os
+import shutil
+import tarfile
+import tempfile
 import time
+import urllib.request
 import warnings
+import zipfile
 
 import numpy as np
 
@@ -26,7 +33,8 @@ from ..utils.data import DataLoader, TensorDataset
 from .plotting import flush_figures, new_figure, show_figure, use_svg_display
 
 __all__ = ["add_to_class", "HyperParameters", "ProgressBoard", "Module", "DataModule", "Trainer", "SGD",
-           "Classifier", "Timer", "Accumulator", "cpu", "gpu", "num_gpus", "try_gpu", "try_all_gpus"]
+           "Classifier", "Timer", "Accumulator", "Benchmark", "cpu", "gpu", "num_gpus", "try_gpu", "try_all_gpus",
+           "DATA_HUB", "DATA_URL", "download", "extract", "download_extract", "download_all"]
 
 
 def add_to_class(Class):
@@ -350,6 +358,20 @@ class Accumulator:
         return self.data[idx]
 
 
+class Benchmark:
+    """For measuring running time: ``with d2l.Benchmark('numpy'): ...`` prints the seconds the block took."""
+
+    def __init__(self, description="Done"):
+        self.description = description
+
+    def __enter__(self):
+        self.timer = Timer()
+        return self
+
+    def __exit__(self, *args):
+        print(f"{self.description}: {self.timer.stop():.4f} sec")
+
+
 # ------------------------------------------------------------------ devices
 def cpu():
     """Get the CPU device."""
@@ -379,3 +401,100 @@ def try_gpu(i=0):
 def try_all_gpus():
     """Return all available GPUs: ``[]`` here, as d2l 1.0.3 returns on a machine without GPUs."""
     return [gpu(i) for i in range(num_gpus())]
+
+
+# ------------------------------------------------------------------ data files (the book's DATA_HUB)
+DATA_HUB = dict()  # name -> (url, sha1 hash): what download(name) fetches
+DATA_URL = "http://d2l-data.s3-accelerate.amazonaws.com/"
+
+DATA_HUB["kaggle_house_train"] = (DATA_URL + "kaggle_house_pred_train.csv", "585e9cc93e70b39160e7921475f9bcd7d31219ce")
+DATA_HUB["kaggle_house_test"] = (DATA_URL + "kaggle_house_pred_test.csv", "fa19780a7b011d9b009e8bff8e99922a8ee2eb90")
+
+
+def _sha1(path):
+    h = hashlib.sha1()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def download(url, folder="../data", sha1_hash=None):
+    """Download a file to ``folder`` and return the local filepath (``url`` may be a ``DATA_HUB`` name).
+
+    A file already there whose SHA-1 is ``sha1_hash`` is used without any network access; with no
+    ``sha1_hash`` a file already there is used as is (d2l would download it again).  The download goes to a
+    temporary file, renamed only when complete and verified.  Without internet the error says which file to
+    get, from where, and the folder to copy it into."""
+    if not url.startswith("http"):  # a DATA_HUB name, as in d2l
+        if url not in DATA_HUB:
+            raise error(KeyError, "download", f"{url!r} is neither a URL nor a name in d2l.DATA_HUB "
+                        f"(names: {sorted(DATA_HUB)})", "registra el archivo: d2l.DATA_HUB[nombre] = (url, sha1)")
+        url, sha1_hash = DATA_HUB[url]
+    os.makedirs(folder, exist_ok=True)
+    fname = os.path.join(folder, url.split("/")[-1])
+    if os.path.exists(fname) and (sha1_hash is None or _sha1(fname) == sha1_hash):
+        return fname  # hit cache
+    print(f"Downloading {fname} from {url}...")
+    fd, tmp = tempfile.mkstemp(prefix=".download.", suffix=".part", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=30) as response:
+            shutil.copyfileobj(response, out, 1 << 20)
+        if sha1_hash is not None and _sha1(tmp) != sha1_hash:
+            raise ValueError(f"sha1 is {_sha1(tmp)}, expected {sha1_hash}")
+        os.replace(tmp, fname)  # atomic: the real name only ever holds a complete file
+    except (OSError, ValueError) as e:
+        os.unlink(tmp)
+        raise error(RuntimeError, "download", f"could not get {fname} ({e}).\nTo fix it: connect to the internet "
+                    f"and try again, or download {url} yourself and copy it to {os.path.abspath(fname)}",
+                    f"sin internet, copia el archivo en {os.path.abspath(folder)} y vuelve a ejecutar") from None
+    return fname
+
+
+def extract(filename, folder=None):
+    """Extract a zip/tar file into ``folder`` (the file's folder by default)."""
+    base_dir = os.path.dirname(filename)
+    _, ext = os.path.splitext(filename)
+    if ext not in (".zip", ".tar", ".gz"):
+        raise error(ValueError, "extract", f"Only support zip/tar files, got {filename!r}",
+                    "descomprime el archivo a mano")
+    if folder is None:
+        folder = base_dir
+    _extract_all(filename, ext, folder)
+
+
+def _extract_all(filename, ext, folder):
+    if ext == ".zip":
+        from ..datasets._files import _unsafe_member
+        with zipfile.ZipFile(filename, "r") as fp:
+            for info in fp.infolist():
+                reason = _unsafe_member(info)
+                if reason:  # a member that would write outside the folder is refused
+                    raise error(RuntimeError, "extract", f"refusing to extract {filename}: member "
+                                f"{info.filename!r} has {reason}", "el archivo no es de fiar: bórralo")
+            fp.extractall(folder)
+    else:
+        with tarfile.open(filename, "r") as fp:
+            # the "data" filter refuses absolute paths, '..' and links that leave the folder
+            if hasattr(tarfile, "data_filter"):
+                fp.extractall(folder, filter="data")
+            else:  # Python < 3.10.12 has no filters
+                fp.extractall(folder)
+
+
+def download_extract(name, folder=None):
+    """Download and extract a zip/tar file; returns the folder of its contents."""
+    fname = download(name)
+    base_dir = os.path.dirname(fname)
+    data_dir, ext = os.path.splitext(fname)
+    if ext not in (".zip", ".tar", ".gz"):
+        raise error(ValueError, "download_extract", f"Only zip/tar files can be extracted, got {fname!r}",
+                    "usa d2l.download para otros archivos")
+    _extract_all(fname, ext, base_dir)
+    return os.path.join(base_dir, folder) if folder else data_dir
+
+
+def download_all():
+    """Download all files in the DATA_HUB."""
+    for name in DATA_HUB:
+        download(name)

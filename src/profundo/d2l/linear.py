@@ -2,26 +2,31 @@
 
 The classes of d2l 1.0.3 (``SyntheticRegressionData``, ``LinearRegressionScratch``, ``LinearRegression``,
 ``SoftmaxRegression``, ``FashionMNIST``) and the functions its library keeps from the book's previous
-edition (``synthetic_data``, ``load_array``, ``accuracy``, ``train_ch3``, ``train_ch6``, ...), on profundo.
+edition (``synthetic_data``, ``load_array``, ``accuracy``, ``train_ch3``, ``train_ch6``, ...), and the
+helpers of the optimization chapter (``train_2d``, ``show_trace_2d``, ``get_data_ch11``, ``train_ch11``,
+``train_concise_ch11``), on profundo.
 
 ``FashionMNIST`` reads the data through ``profundo.datasets.FashionMNIST`` (torchvision's files and folder
 layout: ``<root>/FashionMNIST/raw``); without internet and without the files it stops with an error that
 lists the files and where to copy them.
 """
-from .. import nn, optim
+import numpy as np
+
+from .. import from_numpy, nn, optim
 from ..autograd.grad_mode import no_grad
 from ..creation import zeros
-from ..nn import functional as F  # noqa: F401  (the book's code reaches it as d2l.F)
 from ..random import normal, randn
 from ..utils.data import DataLoader, TensorDataset
-from .base import Accumulator, Classifier, DataModule, Module, SGD, Timer
-from .plotting import Animator, flush_figures, show_images
+from .aliases import arange, meshgrid
+from .base import DATA_HUB, DATA_URL, Accumulator, Classifier, DataModule, Module, SGD, Timer, download
+from .plotting import Animator, flush_figures, plt, set_figsize, show_images
 
 __all__ = ["SyntheticRegressionData", "LinearRegressionScratch", "LinearRegression", "SoftmaxRegression",
            "FashionMNIST", "synthetic_data", "linreg", "squared_loss", "sgd", "load_array",
            "get_fashion_mnist_labels", "get_dataloader_workers", "load_data_fashion_mnist", "accuracy",
            "evaluate_accuracy", "train_epoch_ch3", "train_ch3", "predict_ch3", "evaluate_loss",
-           "evaluate_accuracy_gpu", "train_ch6", "grad_clipping"]
+           "evaluate_accuracy_gpu", "train_ch6", "grad_clipping",
+           "annotate", "train_2d", "show_trace_2d", "get_data_ch11", "train_ch11", "train_concise_ch11"]
 
 _FASHION_LABELS = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag",
                    "ankle boot"]
@@ -326,3 +331,99 @@ def grad_clipping(net, theta):
     if norm > theta:
         for param in params:
             param.grad[:] *= theta / norm
+
+
+# ------------------------------------------------------------------ chapter 12: optimization algorithms
+def annotate(text, xy, xytext):
+    """Write ``text`` at ``xytext`` with an arrow pointing to ``xy`` on the current axes."""
+    plt.gca().annotate(text, xy=xy, xytext=xytext, arrowprops=dict(arrowstyle="->"))
+
+
+def train_2d(trainer, steps=20, f_grad=None):
+    """Optimize a 2D objective function with a customized trainer, from (-5, -2); the list of points."""
+    # s1 and s2 are internal state variables used by momentum, adagrad and RMSProp
+    x1, x2, s1, s2 = -5, -2, 0, 0
+    results = [(x1, x2)]
+    for i in range(steps):
+        if f_grad:
+            x1, x2, s1, s2 = trainer(x1, x2, s1, s2, f_grad)
+        else:
+            x1, x2, s1, s2 = trainer(x1, x2, s1, s2)
+        results.append((x1, x2))
+    print(f"epoch {i + 1}, x1: {float(x1):f}, x2: {float(x2):f}")
+    return results
+
+
+def show_trace_2d(f, results):
+    """Show the trace of 2D variables during optimization over the contour lines of ``f``."""
+    set_figsize()
+    plt.plot(*zip(*results), "-o", color="#ff7f0e")
+    x1, x2 = meshgrid(arange(-5.5, 1.0, 0.1), arange(-3.0, 1.0, 0.1), indexing="ij")
+    plt.contour(x1, x2, f(x1, x2), colors="#1f77b4")
+    plt.xlabel("x1")
+    plt.ylabel("x2")
+
+
+DATA_HUB["airfoil"] = (DATA_URL + "airfoil_self_noise.dat", "76e5be1548fd8222e5074cf0faae75edff8cf93f")
+
+
+def get_data_ch11(batch_size=10, n=1500):
+    """NASA's airfoil self-noise data, standardized: a loader of the first ``n`` examples and the number
+    of features."""
+    data = np.genfromtxt(download("airfoil"), dtype=np.float32, delimiter="\t")
+    data = from_numpy((data - data.mean(axis=0)) / data.std(axis=0))
+    data_iter = load_array((data[:n, :-1], data[:n, -1]), batch_size, is_train=True)
+    return data_iter, data.shape[1] - 1
+
+
+def train_ch11(trainer_fn, states, hyperparams, data_iter, feature_dim, num_epochs=2):
+    """Train linear regression with a from-scratch optimizer ``trainer_fn(params, states, hyperparams)``;
+    returns the cumulative times and the losses plotted."""
+    w = normal(mean=0.0, std=0.01, size=(feature_dim, 1), requires_grad=True)
+    b = zeros((1), requires_grad=True)
+    net, loss = lambda X: linreg(X, w, b), squared_loss
+    animator = Animator(xlabel="epoch", ylabel="loss", xlim=[0, num_epochs], ylim=[0.22, 0.35])
+    n, timer = 0, Timer()
+    for _ in range(num_epochs):
+        for X, y in data_iter:
+            l = loss(net(X), y).mean()  # noqa: E741
+            l.backward()
+            trainer_fn([w, b], states, hyperparams)
+            n += X.shape[0]
+            if n % 200 == 0:
+                timer.stop()
+                animator.add(n / X.shape[0] / len(data_iter), (evaluate_loss(net, data_iter, loss),))
+                timer.start()
+    flush_figures()
+    print(f"loss: {animator.Y[0][-1]:.3f}, {timer.sum() / num_epochs:.3f} sec/epoch")
+    return timer.cumsum(), animator.Y[0]
+
+
+def train_concise_ch11(trainer_fn, hyperparams, data_iter, num_epochs=4):
+    """Train linear regression (5 features) with a built-in optimizer class ``trainer_fn``."""
+    net = nn.Sequential(nn.Linear(5, 1))
+
+    def init_weights(module):
+        if type(module) == nn.Linear:  # noqa: E721  (the book's test)
+            nn.init.normal_(module.weight, std=0.01)
+    net.apply(init_weights)
+    optimizer = trainer_fn(net.parameters(), **hyperparams)
+    loss = nn.MSELoss(reduction="none")
+    animator = Animator(xlabel="epoch", ylabel="loss", xlim=[0, num_epochs], ylim=[0.22, 0.35])
+    n, timer = 0, Timer()
+    for _ in range(num_epochs):
+        for X, y in data_iter:
+            optimizer.zero_grad()
+            out = net(X)
+            y = y.reshape(out.shape)
+            l = loss(out, y)  # noqa: E741
+            l.mean().backward()
+            optimizer.step()
+            n += X.shape[0]
+            if n % 200 == 0:
+                timer.stop()
+                # MSELoss computes the squared error without the 1/2 factor
+                animator.add(n / X.shape[0] / len(data_iter), (evaluate_loss(net, data_iter, loss) / 2,))
+                timer.start()
+    flush_figures()
+    print(f"loss: {animator.Y[0][-1]:.3f}, {timer.sum() / num_epochs:.3f} sec/epoch")
