@@ -291,3 +291,24 @@ def test_lenet_layer_summary(capsys):
     run(LENET)
     # the book's printout, with profundo's name for the shape type
     assert capsys.readouterr().out == LENET_SHAPES.replace("torch.Size", "profundo.Size")
+
+
+LENET_TRAINING = LENET + """
+trainer = d2l.Trainer(max_epochs=2, num_gpus=1)  # the book: max_epochs=10
+data = d2l.FashionMNIST(batch_size=128)
+model = LeNet(lr=0.1)
+model.apply_init([next(iter(data.get_dataloader(True)))[0]], init_cnn)
+trainer.fit(model, data)
+"""
+
+
+@pytest.mark.skipif(not hasattr(d2l, "Classifier"), reason="profundo.d2l.Classifier is not built yet")
+def test_lenet_training(fake_fashion_mnist, no_workers):
+    with pytest.warns(UserWarning, match="no GPU"):  # num_gpus=1 without a GPU: said once, trains on the CPU
+        ns = run(LENET_TRAINING)
+    trainer, model = ns["trainer"], ns["model"]
+    assert trainer.gpus == [] and str(model.net[0].weight.device) == "cpu"
+    assert type(model.net[0]) is profundo.nn.Conv2d  # the lazy layer became a Conv2d, so init_cnn applied
+    losses = [p.y for p in model.board.data["train_loss"]]
+    assert len(losses) >= 4 and all(np.isfinite(losses))
+    assert set(model.board.data) == {"train_loss", "val_loss", "val_acc"}
