@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from _book import as_numpy, needs, run
-from test_ch04_softmax_regression import val_accuracy
 
 HEADER = """
 import torch
@@ -329,9 +328,12 @@ def test_batch_norm(fake_fashion_mnist, no_workers):
     assert mm.shape == (1, 6, 1, 1) and np.abs(mm).max() > 0  # moving statistics were updated
     # apply_init's forward pass (training mode) + 2 epochs x 5 batches of 128 (600 images), as in PyTorch
     assert ns["model"].net[1].num_batches_tracked.item() == 1 + 10
-    # batch normalization trains fast: above chance after 10 steps, on both versions
-    assert val_accuracy(ns["scratch"], ns["data"]) > 0.2
-    assert val_accuracy(ns["model"], ns["data"]) > 0.2
+    # batch normalization trains fast: the training loss falls within 10 steps, on both versions (the
+    # validation accuracy needs more: after 11 batches the moving averages of momentum 0.1 are still 30%
+    # their initial 0 and 1, so eval mode is near chance, in PyTorch too)
+    for model in [ns["scratch"], ns["model"]]:
+        losses = [p.y for p in model.board.data["train_loss"]]
+        assert losses[-1] < 0.8 * losses[0]
 
 
 # --- 8.6 Residual Networks (ResNet) (resnet.md) ------------------------------------------------------------------
