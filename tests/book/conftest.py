@@ -71,3 +71,15 @@ def no_workers(monkeypatch):
     book's 4 workers)."""
     from profundo import d2l
     monkeypatch.setattr(d2l.DataModule.__init__, "__defaults__", ("../data", 0))
+
+
+@pytest.fixture
+def time_machine_file(tmp_path):
+    """The book downloads timemachine.txt into ../data; profundo bundles that very file (same SHA-1 as d2l's
+    DATA_HUB entry), so it is put there first and d2l.download finds it without the network."""
+    import shutil
+    from importlib import resources
+    (tmp_path / "data").mkdir(exist_ok=True)
+    with resources.as_file(resources.files("profundo.text") / "data" / "timemachine.txt") as src:
+        shutil.copy(src, tmp_path / "data" / "timemachine.txt")
+    return tmp_path / "data" / "timemachine.txt"
