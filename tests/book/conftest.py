@@ -18,6 +18,21 @@ def _in_tmp_dir(tmp_path, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """The book's programs multiply small matrices: one BLAS thread, as test_notebooks.py uses (on a busy
+    machine extra threads cost far more than they give: nn.LSTM's step here took 3 s with them, 0.04 s without)."""
+    import profundo
+    before = profundo.get_num_threads()
+    try:
+        profundo.set_num_threads(1)
+    except RuntimeError:  # no threadpoolctl: leave BLAS as it is
+        yield
+        return
+    yield
+    profundo.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
 def _restore_d2l_classes():
     from profundo import d2l
     classes = {v for v in vars(d2l).values() if inspect.isclass(v) and v.__module__.startswith("profundo.d2l")}

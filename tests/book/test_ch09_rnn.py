@@ -264,10 +264,11 @@ def clip_gradients(self, grad_clip_val, model):
         for param in params:
             param.grad[:] *= grad_clip_val / norm
 
-data = d2l.TimeMachine(batch_size=256, num_steps=16)  # the book: batch_size=1024, num_steps=32
+# the book: batch_size=1024, num_steps=32 and the default num_train=10000, num_val=5000
+data = d2l.TimeMachine(batch_size=256, num_steps=16, num_train=2560, num_val=512)
 rnn = RNNScratch(num_inputs=len(data.vocab), num_hiddens=32)
 model = RNNLMScratch(rnn, vocab_size=len(data.vocab), lr=1)
-trainer = d2l.Trainer(max_epochs=1, gradient_clip_val=1, num_gpus=1)  # the book: max_epochs=100
+trainer = d2l.Trainer(max_epochs=2, gradient_clip_val=1, num_gpus=1)  # the book: max_epochs=100
 trainer.fit(model, data)
 
 @d2l.add_to_class(RNNLMScratch)  #@save
@@ -328,12 +329,13 @@ class RNNLM(d2l.RNNLMScratch):  #@save
     def output_layer(self, hiddens):
         return self.linear(hiddens).swapaxes(0, 1)
 
-data = d2l.TimeMachine(batch_size=256, num_steps=16)  # the book: batch_size=1024, num_steps=32
+# the book: batch_size=1024, num_steps=32 and the default num_train=10000, num_val=5000
+data = d2l.TimeMachine(batch_size=256, num_steps=16, num_train=2560, num_val=512)
 rnn = RNN(num_inputs=len(data.vocab), num_hiddens=32)
 model = RNNLM(rnn, vocab_size=len(data.vocab), lr=1)
 before = model.predict('it has', 20, data.vocab)
 
-trainer = d2l.Trainer(max_epochs=1, gradient_clip_val=1, num_gpus=1)  # the book: max_epochs=100
+trainer = d2l.Trainer(max_epochs=2, gradient_clip_val=1, num_gpus=1)  # the book: max_epochs=100
 trainer.fit(model, data)
 
 after = model.predict('it has', 20, data.vocab, d2l.try_gpu())
