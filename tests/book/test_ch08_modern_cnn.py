@@ -403,6 +403,39 @@ class ResNet18(ResNet):
                        lr, num_classes)
 
 ResNet18().layer_summary((1, 1, 96, 96))
+
+class ResNeXtBlock(nn.Module):  #@save
+    \"\"\"The ResNeXt block.\"\"\"
+    def __init__(self, num_channels, groups, bot_mul, use_1x1conv=False,
+                 strides=1):
+        super().__init__()
+        bot_channels = int(round(num_channels * bot_mul))
+        self.conv1 = nn.LazyConv2d(bot_channels, kernel_size=1, stride=1)
+        self.conv2 = nn.LazyConv2d(bot_channels, kernel_size=3,
+                                   stride=strides, padding=1,
+                                   groups=bot_channels//groups)
+        self.conv3 = nn.LazyConv2d(num_channels, kernel_size=1, stride=1)
+        self.bn1 = nn.LazyBatchNorm2d()
+        self.bn2 = nn.LazyBatchNorm2d()
+        self.bn3 = nn.LazyBatchNorm2d()
+        if use_1x1conv:
+            self.conv4 = nn.LazyConv2d(num_channels, kernel_size=1,
+                                       stride=strides)
+            self.bn4 = nn.LazyBatchNorm2d()
+        else:
+            self.conv4 = None
+
+    def forward(self, X):
+        Y = F.relu(self.bn1(self.conv1(X)))
+        Y = F.relu(self.bn2(self.conv2(Y)))
+        Y = self.bn3(self.conv3(Y))
+        if self.conv4:
+            X = self.bn4(self.conv4(X))
+        return F.relu(Y + X)
+
+blk = ResNeXtBlock(32, 16, 1)
+X = torch.randn(4, 32, 96, 96)
+resnext_shape = blk(X).shape
 """
 
 
@@ -410,6 +443,8 @@ ResNet18().layer_summary((1, 1, 96, 96))
 def test_resnet(capsys):
     ns = run(RESNET)
     assert tuple(ns["same_shape"]) == (4, 3, 6, 6) and tuple(ns["halved_shape"]) == (4, 6, 3, 3)
+    assert tuple(ns["resnext_shape"]) == (4, 32, 96, 96)
+    assert ns["blk"].conv2.weight.shape == (32, 16, 3, 3)  # groups=2: each output sees 16 of the 32 channels
     assert summary(capsys.readouterr().out) == [
         ("Sequential", (1, 64, 24, 24)), ("Sequential", (1, 64, 24, 24)), ("Sequential", (1, 128, 12, 12)),
         ("Sequential", (1, 256, 6, 6)), ("Sequential", (1, 512, 3, 3)), ("Sequential", (1, 10))]

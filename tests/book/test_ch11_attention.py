@@ -469,3 +469,237 @@ def test_transformer_encoder():
     assert len(weights) == 2 and weights[0].shape == (2 * 8, 100, 100)
     w = as_numpy(weights[1])
     assert (w[:8, :, 3:] == 0).all() and (w[8:, :, 2:] == 0).all()
+
+
+# --- 11.4 The Bahdanau Attention Mechanism (bahdanau-attention.md) ----------------------------------------------
+BAHDANAU = HEADER + r'''
+class AttentionDecoder(d2l.Decoder):  #@save
+    """The base attention-based decoder interface."""
+    def __init__(self):
+        super().__init__()
+
+    @property
+    def attention_weights(self):
+        raise NotImplementedError
+
+class Seq2SeqAttentionDecoder(AttentionDecoder):
+    def __init__(self, vocab_size, embed_size, num_hiddens, num_layers,
+                 dropout=0):
+        super().__init__()
+        self.attention = d2l.AdditiveAttention(num_hiddens, dropout)
+        self.embedding = nn.Embedding(vocab_size, embed_size)
+        self.rnn = nn.GRU(
+            embed_size + num_hiddens, num_hiddens, num_layers,
+            dropout=dropout)
+        self.dense = nn.LazyLinear(vocab_size)
+        self.apply(d2l.init_seq2seq)
+
+    def init_state(self, enc_outputs, enc_valid_lens):
+        # Shape of outputs: (num_steps, batch_size, num_hiddens).
+        # Shape of hidden_state: (num_layers, batch_size, num_hiddens)
+        outputs, hidden_state = enc_outputs
+        return (outputs.permute(1, 0, 2), hidden_state, enc_valid_lens)
+
+    def forward(self, X, state):
+        # Shape of enc_outputs: (batch_size, num_steps, num_hiddens).
+        # Shape of hidden_state: (num_layers, batch_size, num_hiddens)
+        enc_outputs, hidden_state, enc_valid_lens = state
+        # Shape of the output X: (num_steps, batch_size, embed_size)
+        X = self.embedding(X).permute(1, 0, 2)
+        outputs, self._attention_weights = [], []
+        for x in X:
+            # Shape of query: (batch_size, 1, num_hiddens)
+            query = torch.unsqueeze(hidden_state[-1], dim=1)
+            # Shape of context: (batch_size, 1, num_hiddens)
+            context = self.attention(
+                query, enc_outputs, enc_outputs, enc_valid_lens)
+            # Concatenate on the feature dimension
+            x = torch.cat((context, torch.unsqueeze(x, dim=1)), dim=-1)
+            # Reshape x as (1, batch_size, embed_size + num_hiddens)
+            out, hidden_state = self.rnn(x.permute(1, 0, 2), hidden_state)
+            outputs.append(out)
+            self._attention_weights.append(self.attention.attention_weights)
+        # After fully connected layer transformation, shape of outputs:
+        # (num_steps, batch_size, vocab_size)
+        outputs = self.dense(torch.cat(outputs, dim=0))
+        return outputs.permute(1, 0, 2), [enc_outputs, hidden_state,
+                                          enc_valid_lens]
+
+    @property
+    def attention_weights(self):
+        return self._attention_weights
+
+vocab_size, embed_size, num_hiddens, num_layers = 10, 8, 16, 2
+batch_size, num_steps = 4, 7
+encoder = d2l.Seq2SeqEncoder(vocab_size, embed_size, num_hiddens, num_layers)
+decoder = Seq2SeqAttentionDecoder(vocab_size, embed_size, num_hiddens,
+                                  num_layers)
+X = torch.zeros((batch_size, num_steps), dtype=torch.long)
+state = decoder.init_state(encoder(X), None)
+output, state = decoder(X, state)
+d2l.check_shape(output, (batch_size, num_steps, vocab_size))
+d2l.check_shape(state[0], (batch_size, num_steps, num_hiddens))
+d2l.check_shape(state[1][0], (batch_size, num_hiddens))
+
+data = d2l.MTFraEng(batch_size=128)
+embed_size, num_hiddens, num_layers, dropout = 32, 32, 2, 0.2  # the book: 256, 256, 2, 0.2
+encoder = d2l.Seq2SeqEncoder(
+    len(data.src_vocab), embed_size, num_hiddens, num_layers, dropout)
+decoder = Seq2SeqAttentionDecoder(
+    len(data.tgt_vocab), embed_size, num_hiddens, num_layers, dropout)
+model = d2l.Seq2Seq(encoder, decoder, tgt_pad=data.tgt_vocab['<pad>'],
+                    lr=0.005)
+trainer = d2l.Trainer(max_epochs=3, gradient_clip_val=1, num_gpus=1)  # the book: max_epochs=30
+trainer.fit(model, data)
+
+engs = ['go .', 'i lost .', 'he\'s calm .', 'i\'m home .']
+fras = ['va !', 'j\'ai perdu .', 'il est calme .', 'je suis chez moi .']
+preds, _ = model.predict_step(
+    data.build(engs, fras), d2l.try_gpu(), data.num_steps)
+for en, fr, p in zip(engs, fras, preds):
+    translation = []
+    for token in data.tgt_vocab.to_tokens(p):
+        if token == '<eos>':
+            break
+        translation.append(token)
+    print(f'{en} => {translation}, bleu,'
+          f'{d2l.bleu(" ".join(translation), fr, k=2):.3f}')
+
+_, dec_attention_weights = model.predict_step(
+    data.build([engs[-1]], [fras[-1]]), d2l.try_gpu(), data.num_steps, True)
+attention_weights = torch.cat(
+    [step[0][0][0] for step in dec_attention_weights], 0)
+attention_weights = attention_weights.reshape((1, 1, -1, data.num_steps))
+
+# Plus one to include the end-of-sequence token
+d2l.show_heatmaps(
+    attention_weights[:, :, :, :len(engs[-1].split()) + 1].cpu(),
+    xlabel='Key positions', ylabel='Query positions')
+'''
+
+
+@needs("Decoder", "AdditiveAttention", "init_seq2seq", "Seq2SeqEncoder", "Seq2Seq", "MTFraEng", "bleu",
+       "show_heatmaps", "check_shape")
+def test_bahdanau_attention(capsys):
+    with pytest.warns(UserWarning, match="no GPU"):
+        ns = run(BAHDANAU)
+    losses = [p.y for p in ns["model"].board.data["train_loss"]]
+    assert losses[-1] < losses[0]
+    assert len(capsys.readouterr().out.splitlines()) == 4
+    w = as_numpy(ns["attention_weights"])
+    assert w.shape == (1, 1, ns["data"].num_steps, ns["data"].num_steps)
+    # "i'm home ." is 3 tokens + <eos>: every query attends only to those 4 key positions
+    np.testing.assert_allclose(w[0, 0, :, :4].sum(-1), 1, rtol=1e-5)
+    assert (w[0, 0, :, 4:] == 0).all()
+
+
+# --- 11.8 Transformers for Vision (vision-transformer.md) --------------------------------------------------------
+VIT = HEADER + r'''
+class PatchEmbedding(nn.Module):
+    def __init__(self, img_size=96, patch_size=16, num_hiddens=512):
+        super().__init__()
+        def _make_tuple(x):
+            if not isinstance(x, (list, tuple)):
+                return (x, x)
+            return x
+        img_size, patch_size = _make_tuple(img_size), _make_tuple(patch_size)
+        self.num_patches = (img_size[0] // patch_size[0]) * (
+            img_size[1] // patch_size[1])
+        self.conv = nn.LazyConv2d(num_hiddens, kernel_size=patch_size,
+                                  stride=patch_size)
+
+    def forward(self, X):
+        # Output shape: (batch size, no. of patches, no. of channels)
+        return self.conv(X).flatten(2).transpose(1, 2)
+
+img_size, patch_size, num_hiddens, batch_size = 96, 16, 512, 4
+patch_emb = PatchEmbedding(img_size, patch_size, num_hiddens)
+X = torch.zeros(batch_size, 3, img_size, img_size)
+d2l.check_shape(patch_emb(X),
+                (batch_size, (img_size//patch_size)**2, num_hiddens))
+
+class ViTMLP(nn.Module):
+    def __init__(self, mlp_num_hiddens, mlp_num_outputs, dropout=0.5):
+        super().__init__()
+        self.dense1 = nn.LazyLinear(mlp_num_hiddens)
+        self.gelu = nn.GELU()
+        self.dropout1 = nn.Dropout(dropout)
+        self.dense2 = nn.LazyLinear(mlp_num_outputs)
+        self.dropout2 = nn.Dropout(dropout)
+
+    def forward(self, x):
+        return self.dropout2(self.dense2(self.dropout1(self.gelu(
+            self.dense1(x)))))
+
+class ViTBlock(nn.Module):
+    def __init__(self, num_hiddens, norm_shape, mlp_num_hiddens,
+                 num_heads, dropout, use_bias=False):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(norm_shape)
+        self.attention = d2l.MultiHeadAttention(num_hiddens, num_heads,
+                                                dropout, use_bias)
+        self.ln2 = nn.LayerNorm(norm_shape)
+        self.mlp = ViTMLP(mlp_num_hiddens, num_hiddens, dropout)
+
+    def forward(self, X, valid_lens=None):
+        X = X + self.attention(*([self.ln1(X)] * 3), valid_lens)
+        return X + self.mlp(self.ln2(X))
+
+X = torch.ones((2, 100, 24))
+encoder_blk = ViTBlock(24, 24, 48, 8, 0.5)
+encoder_blk.eval()
+d2l.check_shape(encoder_blk(X), X.shape)
+
+class ViT(d2l.Classifier):
+    """Vision Transformer."""
+    def __init__(self, img_size, patch_size, num_hiddens, mlp_num_hiddens,
+                 num_heads, num_blks, emb_dropout, blk_dropout, lr=0.1,
+                 use_bias=False, num_classes=10):
+        super().__init__()
+        self.save_hyperparameters()
+        self.patch_embedding = PatchEmbedding(
+            img_size, patch_size, num_hiddens)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, num_hiddens))
+        num_steps = self.patch_embedding.num_patches + 1  # Add the cls token
+        # Positional embeddings are learnable
+        self.pos_embedding = nn.Parameter(
+            torch.randn(1, num_steps, num_hiddens) * 0.02)
+        self.dropout = nn.Dropout(emb_dropout)
+        self.blks = nn.Sequential()
+        for i in range(num_blks):
+            self.blks.add_module(f"{i}", ViTBlock(
+                num_hiddens, num_hiddens, mlp_num_hiddens,
+                num_heads, blk_dropout, use_bias))
+        self.head = nn.Sequential(nn.LayerNorm(num_hiddens),
+                                  nn.Linear(num_hiddens, num_classes))
+
+    def forward(self, X):
+        X = self.patch_embedding(X)
+        X = torch.cat((self.cls_token.expand(X.shape[0], -1, -1), X), 1)
+        X = self.dropout(X + self.pos_embedding)
+        for blk in self.blks:
+            X = blk(X)
+        return self.head(X[:, 0])
+
+# the book: img_size, patch_size = 96, 16 and 512, 2048, 8, 2 below, 10 epochs
+img_size, patch_size = 32, 8
+num_hiddens, mlp_num_hiddens, num_heads, num_blks = 32, 64, 4, 2
+emb_dropout, blk_dropout, lr = 0.1, 0.1, 0.1
+model = ViT(img_size, patch_size, num_hiddens, mlp_num_hiddens, num_heads,
+            num_blks, emb_dropout, blk_dropout, lr)
+trainer = d2l.Trainer(max_epochs=2, num_gpus=1)
+data = d2l.FashionMNIST(batch_size=128, resize=(img_size, img_size))
+trainer.fit(model, data)
+'''
+
+
+@needs("Classifier", "MultiHeadAttention", "check_shape", "FashionMNIST")
+def test_vision_transformer(fake_fashion_mnist, no_workers):
+    with pytest.warns(UserWarning, match="no GPU"):
+        ns = run(VIT)
+    model = ns["model"]
+    assert model.pos_embedding.shape == (1, 17, 32) and model.cls_token.grad is not None
+    losses = [p.y for p in model.board.data["train_loss"]]
+    assert len(losses) >= 2 and all(np.isfinite(losses))
+    with ns["torch"].no_grad():
+        assert model(next(iter(ns["data"].val_dataloader()))[0]).shape == (128, 10)
