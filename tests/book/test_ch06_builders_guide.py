@@ -137,7 +137,10 @@ def test_parameters():
     assert list(ns["state"].keys()) == ["weight", "bias"]
     assert ns["bias_type"] is run("import torch\nP = torch.nn.Parameter")["P"]
     assert ns["grad_is_none"] is True
-    assert [(n, tuple(s)) for n, s in ns["names"]] == [(n, tuple(s)) for n, s in ref["names"]]
+    assert [(n, tuple(s)) for n, s in ns["names"]] == [("0.weight", (8, 4)), ("0.bias", (8,)), ("2.weight", (1, 8)),
+                                                       ("2.bias", (1,))]
+    if ref is not None:
+        assert [(n, tuple(s)) for n, s in ns["names"]] == [(n, tuple(s)) for n, s in ref["names"]]
     assert bool(ns["tied_before"].all()) and bool(ns["tied_after"].all())
     assert ns["net"][4].weight.data[0, 0].item() == 100
     assert_same(ns, ref, ["tied_before", "tied_after"])
@@ -237,8 +240,9 @@ after = net[0].weight.shape
 def test_lazy_init():
     ns = run(LAZY_INIT)
     ref = run(LAZY_INIT, "torch")
-    assert ns["before"] == ref["before"] == "<UninitializedParameter>"
-    assert tuple(ns["after"]) == tuple(ref["after"]) == (256, 20)
+    assert ns["before"] == "<UninitializedParameter>" and tuple(ns["after"]) == (256, 20)
+    if ref is not None:
+        assert ref["before"] == ns["before"] and tuple(ref["after"]) == tuple(ns["after"])
 
 
 # --- 6.5 Custom Layers (custom-layer.md) ----------------------------------------------------------------
@@ -292,7 +296,7 @@ def test_custom_layer():
     assert out.shape == (2, 3) and (out >= 0).all()
     assert ns["net_out"].shape == (2, 1) and (as_numpy(ns["net_out"]) >= 0).all()
     assert not ns["linear_out"].requires_grad  # forward uses .data: no graph, as in PyTorch
-    assert ns["linear_out"].requires_grad == ref["linear_out"].requires_grad
+    assert ref is None or ns["linear_out"].requires_grad == ref["linear_out"].requires_grad
 
 
 # --- 6.6 File I/O (read-write.md) ------------------------------------------------------------------------
@@ -395,9 +399,7 @@ param_device = net[0].weight.data.device
 def test_use_gpu_without_gpu():
     ns = run(USE_GPU)
     ref = run(USE_GPU, "torch")
-    if ref["n"] != 0:
-        pytest.skip("this PyTorch sees a GPU: the CPU-only answers cannot be compared")
-    assert [str(d) for d in ns["devices"]] == [str(d) for d in ref["devices"]] == ["cpu", "cuda:0", "cuda:1"]
+    assert [str(d) for d in ns["devices"]] == ["cpu", "cuda:0", "cuda:1"]
     assert ns["n"] == 0
     assert [str(d) for d in ns["tried"][:2]] == ["cpu", "cpu"] and ns["tried"][2] == []
     assert str(ns["x_device"]) == str(ns["param_device"]) == "cpu"
@@ -406,5 +408,8 @@ def test_use_gpu_without_gpu():
     # is a RuntimeError (PyTorch 2.13) / AssertionError (older PyTorch); profundo's error is both
     with pytest.raises(RuntimeError):
         ns["X"].cuda(1)
-    with pytest.raises(RuntimeError):
-        ref["X"].cuda(1)
+    if ref is not None and ref["n"] == 0:  # a PyTorch that sees no GPU answers the same
+        assert [str(d) for d in ref["devices"]] == [str(d) for d in ns["devices"]]
+        assert [str(d) for d in ref["tried"][:2]] == ["cpu", "cpu"] and ref["tried"][2] == []
+        with pytest.raises(RuntimeError):
+            ref["X"].cuda(1)
