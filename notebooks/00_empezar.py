@@ -44,7 +44,8 @@ if importlib.util.find_spec("profundo") is None:
 # | `from torch import nn`            | `from profundo import nn`        |
 # | `from torch.nn import functional as F` | `from profundo.nn import functional as F` |
 # | `from d2l import torch as d2l`    | `from profundo import d2l`       |
-# | `import torchvision` / `from torchvision import transforms` | `import profundo as torchvision` / `from profundo import transforms` |
+# | `import torchvision`              | `import profundo as torchvision` |
+# | `from torchvision import transforms` | `from profundo import transforms` |
 #
 # El resto del código no cambia.
 

@@ -4,7 +4,6 @@ _book.py).  The Time Machine is the book's file (bundled with profundo); the Eng
 bundled head of the book's file (``d2l.MTFraEng`` reads it offline).  Sizes and epochs reduced where noted."""
 import math
 
-import numpy as np
 import pytest
 
 from _book import needs, run

@@ -10,7 +10,7 @@ MovieLens 100K is replaced by a synthetic ``u.data`` of the same format (``ml100
 import numpy as np
 import pytest
 
-from _book import as_numpy, needs, run
+from _book import needs, run
 
 
 @pytest.fixture
