@@ -4,6 +4,7 @@ Each file becomes a notebook (jupytext) and runs in a real Jupyter kernel
 (nbclient), as in Jupyter or Colab.  Skipped when those tools are not installed.
 """
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,19 @@ def test_there_are_notebooks_for_unit_3():
     for topic in ["preprocesamiento_de_texto", "modelos_de_lenguaje", "rnn_desde_cero", "rnn_concisa", "gru_y_lstm",
                   "seq2seq", "atencion", "transformer"]:
         assert any(n.startswith("u3_") and topic in n for n in names), topic
+
+
+def test_there_is_a_getting_started_notebook():
+    assert "00_empezar" in [p.stem for p in NOTEBOOKS]  # how to run the book's own code on profundo (Colab)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_uses_the_books_imports(path):
+    """Every notebook is the book's code on profundo: it imports ``import profundo as torch`` or ``from profundo
+    import d2l`` (issue 15), and never PyTorch itself."""
+    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    assert "import profundo as torch" in lines or "from profundo import d2l" in lines
+    assert not any(re.match(r"(import torch\b|from torch\b|import d2l\b|from d2l\b)", line) for line in lines)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
