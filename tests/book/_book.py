@@ -15,6 +15,10 @@ and executes it.  Where the book shows a value that a later cell changes in plac
 copy as it was then.  The test then checks what the book claims about the result.  With ``framework="torch"``
 the untouched source runs on PyTorch (only programs that do not need the ``d2l`` package), so deterministic
 results can be compared with the oracle (``None`` when PyTorch is not installed).
+
+Provenance: the programs follow the code of *Dive into Deep Learning* (Zhang, Lipton, Li, Smola; d2l.ai,
+PyTorch edition), whose sample code d2l-en publishes under a modified MIT licence (LICENSE-SAMPLECODE: use,
+copy and modify without attribution); sizes and epochs are reduced where a comment says "the book: ...".
 """
 import re
 import textwrap
