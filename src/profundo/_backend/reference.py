@@ -115,6 +115,15 @@ class ReferenceBackend:
     def matmul(self, a, b):
         return self.xp.matmul(a, b)
 
+    def matmul_backward(self, g, a, b, need_a=True, need_b=True):
+        """The gradients of ``a @ b`` for the incoming gradient ``g``: ``g @ bᵀ``
+        for ``a`` and ``aᵀ @ g`` for ``b`` (None where not needed).  The
+        transposes are views: BLAS reads them as transposed operands, no copy."""
+        xp = self.xp
+        ga = xp.matmul(g, xp.swapaxes(b, -1, -2)) if need_a else None
+        gb = xp.matmul(xp.swapaxes(a, -1, -2), g) if need_b else None
+        return ga, gb
+
     # ------------------------------------------------------------ activations
     def exp(self, a):
         return self.xp.exp(a)
