@@ -111,6 +111,12 @@ class ReferenceBackend:
         plain ``+=`` would keep only the last of them)."""
         self.xp.add.at(target, index, values)
 
+    def one_hot(self, idx, num_classes):
+        """``F.one_hot``: int64 rows of ``num_classes`` zeros with a 1 at each index of
+        ``idx`` (the indices are checked by the caller), shape ``idx.shape + (num_classes,)``."""
+        xp = self.xp
+        return (idx[..., None] == xp.arange(num_classes)).astype(xp.int64)
+
     # ------------------------------------------------------------ linear algebra
     def matmul(self, a, b):
         return self.xp.matmul(a, b)
