@@ -2,7 +2,8 @@
 PyTorch's values, gradients and rules:
 
 - a first-order backward of matmul runs the backend's ``matmul_backward`` on the arrays (no
-  transpose or product ops), and it agrees with the recorded (``create_graph``) formula;
+  transpose or product ops), and it agrees with the recorded (``create_graph``) formula; tanh's
+  backward runs its kernel the same way;
 - the NumPy backend's 2-D ``matmul`` (``np.dot``), its sums over leading axes (a product with a
   vector of ones) and its ``one_hot`` (a scatter) give the reference backend's values;
 - the engine remembers which dims a broadcast gradient sums, and still refuses a bad shape.
@@ -50,6 +51,7 @@ def test_matmul_first_order_backward_is_one_kernel(monkeypatch):
     calls = _count_applies(monkeypatch)
     y.sum().backward()
     assert "Transpose" not in calls and "Mm" not in calls  # the products ran on the arrays
+    assert "TanhGrad" not in calls  # tanh's backward too: its kernel on the arrays
     g = 1 - np.tanh(a.detach().numpy() @ w.detach().numpy()) ** 2
     np.testing.assert_allclose(a.grad.numpy(), g @ w.detach().numpy().T, rtol=1e-5)
     np.testing.assert_allclose(w.grad.numpy(), a.detach().numpy().T @ g, rtol=1e-5)
@@ -187,3 +189,13 @@ def test_a_bad_gradient_shape_is_refused_even_after_good_ones():
     assert engine._expandable((2, 4), (3, 2, 4))
     with pytest.raises(RuntimeError, match="returned an invalid gradient at index 0"):
         Wrong.apply(x).sum().backward()
+
+
+def test_tanh_first_order_and_recorded_backward_agree():
+    x = pf.tensor(_arr(4, 3, dtype=np.float64), requires_grad=True)
+    up = pf.tensor(_arr(4, 3, dtype=np.float64))
+    (fast,) = pf.autograd.grad(pf.tanh(x), x, up)
+    (recorded,) = pf.autograd.grad(pf.tanh(x), x, up, create_graph=True)
+    assert fast.grad_fn is None and recorded.grad_fn is not None
+    np.testing.assert_allclose(fast.numpy(), recorded.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(fast.numpy(), up.numpy() * (1 - np.tanh(x.detach().numpy()) ** 2), rtol=1e-12)

@@ -37,9 +37,10 @@ def _rows_for_einsum(a, axis):
 
 def _leading_axes(a, axis):
     """How many leading axes ``axis`` names (``0``, ``(0,)``, ``(0, 1)``, ...) when it
-    leaves at least one axis of a non-empty C-contiguous float32/float64 array (BLAS
-    types): the case ``_leading_sum`` computes with a product; 0 otherwise."""
-    if a.ndim < 2 or not a.size or a.dtype.char not in "fd" or not a.flags.c_contiguous:
+    leaves at least one axis of a non-empty float32/float64 array (BLAS types), 2-D
+    (any strides: a slice of a stacked gradient too) or C-contiguous: the case
+    ``_leading_sum`` computes with a product; 0 otherwise."""
+    if a.ndim < 2 or not a.size or a.dtype.char not in "fd" or (a.ndim > 2 and not a.flags.c_contiguous):
         return 0
     if axis.__class__ is not tuple:
         return 1
