@@ -111,9 +111,24 @@ class ReferenceBackend:
         plain ``+=`` would keep only the last of them)."""
         self.xp.add.at(target, index, values)
 
+    def one_hot(self, idx, num_classes):
+        """``F.one_hot``: int64 rows of ``num_classes`` zeros with a 1 at each index of
+        ``idx`` (the indices are checked by the caller), shape ``idx.shape + (num_classes,)``."""
+        xp = self.xp
+        return (idx[..., None] == xp.arange(num_classes)).astype(xp.int64)
+
     # ------------------------------------------------------------ linear algebra
     def matmul(self, a, b):
         return self.xp.matmul(a, b)
+
+    def matmul_backward(self, g, a, b, need_a=True, need_b=True):
+        """The gradients of ``a @ b`` for the incoming gradient ``g``: ``g @ bᵀ``
+        for ``a`` and ``aᵀ @ g`` for ``b`` (None where not needed).  The
+        transposes are views: BLAS reads them as transposed operands, no copy."""
+        xp = self.xp
+        ga = xp.matmul(g, xp.swapaxes(b, -1, -2)) if need_a else None
+        gb = xp.matmul(xp.swapaxes(a, -1, -2), g) if need_b else None
+        return ga, gb
 
     # ------------------------------------------------------------ activations
     def exp(self, a):

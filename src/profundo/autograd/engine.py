@@ -28,8 +28,9 @@ def sum_to(grad, shape):
     if gshape == shape:
         return grad
     lead = len(gshape) - len(shape)
-    dims = tuple(range(lead)) + tuple(
-        lead + i for i, s in enumerate(shape) if s == 1 and gshape[lead + i] != 1)
+    dims = _SUM_DIMS.get((gshape, shape))
+    if dims is None:
+        dims = _sum_dims(gshape, shape)
     if not _GRAD.enabled:
         # a first-order backward records nothing: the sum and reshape on the array, not as two ops
         # (~4 us less per broadcast bias, e.g. 70 of the ~350 backward nodes of d2l's RNN step)
@@ -47,10 +48,33 @@ def sum_to(grad, shape):
     return grad
 
 
+def _sum_dims(gshape, shape):
+    """The dims ``sum_to`` sums to bring a gradient of ``gshape`` back to ``shape``: the
+    leading dims broadcasting added, and those where ``shape`` has a 1.  Remembered per pair
+    of shapes (a training loop meets the same few: ~1.5 us less per broadcast bias)."""
+    lead = len(gshape) - len(shape)
+    dims = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and gshape[lead + i] != 1)
+    if len(_SUM_DIMS) > 1024:
+        _SUM_DIMS.clear()
+    _SUM_DIMS[gshape, shape] = dims
+    return dims
+
+
+_SUM_DIMS = {}  # (gradient shape, input shape) -> dims to sum, for pairs seen before
+
+
 def _expandable(shape, to):
-    if len(shape) > len(to):
+    if (shape, to) in _EXPANDABLE:  # (a pair found expandable before: one set lookup)
+        return True
+    if len(shape) > len(to) or not all(s == t or s == 1 for s, t in zip(reversed(shape), reversed(to))):
         return False
-    return all(s == t or s == 1 for s, t in zip(reversed(shape), reversed(to)))
+    if len(_EXPANDABLE) > 1024:
+        _EXPANDABLE.clear()
+    _EXPANDABLE.add((shape, to))
+    return True
+
+
+_EXPANDABLE = set()
 
 
 def gradient_edge(t):

@@ -44,19 +44,24 @@ class _Scope(threading.local):
 
     def __init__(self):
         self.stack = []
+        self.current = ()  # the stack as a tuple, made when it changes: every op recorded inside shares it
 
     def append(self, name):
         _SCOPES_OPEN.append(True)  # (one call, atomic under the GIL: no lock, ~0.5 us less per module call)
         self.stack.append(name)
+        self.current = tuple(self.stack)
 
     def enter(self, name):
         """Open the scope of a child module called ``name`` (``parent.name`` inside an open one)."""
         stack = self.stack
         stack.append(f"{stack[-1]}.{name}" if stack else name)
+        self.current = tuple(stack)
         _SCOPES_OPEN.append(True)
 
     def pop(self):
-        name = self.stack.pop()
+        stack = self.stack
+        name = stack.pop()
+        self.current = tuple(stack)
         _SCOPES_OPEN.pop()
         return name
 
@@ -418,8 +423,10 @@ class Function:
         else:
             ctx._edges = tuple([_edge(a) for a in args])
         ctx._seq = next(_sequence)
-        if _SCOPES_OPEN and SCOPE.stack:
-            ctx._scope = tuple(SCOPE.stack)
+        if _SCOPES_OPEN:
+            scope = SCOPE.current  # (one tuple per open scope, not one per op: ~0.1 us less)
+            if scope:
+                ctx._scope = scope
         if type(out) is tuple:
             return _record_outputs(cls, ctx, args, out)
         # one output: the common case, written out

@@ -330,14 +330,17 @@ def one_hot(tensor, num_classes=-1):
         raise error(RuntimeError, "one_hot", "one_hot is only applicable to index tensor of type LongTensor.",
                     "convierte las etiquetas con .long()")
     idx = tensor._data
+    top = int(idx.max()) if idx.size else -1
     if idx.size and idx.min() < 0:
         raise error(RuntimeError, "one_hot", "Class values must be non-negative.", "las clases van de 0 a C-1")
-    n = int(idx.max()) + 1 if num_classes == -1 and idx.size else num_classes
-    if idx.size and idx.max() >= n:
+    if num_classes == -1 and not idx.size:
+        raise error(RuntimeError, "one_hot", "Can not infer total number of classes from empty tensor.",
+                    "pasa num_classes: F.one_hot(t, num_classes=C)")
+    n = top + 1 if num_classes == -1 else num_classes
+    if top >= n:
         raise error(RuntimeError, "one_hot", "Class values must be smaller than num_classes.",
                     "aumenta num_classes o revisa las etiquetas")
-    xp = backend_of(tensor).xp
-    return Tensor._make((idx[..., None] == xp.arange(n)).astype(xp.int64))
+    return Tensor._make(backend_of(tensor).one_hot(idx, n))
 
 
 # ------------------------------------------------------------------------ losses

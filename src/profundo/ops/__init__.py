@@ -91,7 +91,7 @@ for _name in dir(inplace):
         _METHODS[_name] = getattr(inplace, _name)
 
 
-_NUMBER = (int, float, bool)
+_NUMBER = (int, float, bool, Tensor)  # (a Tensor subclass too, e.g. d2l's ``H @ W + self.b``: a Parameter)
 
 
 def _operator(op_cls, name):

@@ -9,6 +9,7 @@ import math
 from .._backend import backend_of
 from .._dtype import scalar_type_name
 from .._errors import zero_division_error
+from ._base import _GRAD
 from ._base import (Op, Tensor, backend_for, check_operand, error, float_arr, operands, result_dtype,
                     get_default_dtype)
 
@@ -612,6 +613,8 @@ class Tanh(Op):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
+        if not _GRAD.enabled:  # a first-order backward records nothing: TanhGrad's kernel straight
+            return Tensor._make(backend_of(g).tanh_backward(g._data, y._data))  # on the arrays (~1 us less)
         return TanhGrad.apply(g, y)  # g * (1 - y²) as one op
 
 
