@@ -58,9 +58,11 @@ def _check_ids(op, what, ids, count):
     if ids.dtype.is_floating_point or ids.dtype.is_complex or str(ids.dtype).endswith("bool"):
         raise error(RuntimeError, op, f"{what} ids must be integers (int64 or int32), got {ids.dtype}",
                     "los índices de usuarios/ítems deben ser enteros: usa ids.long()")
-    a = ids._data
-    if a.size:
-        lo, hi = int(a.min()), int(a.max())  # on the array: two tensor ops (and their graph checks) cost more
+    if ids.numel():
+        # on the array: two tensor ops (and their graph checks) cost more; profundo.interop's mirror runs this
+        # same code on torch tensors, which have no ``_data``
+        a = getattr(ids, "_data", ids)
+        lo, hi = int(a.min()), int(a.max())
         if lo < 0 or (count is not None and hi >= count):
             bad = lo if lo < 0 else hi
             valid = f"{count} {what}s: valid ids 0..{count - 1}" if count is not None else "ids must be >= 0"
