@@ -236,6 +236,8 @@ LAYERS = [
     ("Transformer", (), {"d_model": 8, "nhead": 2, "num_encoder_layers": 1, "num_decoder_layers": 1,
                          "dim_feedforward": 16, "dropout": 0.0}, xs(f(3, 2, 8), f(4, 2, 8))),
     ("MSELoss", (), {}, xs(f(3, 4), f(3, 4))),
+    ("CosineSimilarity", (), {"dim": 1}, xs(f(3, 4), f(3, 4))),
+    ("PairwiseDistance", (), {"p": 1.0, "keepdim": True}, xs(f(3, 4), f(3, 4))),
     ("L1Loss", (), {"reduction": "sum"}, xs(f(3, 4), f(3, 4))),
     ("HuberLoss", (), {"delta": 0.5}, xs(f(3, 4), f(3, 4))),
     ("SmoothL1Loss", (), {"beta": 0.5}, xs(f(3, 4), f(3, 4))),

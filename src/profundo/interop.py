@@ -527,6 +527,7 @@ _SPECIAL = {
                                              norm=br.value(m.norm), enable_nested_tensor=False),
     "TransformerDecoder": lambda m, br: dict(decoder_layer=br.module(m.layers[0]), num_layers=len(m.layers),
                                              norm=br.value(m.norm)),
+    "PairwiseDistance": lambda m, br: dict(p=m.norm, eps=m.eps, keepdim=m.keepdim),  # p is kept as .norm
     "Transformer": lambda m, br: dict(d_model=m.d_model, nhead=m.nhead, batch_first=m.batch_first,
                                       custom_encoder=br.module(m.encoder), custom_decoder=br.module(m.decoder)),
 }

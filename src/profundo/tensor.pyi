@@ -749,7 +749,7 @@ class Tensor:
         """Returns this tensor cast to the type of the given tensor."""
         ...
     def type(self, dtype=None):
-        """Returns the type name if ``dtype`` is not given, else this tensor cast to the given type."""
+        """``x.type()``: the tensor type's name (``'profundo.FloatTensor'``); ``x.type(dtype)``: a cast, where"""
         ...
     def float(self, memory_format=None):
         """``self.float()`` is equivalent to ``self.to(profundo.float32)``."""

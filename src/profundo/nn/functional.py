@@ -12,6 +12,7 @@ from .._errors import error
 from ..autograd import grad_mode
 from ..ops import FUNCTIONS as _F
 from ..ops.elementwise import Mul
+from ..ops._base import pdtype, result_dtype
 from ..ops.linalg import _check_dtypes
 from ..ops.inplace import _tname
 from ..ops.activation import (Celu, Elu, Gelu, GeluTanh, Hardsigmoid, Hardswish, Hardtanh, Mish, Selu,
@@ -293,6 +294,34 @@ def linear(input, weight, bias=None):
     if a.ndim == 0 or a.shape[-1] != weight._data.shape[-1]:
         return input @ weight.T + (bias if bias is not None else 0)  # the matmul error explains the shapes
     return Addmm.apply(input, weight, bias)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """``sum(x1/||x1|| * x2/||x2||)`` along ``dim`` (broadcast first), each norm clamped below at ``eps``.
+
+    As PyTorch: each input is divided by its own norm before the product (the result stays in [-1, 1]), and
+    the clamp is applied without a gradient (the norm's gradient flows as if unclamped)."""
+    _check_tensor("cosine_similarity", "x1", x1)
+    _check_tensor("cosine_similarity", "x2", x2)
+    if not (x1.is_floating_point() or x2.is_floating_point()):
+        raise error(RuntimeError, "cosine_similarity", f"expected common dtype to be floating point, yet common "
+                    f"dtype is {_tname(x1._data.dtype)} (x1 {_tname(x1._data.dtype)}, x2 {_tname(x2._data.dtype)})",
+                    "convierte las entradas a flotante con .float()")
+    dtype = pdtype(result_dtype(x1, x2))  # an integer input joins the other's floating dtype, as PyTorch
+    x1, x2 = _F["broadcast_tensors"](x1.to(dtype), x2.to(dtype))
+    n1 = x1.norm(2, dim, keepdim=True).clone()  # clones: the clamp below must not touch the norms' outputs
+    n2 = x2.norm(2, dim, keepdim=True).clone()
+    with grad_mode.no_grad():
+        n1.clamp_(min=eps)
+        n2.clamp_(min=eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """``||x1 - x2 + eps||_p`` over the last dimension (of the larger input), as PyTorch."""
+    _check_tensor("pairwise_distance", "x1", x1)
+    _check_tensor("pairwise_distance", "x2", x2)
+    return (x1 - x2 + eps).norm(p, max(x1.dim(), x2.dim()) - 1, keepdim=keepdim)
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):

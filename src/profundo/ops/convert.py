@@ -1,5 +1,6 @@
 """dtype conversions: ``x.to(...)``, ``x.float()``, ``x.long()``, ..."""
 from .._device import parse_to
+from .._errors import error
 from .._dtype import bool_, float16, float32, float64, int8, int16, int32, int64, uint8
 from ._base import Op
 
@@ -45,9 +46,28 @@ _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "
                "uint8": "ByteTensor", "bool": "BoolTensor"}
 
 
+_TYPE_DTYPES = {"FloatTensor": float32, "DoubleTensor": float64, "HalfTensor": float16, "LongTensor": int64,
+                "IntTensor": int32, "ShortTensor": int16, "CharTensor": int8, "ByteTensor": uint8,
+                "BoolTensor": bool_}
+
+
 def type(input, dtype=None):
+    """``x.type()``: the tensor type's name (``'profundo.FloatTensor'``); ``x.type(dtype)``: a cast, where
+    ``dtype`` is a dtype or a type name as PyTorch writes them (``'torch.FloatTensor'``, ``'torch.LongTensor'``;
+    ``'torch.cuda.FloatTensor'`` asks for a GPU and gets the device error)."""
     if dtype is None:
         return "profundo." + _TYPE_NAMES[input._data.dtype.name]
+    if isinstance(dtype, str):
+        module, _, name = dtype.rpartition(".")
+        if module in ("torch.cuda", "profundo.cuda") and name in _TYPE_DTYPES:
+            return to(input, "cuda")  # refused with the device error (no GPU backend), as .to("cuda")
+        if module in ("torch", "profundo") and name == "Tensor":
+            name = "FloatTensor"  # PyTorch's default tensor type
+        if module not in ("torch", "profundo") or name not in _TYPE_DTYPES:
+            raise error(ValueError, "type", f"invalid type: {dtype!r}; expected a dtype (torch.float32) or a "
+                        f"tensor type name such as 'torch.FloatTensor' ({', '.join(_TYPE_DTYPES)})",
+                        "usa x.type(torch.float32) o x.type('torch.FloatTensor')")
+        dtype = _TYPE_DTYPES[name]
     return to(input, dtype)
 
 

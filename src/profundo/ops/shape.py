@@ -4,7 +4,7 @@ share memory (and the version counter) with their input, like PyTorch's."""
 import math
 
 from .._backend import backend_of
-from .._errors import shape_str
+from .._errors import broadcast_error, shape_str
 from ._base import Op, Tensor, as_shape, error, norm_dim, result_dtype
 from .index import Slice
 
@@ -457,7 +457,12 @@ def broadcast_to(input, shape):
 def broadcast_tensors(*tensors):
     if not tensors:
         return ()
-    shape = backend_of(tensors[0]).xp.broadcast_shapes(*(t._data.shape for t in tensors))
+    shape = tensors[0]._data.shape
+    for t in tensors[1:]:  # pairwise, to name the first two shapes that do not broadcast (PyTorch's error)
+        try:
+            shape = backend_of(t).xp.broadcast_shapes(shape, t._data.shape)
+        except ValueError:
+            raise broadcast_error("broadcast_tensors", shape, t._data.shape) from None
     return tuple(expand(t, shape) for t in tensors)
 
 

@@ -19,3 +19,5 @@ from .normalization import *  # noqa: F401,F403,E402
 from .sparse import *  # noqa: F401,F403,E402
 from .rnn import *  # noqa: F401,F403,E402
 from .transformer import *  # noqa: F401,F403,E402
+# distances between pairs of vectors (F.cosine_similarity, F.pairwise_distance)
+from .distance import *  # noqa: F401,F403,E402
