@@ -126,6 +126,22 @@ def test_without_torch_a_clear_error(monkeypatch):
         DistributedSampler(range(4))
 
 
+def test_ddp_options_checked_or_refused():
+    # torch's options profundo does not implement are named in a profundo error, not dropped
+    # (before: Python's bare "unexpected keyword argument" for every option PyTorch has and profundo lacked)
+    for kw in ({"mixed_precision": object()}, {"device_mesh": object()}, {"skip_all_reduce_unused_params": True},
+               {"delay_all_reduce_named_params": []}, {"param_to_hook_all_reduce": object()}):
+        with pytest.raises(TypeError, match=f"does not support {next(iter(kw))}") as e:
+            dist.DistributedDataParallel(nn.Linear(2, 2), **kw)
+        assert "Pista:" in str(e.value)
+    for bad in (0, -5, "25", True):
+        with pytest.raises(ValueError, match="bucket_cap_mb must be a positive number"):
+            dist.DistributedDataParallel(nn.Linear(2, 2), bucket_cap_mb=bad)
+    for flag in ("gradient_as_bucket_view", "static_graph", "check_reduction"):
+        with pytest.raises(TypeError, match=f"{flag} must be True or False"):
+            dist.DistributedDataParallel(nn.Linear(2, 2), **{flag: "yes"})
+
+
 @needs_torch
 def test_needs_an_initialized_group():
     assert not dist.is_initialized()
@@ -200,6 +216,14 @@ def test_one_process_group():
         for kw in ({"device_ids": [0]}, {"output_device": 0}, {"dim": 1}):
             with pytest.raises(ValueError):
                 dist.DistributedDataParallel(model, **kw)
+        # PyTorch's performance settings are accepted and leave the averaged gradients as they are
+        tuned = dist.DistributedDataParallel(model, bucket_cap_mb=1, gradient_as_bucket_view=True,
+                                             static_graph=True, check_reduction=True, find_unused_parameters=True)
+        assert tuned.bucket_cap_mb == 1 and tuned.gradient_as_bucket_view and tuned.static_graph
+        model.zero_grad()
+        tuned(x).sum().backward()
+        for g, p in zip(grads, model.parameters()):
+            assert profundo.equal(g, p.grad)
         with pytest.raises(TypeError, match="nn.Module"):
             dist.DistributedDataParallel(lambda x: x)
         emb = nn.Embedding(5, 2, sparse=True)

@@ -62,8 +62,9 @@ class DistributedDataParallel(Module):
     """Data-parallel training of ``module`` over the process group (``torch.nn.parallel.DistributedDataParallel``).
 
     ``DistributedDataParallel(module, device_ids=None, output_device=None, dim=0,
-    broadcast_buffers=True, init_sync=True, process_group=None,
-    find_unused_parameters=False)``.  Call it like ``module``; after
+    broadcast_buffers=True, init_sync=True, process_group=None, bucket_cap_mb=None,
+    find_unused_parameters=False, check_reduction=False, gradient_as_bucket_view=False,
+    static_graph=False)``.  Call it like ``module``; after
     ``loss.backward()`` every parameter's ``.grad`` is the average over the
     processes.  ``ddp.module`` is the wrapped model (save ``ddp.module.state_dict()``
     to load it without DDP).  ``with ddp.no_sync():`` skips the all-reduce (gradient
@@ -75,14 +76,33 @@ class DistributedDataParallel(Module):
     - ``find_unused_parameters``: accepted for PyTorch's code; profundo always
       handles parameters that some process did not use (their flag says so), so
       both values behave the same;
+    - ``bucket_cap_mb``, ``gradient_as_bucket_view``, ``static_graph``, ``check_reduction``:
+      PyTorch's performance settings (bucket size, gradients as views of the buckets,
+      a graph that does not change); they do not change the averaged gradients.  They
+      are checked and accepted for PyTorch's code: profundo sends all the gradients in
+      one bucket per dtype after backward, whatever their values;
     - ``device_ids``/``output_device`` must be None and ``dim`` 0: profundo's
-      modules live on the CPU, one replica per process (PyTorch's rule for CPU modules).
+      modules live on the CPU, one replica per process (PyTorch's rule for CPU modules);
+    - PyTorch's other options (``delay_all_reduce_named_params``, ``param_to_hook_all_reduce``,
+      ``mixed_precision``, ``device_mesh``, ``skip_all_reduce_unused_params``, ...) are refused
+      with an error that names them.
     """
 
     def __init__(self, module, device_ids=None, output_device=None, dim=0, broadcast_buffers=True,
-                 init_sync=True, process_group=None, find_unused_parameters=False):
+                 init_sync=True, process_group=None, bucket_cap_mb=None, find_unused_parameters=False,
+                 check_reduction=False, gradient_as_bucket_view=False, static_graph=False, **unsupported):
         super().__init__()
         name = "DistributedDataParallel"
+        if unsupported:
+            raise error(TypeError, name, f"profundo's DistributedDataParallel does not support "
+                        f"{', '.join(sorted(unsupported))} (supported: device_ids, output_device, dim, "
+                        "broadcast_buffers, init_sync, process_group, bucket_cap_mb, find_unused_parameters, "
+                        "check_reduction, gradient_as_bucket_view, static_graph)",
+                        f"quita {', '.join(sorted(unsupported))}: profundo no lo implementa")
+        if bucket_cap_mb is not None and (isinstance(bucket_cap_mb, bool) or
+                                          not isinstance(bucket_cap_mb, (int, float)) or not bucket_cap_mb > 0):
+            raise error(ValueError, name, f"bucket_cap_mb must be a positive number of megabytes or None, got "
+                        f"{bucket_cap_mb!r}", "usa bucket_cap_mb=None (o un número > 0, p. ej. 25)")
         if not isinstance(module, Module):
             raise error(TypeError, name, f"expected an nn.Module to wrap, got {type(module).__name__}",
                         "envuelve un modelo: DistributedDataParallel(modelo)")
@@ -97,7 +117,9 @@ class DistributedDataParallel(Module):
                         "input along over device_ids, and profundo has one device per process",
                         "deja dim=0")
         for flag, value in (("broadcast_buffers", broadcast_buffers), ("init_sync", init_sync),
-                            ("find_unused_parameters", find_unused_parameters)):
+                            ("find_unused_parameters", find_unused_parameters),
+                            ("check_reduction", check_reduction),
+                            ("gradient_as_bucket_view", gradient_as_bucket_view), ("static_graph", static_graph)):
             if not isinstance(value, bool):
                 raise error(TypeError, name, f"{flag} must be True or False, got {value!r}", f"{flag} es un bool")
         dist = _group._require_init(name)
@@ -105,6 +127,9 @@ class DistributedDataParallel(Module):
         self.process_group = process_group
         self.broadcast_buffers = broadcast_buffers
         self.find_unused_parameters = find_unused_parameters
+        self.bucket_cap_mb = bucket_cap_mb
+        self.gradient_as_bucket_view = gradient_as_bucket_view
+        self.static_graph = static_graph
         self.require_backward_grad_sync = True
         self.world_size = dist.get_world_size(process_group)
         self._queued = False
