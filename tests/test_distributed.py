@@ -102,6 +102,18 @@ def test_distributed_sampler_errors():
         DistributedSampler(range(4), num_replicas=2, rank=-1)
     with pytest.raises(ValueError, match="num_replicas"):
         DistributedSampler(range(4), num_replicas=0, rank=0)
+    # before: a bare len() TypeError, a string seed's int() ValueError, truthy strings taken as True
+    with pytest.raises(TypeError, match="DistributedSampler: the dataset must have a length") as e:
+        DistributedSampler(5, num_replicas=2, rank=0)
+    assert "Pista:" in str(e.value)
+    for kw in ({"shuffle": "no"}, {"drop_last": "yes"}, {"seed": "a"}, {"seed": 1.5}):
+        with pytest.raises(TypeError, match=f"{next(iter(kw))} must be"):
+            DistributedSampler(range(4), num_replicas=2, rank=0, **kw)
+    s = DistributedSampler(range(4), num_replicas=2, rank=0, seed=np.int64(3))
+    with pytest.raises(TypeError, match="epoch must be an int"):
+        s.set_epoch("1")
+    s.set_epoch(np.int32(2))
+    assert s.epoch == 2 and len(list(s)) == 2
 
 
 # ---------------------------------------------------------------- without a group / without torch

@@ -49,6 +49,13 @@ def _check_int(name, value, low):
                     f"{name} debe ser un entero >= {low}")
 
 
+def _check_seed(name, value):
+    # torch fails later, at the first iteration, on a seed or epoch that is not an int
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise error(TypeError, "DistributedSampler", f"{name} must be an int, got {type(value).__name__} {value!r}",
+                    f"{name} es un entero (p. ej. {name}=0)")
+
+
 class DistributedSampler(Sampler):
     """The indices of one process's share of each epoch (``torch.utils.data.DistributedSampler``).
 
@@ -70,6 +77,15 @@ class DistributedSampler(Sampler):
                 num_replicas = dist.get_world_size()
             if rank is None:
                 rank = dist.get_rank()
+        if not hasattr(type(dataset), "__len__"):
+            raise error(TypeError, "DistributedSampler", f"the dataset must have a length (len(dataset)) to be split "
+                        f"over the processes, got {type(dataset).__name__}",
+                        "pasa un Dataset con __len__ (p. ej. TensorDataset), no un iterable")
+        for flag, value in (("shuffle", shuffle), ("drop_last", drop_last)):
+            if not isinstance(value, (bool, np.bool_)):
+                raise error(TypeError, "DistributedSampler", f"{flag} must be True or False, got {value!r}",
+                            f"{flag} es un bool")
+        _check_seed("seed", seed)
         _check_int("num_replicas", num_replicas, 1)
         if isinstance(rank, bool) or not isinstance(rank, numbers.Integral) or rank >= num_replicas or rank < 0:
             raise error(ValueError, "DistributedSampler",
@@ -79,7 +95,7 @@ class DistributedSampler(Sampler):
         self.num_replicas = int(num_replicas)
         self.rank = int(rank)
         self.epoch = 0
-        self.drop_last = drop_last
+        self.drop_last = bool(drop_last)
         n = len(dataset)
         if drop_last and n % self.num_replicas != 0:
             # the tail that does not divide evenly is dropped
@@ -87,8 +103,8 @@ class DistributedSampler(Sampler):
         else:
             self.num_samples = math.ceil(n / self.num_replicas)
         self.total_size = self.num_samples * self.num_replicas
-        self.shuffle = shuffle
-        self.seed = seed
+        self.shuffle = bool(shuffle)
+        self.seed = int(seed)
 
     def _index_array(self):
         """This process's indices of the epoch, as one int64 array (the DataLoader slices it into batches)."""
@@ -110,4 +126,5 @@ class DistributedSampler(Sampler):
 
     def set_epoch(self, epoch):
         """Use epoch ``epoch``'s order (``seed + epoch`` seeds the shuffle): call it before each epoch."""
-        self.epoch = epoch
+        _check_seed("epoch", epoch)
+        self.epoch = int(epoch)
