@@ -172,6 +172,15 @@ def test_trainer_with_gpus_trains_on_the_cpu_and_says_so():
     for bad in (-1, 1.5, "1"):
         with pytest.raises(ValueError, match="num_gpus"):
             d2l.Trainer(max_epochs=1, num_gpus=bad)
+    # before: accepted here, then range("3") failed inside fit, and a negative bound never clipped
+    for bad in (-1, 1.5, "3", None):
+        with pytest.raises(ValueError, match="Trainer: max_epochs must be a non-negative int") as e:
+            d2l.Trainer(max_epochs=bad)
+        assert "Pista:" in str(e.value)
+    for bad in (-1, "1", float("nan"), None):
+        with pytest.raises(ValueError, match="gradient_clip_val must be a number >= 0"):
+            d2l.Trainer(max_epochs=1, gradient_clip_val=bad)
+    assert d2l.Trainer(max_epochs=np.int64(2), gradient_clip_val=np.float32(0.5)).gradient_clip_val == 0.5
 
 
 def test_devices_are_honest():

@@ -202,6 +202,16 @@ class Trainer(HyperParameters):
         if not isinstance(num_gpus, (int, np.integer)) or isinstance(num_gpus, bool) or num_gpus < 0:
             raise error(ValueError, "Trainer", f"num_gpus must be a non-negative int, got {num_gpus!r}",
                         "usa num_gpus=0 (CPU) o num_gpus=1")
+        # checked here: a wrong value would otherwise fail deep inside fit (range("3")) or, for
+        # gradient_clip_val, silently never clip (a negative bound) or fail at the first comparison
+        if not isinstance(max_epochs, (int, np.integer)) or isinstance(max_epochs, bool) or max_epochs < 0:
+            raise error(ValueError, "Trainer", f"max_epochs must be a non-negative int, got {max_epochs!r}",
+                        "p. ej. d2l.Trainer(max_epochs=10)")
+        if (isinstance(gradient_clip_val, bool) or not isinstance(gradient_clip_val, (int, float, np.integer,
+                                                                                     np.floating))
+                or not gradient_clip_val >= 0):
+            raise error(ValueError, "Trainer", f"gradient_clip_val must be a number >= 0 (0: no clipping), got "
+                        f"{gradient_clip_val!r}", "usa gradient_clip_val=1 (recorta la norma a 1) o 0 (sin recorte)")
         if num_gpus > num_gpus_available():
             warnings.warn(f"Trainer(num_gpus={num_gpus}): profundo has no GPU backend "
                           f"(d2l.num_gpus() is {num_gpus_available()}), so the model trains on the CPU",
