@@ -2,6 +2,7 @@
 models profundo -> torch -> profundo with outputs, gradients, buffers and modes compared, state dicts through
 safetensors both ways."""
 import collections
+import warnings
 
 import numpy as np
 import pytest
@@ -435,6 +436,31 @@ def test_tensor_dtypes_profundo_lacks_are_refused_with_the_fix(name, fix):
     with pytest.raises(TypeError, match=f"profundo has no torch.{name}") as info:
         interop.from_torch(t)
     assert fix in str(info.value)
+
+
+def test_dtype_functions_refuse_other_objects_and_pass_their_own_dtype():
+    # before: torch_dtype("float32") and torch_dtype(torch.float32) were bare AttributeErrors, and
+    # profundo_dtype(profundo.float32) said "profundo has no profundo.float32"
+    assert interop.torch_dtype(torch.float64) is torch.float64
+    assert interop.profundo_dtype(profundo.int32) is profundo.int32
+    for bad in ("float32", 3, None):
+        with pytest.raises(TypeError, match="torch_dtype: expected a profundo dtype") as e:
+            interop.torch_dtype(bad)
+        assert "Pista:" in str(e.value)
+        with pytest.raises(TypeError, match="expected a torch dtype"):
+            interop.profundo_dtype(bad)
+
+
+def test_meta_and_nested_tensors_are_refused_clearly():
+    # before: torch's "Cannot copy out of meta tensor" and "NestedTensorImpl doesn't support sizes"
+    with pytest.raises(ValueError, match=r"from_torch: the tensor of shape \(2, 3\) is on the meta device"):
+        interop.from_torch(torch.ones(2, 3, device="meta"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch: nested tensors are a prototype
+        nested = torch.nested.nested_tensor([torch.ones(2), torch.ones(3)])
+    with pytest.raises(TypeError, match="from_torch: profundo has no nested tensors") as e:
+        interop.from_torch(nested)
+    assert "unbind" in str(e.value)
 
 
 def test_requires_grad_is_carried_and_a_non_leaf_becomes_a_detached_leaf():

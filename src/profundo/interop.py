@@ -70,14 +70,26 @@ def _torch():
 
 # ------------------------------------------------------------------------------------------------ dtypes
 def torch_dtype(dtype):
-    """The torch dtype of a profundo dtype (same name)."""
+    """The torch dtype of a profundo dtype (same name); a torch dtype is returned as it is."""
+    from . import _dtype
     torch = _torch()
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    if not isinstance(dtype, _dtype.dtype):
+        raise error(TypeError, "torch_dtype", f"expected a profundo dtype (e.g. profundo.float32), got "
+                    f"{type(dtype).__name__} {dtype!r}", "pasa un dtype de profundo, p. ej. profundo.float32")
     return getattr(torch, dtype.name)
 
 
 def profundo_dtype(dtype, op="from_torch"):
-    """The profundo dtype of a torch dtype, or a clear TypeError for those profundo lacks."""
+    """The profundo dtype of a torch dtype (a profundo dtype is returned as it is), or a clear TypeError
+    for those profundo lacks."""
     from . import _dtype
+    if isinstance(dtype, _dtype.dtype):
+        return dtype
+    if type(dtype).__module__ != "torch" or type(dtype).__name__ != "dtype":
+        raise error(TypeError, op, f"expected a torch dtype (e.g. torch.float32), got {type(dtype).__name__} "
+                    f"{dtype!r}", "pasa un dtype de PyTorch, p. ej. torch.float32")
     name = str(dtype).replace("torch.", "")
     d = _dtype._NAMES.get(name)
     if d is None:
@@ -108,6 +120,13 @@ def _tensor_from_torch(t):
     from .nn.parameter import Parameter
     torch = _torch()
     profundo_dtype(t.dtype)  # refuse bfloat16 & co. with a clear message before DLPack does
+    if t.is_nested:
+        raise error(TypeError, "from_torch", f"profundo has no nested tensors (this one holds {t.size(0)} tensors "
+                    "of different shapes)", "convierte cada tensor por separado: t.unbind()")
+    if t.device.type == "meta":
+        raise error(ValueError, "from_torch", f"the tensor of shape {tuple(t.shape)} is on the meta device: it "
+                    "has a shape but no values to bring over", "materializa el tensor (o el modelo) antes: "
+                    "p. ej. model.to_empty(device='cpu') y carga sus pesos")
     if t.layout != torch.strided:
         raise error(TypeError, "from_torch", f"profundo has no {t.layout} tensors", "usa t.to_dense()")
     data = t.detach()
