@@ -89,6 +89,9 @@ def test_missing_data_names_the_files_the_folder_the_licence_and_how_to_download
     assert code == 2 and "neither a MovieLens variant" in err
     code, _, err = run(capsys, "mf", "--data", str(tmp_path), "--download")
     assert code == 2 and "--download goes with a named variant" in err
+    # before: --root was silently ignored when --data names a folder
+    code, _, err = run(capsys, "neumf", "--data", str(tmp_path), "--root", str(tmp_path / "elsewhere"))
+    assert code == 2 and "--root" in err and "goes with a named variant" in err and "Pista:" in err
     assert not no_network
 
 

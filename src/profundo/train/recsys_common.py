@@ -81,6 +81,10 @@ def load_ratings(data, root=None, download=False, op="profundo train"):
         if download:
             raise error(ValueError, op, f"--download goes with a named variant ({', '.join(VARIANTS)}), not with "
                         f"the folder {data!r}", "quita --download, o usa --data movielens-100k")
+        if root is not None:
+            raise error(ValueError, op, f"--root {str(root)!r} goes with a named variant ({', '.join(VARIANTS)}): "
+                        f"--data {data!r} is a folder, read as it is", "quita --root (o --data ruta/a/ml-100k sin "
+                        "--root, o --data movielens-100k --root CARPETA)")
         if not folder.is_dir():
             raise error(FileNotFoundError, op, f"--data {data!r} is neither a MovieLens variant "
                         f"({', '.join(VARIANTS)}) nor a folder", "p. ej. --data movielens-100k o --data ruta/ml-100k")
