@@ -336,6 +336,27 @@ def test_timer_and_accumulator():
     assert (acc[0], acc[1]) == (4.0, 3.0)
     acc.reset()
     assert acc.data == [0.0, 0.0]
+    # before: d2l's zip dropped the extra value, or shortened the accumulator for a missing one
+    for values in ((1, 2, 3), (1,)):
+        with pytest.raises(ValueError, match=f"Accumulator.add: this Accumulator sums 2 variables, got {len(values)}"):
+            acc.add(*values)
+    assert acc.data == [0.0, 0.0]
+
+
+def test_evaluations_on_an_empty_loader_fail_clearly():
+    # before: a bare ZeroDivisionError (as in d2l)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(4, 3))
+    empty = []
+    for name, call in (("evaluate_accuracy", lambda: d2l.evaluate_accuracy(net, empty)),
+                       ("evaluate_accuracy_gpu", lambda: d2l.evaluate_accuracy_gpu(net, empty)),
+                       ("evaluate_loss", lambda: d2l.evaluate_loss(net, empty, nn.MSELoss(reduction="none"))),
+                       ("train_epoch_ch3", lambda: d2l.train_epoch_ch3(net, empty, nn.CrossEntropyLoss(),
+                                                                      torch.optim.SGD(net.parameters(), lr=0.1)))):
+        with pytest.raises(ValueError, match=f"{name}: the data iterator gave no example") as e:
+            call()
+        assert "Pista:" in str(e.value)
+    X, y = torch.ones(2, 4), torch.tensor([0, 1])
+    assert d2l.evaluate_accuracy(net, [(X, y)]) in (0.0, 0.5, 1.0)
 
 
 def test_benchmark_prints_the_time(capsys):
@@ -707,6 +728,10 @@ def test_download_extract_a_zip(tmp_path, monkeypatch):
     folder = d2l.download_extract("corpus")
     assert open(folder + "/text.txt").read() == "hola"
     assert d2l.download_extract("corpus", "corpus") == folder
+    # before: zipfile's bare "[Errno 2] No such file or directory"
+    with pytest.raises(FileNotFoundError, match="extract: no file .*missing.zip") as e:
+        d2l.extract(str(tmp_path / "missing.zip"))
+    assert "Pista:" in str(e.value)
 
 
 def test_the_readme_examples_run():

@@ -358,6 +358,10 @@ class Accumulator:
         self.data = [0.0] * n
 
     def add(self, *args):
+        # d2l zips, so a wrong count silently drops values (or shortens the accumulator)
+        if len(args) != len(self.data):
+            raise error(ValueError, "Accumulator.add", f"this Accumulator sums {len(self.data)} variables, got "
+                        f"{len(args)} values", f"pasa exactamente {len(self.data)} valores a add")
         self.data = [a + float(b) for a, b in zip(self.data, args)]
 
     def reset(self):
@@ -480,6 +484,9 @@ def extract(filename, folder=None):
     if ext not in (".zip", ".tar", ".gz"):
         raise error(ValueError, "extract", f"Only support zip/tar files, got {filename!r}",
                     "descomprime el archivo a mano")
+    if not os.path.isfile(filename):
+        raise error(FileNotFoundError, "extract", f"no file {filename!r} to extract", "descárgalo primero: "
+                    "d2l.download(nombre) devuelve la ruta que espera extract")
     if folder is None:
         folder = base_dir
     _extract_all(filename, ext, folder)

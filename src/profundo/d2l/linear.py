@@ -13,6 +13,7 @@ lists the files and where to copy them.
 import numpy as np
 
 from .. import from_numpy, nn, optim
+from .._errors import error
 from ..autograd.grad_mode import no_grad
 from ..creation import zeros
 from ..random import normal, randn
@@ -197,6 +198,14 @@ def accuracy(y_hat, y):
     return float(cmp.type(y.dtype).sum())
 
 
+def _mean(metric, total, count, op):
+    """``metric[total] / metric[count]``, with a clear error for a loader that gave no example (d2l divides by 0)."""
+    if metric[count] == 0:
+        raise error(ValueError, op, "the data iterator gave no example (0 batches, or batches of 0 rows), so there "
+                    "is nothing to average", "comprueba el DataLoader: ¿está vacío el conjunto de datos?")
+    return metric[total] / metric[count]
+
+
 def evaluate_accuracy(net, data_iter):
     """Compute the accuracy for a model on a dataset."""
     if isinstance(net, nn.Module):
@@ -205,7 +214,7 @@ def evaluate_accuracy(net, data_iter):
     with no_grad():
         for X, y in data_iter:
             metric.add(accuracy(net(X), y), y.numel())
-    return metric[0] / metric[1]
+    return _mean(metric, 0, 1, "evaluate_accuracy")
 
 
 def train_epoch_ch3(net, train_iter, loss, updater):
@@ -226,7 +235,7 @@ def train_epoch_ch3(net, train_iter, loss, updater):
             l.sum().backward()
             updater(X.shape[0])
         metric.add(float(l.sum()), accuracy(y_hat, y), y.numel())
-    return metric[0] / metric[2], metric[1] / metric[2]
+    return _mean(metric, 0, 2, "train_epoch_ch3"), _mean(metric, 1, 2, "train_epoch_ch3")
 
 
 def train_ch3(net, train_iter, test_iter, loss, num_epochs, updater):
@@ -263,7 +272,7 @@ def evaluate_loss(net, data_iter, loss):
         y = y.reshape(out.shape)
         l = loss(out, y)  # noqa: E741
         metric.add(l.sum(), l.numel())
-    return metric[0] / metric[1]
+    return _mean(metric, 0, 1, "evaluate_loss")
 
 
 def evaluate_accuracy_gpu(net, data_iter, device=None):
@@ -281,7 +290,7 @@ def evaluate_accuracy_gpu(net, data_iter, device=None):
                 X = X.to(device)
             y = y.to(device)
             metric.add(accuracy(net(X), y), y.numel())
-    return metric[0] / metric[1]
+    return _mean(metric, 0, 1, "evaluate_accuracy_gpu")
 
 
 def train_ch6(net, train_iter, test_iter, num_epochs, lr, device):
