@@ -343,6 +343,16 @@ def test_timer_and_accumulator():
     assert acc.data == [0.0, 0.0]
 
 
+def test_module_points_per_epoch_are_checked():
+    # before: accepted, then a bare ZeroDivisionError at the first plotted batch
+    for kw in ({"plot_train_per_epoch": 0}, {"plot_valid_per_epoch": -1}, {"plot_train_per_epoch": "2"}):
+        with pytest.raises(ValueError, match=f"Module: {next(iter(kw))} must be a number > 0") as e:
+            d2l.Module(**kw)
+        assert "Pista:" in str(e.value)
+    m = d2l.Module(plot_train_per_epoch=4)
+    assert m.plot_train_per_epoch == 4 and m.hparams == {"plot_train_per_epoch": 4, "plot_valid_per_epoch": 1}
+
+
 def test_evaluations_on_an_empty_loader_fail_clearly():
     # before: a bare ZeroDivisionError (as in d2l)
     net = nn.Sequential(nn.Flatten(), nn.Linear(4, 3))

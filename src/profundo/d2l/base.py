@@ -116,12 +116,22 @@ class ProgressBoard(HyperParameters):
         show_figure(self.fig, self.path, "ProgressBoard")
 
 
+def _check_points_per_epoch(op, **values):
+    # Module.plot divides the batches of an epoch by them (0: ZeroDivisionError at the first batch)
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not value > 0:
+            raise error(ValueError, op, f"{name} must be a number > 0 (points per epoch), got {value!r}",
+                        f"p. ej. {name}=1")
+
+
 class Module(nn.Module, HyperParameters):
     """The base class of models: an ``nn.Module`` that knows its loss, its optimizer and how to plot."""
 
     def __init__(self, plot_train_per_epoch=2, plot_valid_per_epoch=1):
         super().__init__()
-        self.save_hyperparameters()
+        _check_points_per_epoch(type(self).__name__, plot_train_per_epoch=plot_train_per_epoch,
+                                plot_valid_per_epoch=plot_valid_per_epoch)
+        self.save_hyperparameters()  # (reads this frame's locals: no loop variables here)
         self.board = ProgressBoard()
 
     def loss(self, y_hat, y):
