@@ -550,6 +550,20 @@ def test_grad_clipping_on_a_params_list():
     assert Scratch.params[0].grad.tolist() == pytest.approx([0.6, 0.8])
 
 
+def test_grad_clipping_skips_a_parameter_without_gradient():
+    # before: two copies of grad_clipping (linear.py, sequence.py); the one exported failed with a bare
+    # "unsupported operand ** for NoneType" on a parameter the loss did not use (Trainer.clip_gradients skipped it)
+    net = pt.nn.ModuleDict({"used": pt.nn.Linear(2, 2), "unused": pt.nn.Linear(2, 2)})
+    net["used"](pt.tensor([[1.0, -2.0]])).pow(2).sum().backward()
+    grads = [p.grad.clone() for p in net["used"].parameters()]
+    norm = math.sqrt(sum(float((g ** 2).sum()) for g in grads))
+    d2l.grad_clipping(net, norm / 2)
+    for p, g in zip(net["used"].parameters(), grads):
+        np.testing.assert_allclose(_np(p.grad), _np(g) / 2, rtol=1e-6)
+    assert net["unused"].weight.grad is None
+    assert d2l.grad_clipping is d2l.linear.grad_clipping
+
+
 # ------------------------------------------------------------------------------- encoder-decoder, seq2seq
 def test_seq2seq_encoder_decoder_book_shapes():
     vocab_size, embed_size, num_hiddens, num_layers = 10, 8, 16, 2

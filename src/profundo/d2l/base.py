@@ -280,12 +280,18 @@ class Trainer(HyperParameters):
 
     def clip_gradients(self, grad_clip_val, model):
         """Rescale all gradients together so that their global L2 norm is at most ``grad_clip_val``."""
-        # a parameter that took no part in the loss has no gradient (d2l would fail on it): it is skipped
-        params = [p for p in model.parameters() if p.requires_grad and p.grad is not None]
-        norm = sum((p.grad ** 2).sum() for p in params) ** 0.5
-        if norm > grad_clip_val:
-            for param in params:
-                param.grad[:] *= grad_clip_val / norm
+        _clip_global_norm(model.parameters(), grad_clip_val)
+
+
+def _clip_global_norm(params, theta):
+    """Rescale the gradients of ``params`` together so that their global L2 norm is at most ``theta``
+    (``Trainer.clip_gradients`` and ``grad_clipping``)."""
+    # a parameter that took no part in the loss has no gradient (d2l would fail on it): it is skipped
+    params = [p for p in params if p.requires_grad and p.grad is not None]
+    norm = sum((p.grad ** 2).sum() for p in params) ** 0.5
+    if norm > theta:
+        for param in params:
+            param.grad[:] *= theta / norm
 
 
 class SGD(HyperParameters):

@@ -19,7 +19,8 @@ from ..creation import zeros
 from ..random import normal, randn
 from ..utils.data import DataLoader, TensorDataset
 from .aliases import arange, meshgrid
-from .base import DATA_HUB, DATA_URL, Accumulator, Classifier, DataModule, Module, SGD, Timer, download
+from .base import (DATA_HUB, DATA_URL, Accumulator, Classifier, DataModule, Module, SGD, Timer, _clip_global_norm,
+                   download)
 from .plotting import Animator, flush_figures, plt, set_figsize, show_images
 
 __all__ = ["SyntheticRegressionData", "LinearRegressionScratch", "LinearRegression", "SoftmaxRegression",
@@ -331,15 +332,10 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device):
 
 
 def grad_clipping(net, theta):
-    """Clip the gradient: rescale all of them so that their global norm is at most ``theta``."""
-    if isinstance(net, nn.Module):
-        params = [p for p in net.parameters() if p.requires_grad]
-    else:
-        params = net.params
-    norm = sum((p.grad ** 2).sum() for p in params) ** 0.5
-    if norm > theta:
-        for param in params:
-            param.grad[:] *= theta / norm
+    """Clip the gradient (the book's 2nd edition; d2l 1.0 does it in ``Trainer.clip_gradients``): rescale all
+    gradients together when their global L2 norm exceeds ``theta``.  ``net`` is an ``nn.Module`` or an object
+    with a ``params`` list (the 2nd edition's from-scratch models)."""
+    _clip_global_norm(net.parameters() if isinstance(net, nn.Module) else net.params, theta)
 
 
 # ------------------------------------------------------------------ chapter 12: optimization algorithms

@@ -26,7 +26,7 @@ from .base import DATA_URL, Classifier, DataModule, Module, download, extract
 
 __all__ = ["TimeMachine", "Vocab", "RNNScratch", "check_len", "check_shape", "RNNLMScratch", "RNN", "RNNLM",
            "GRU", "LSTM", "MTFraEng", "show_list_len_pair_hist", "Encoder", "Decoder", "EncoderDecoder",
-           "init_seq2seq", "Seq2SeqEncoder", "Seq2SeqDecoder", "Seq2Seq", "bleu", "grad_clipping"]
+           "init_seq2seq", "Seq2SeqEncoder", "Seq2SeqDecoder", "Seq2Seq", "bleu"]
 
 # pairs in profundo/text/data/fra-eng-head.txt (see its README)
 _BUNDLED_PAIRS = 2000
@@ -155,20 +155,6 @@ class RNNLMScratch(Classifier):
                 Y = self.output_layer(rnn_outputs)
                 outputs.append(int(Y.argmax(dim=2).reshape(1)))
         return ''.join([vocab.idx_to_token[i] for i in outputs])
-
-
-def grad_clipping(net, theta):
-    """Clip the gradient (the book's 2nd edition; d2l 1.0 does it in ``Trainer.clip_gradients``): rescale all
-    gradients together when their global L2 norm exceeds ``theta``.  ``net`` is an ``nn.Module`` or an object
-    with a ``params`` list (the 2nd edition's from-scratch models)."""
-    if isinstance(net, nn.Module):
-        params = [p for p in net.parameters() if p.requires_grad]
-    else:
-        params = net.params
-    norm = torch.sqrt(sum(torch.sum((p.grad ** 2)) for p in params))
-    if norm > theta:
-        for param in params:
-            param.grad[:] *= theta / norm
 
 
 class RNN(Module):
