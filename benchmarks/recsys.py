@@ -343,11 +343,10 @@ def large(torch, rounds, quick, steps, full):
     size = dict(users=1_000_000, items=100_000, ratings=10_000_000, factors=32, batch=8192)
     if quick:
         size = dict(users=20_000, items=2_000, ratings=100_000, factors=32, batch=8192)
-        steps, rounds = min(steps, 3), 1
     variants = [("sparse", "sgd"), ("sparse", "adam"), ("dense", "sgd")]
     libs = ["profundo"] + (["torch"] if torch else [])
     res = {(lib, g, o): [] for lib in libs for g, o in variants}
-    for _ in range(1 if full else rounds):
+    for _ in range(rounds):
         for g, o in variants:
             for lib in libs:
                 r = run_worker(dict(size, lib=lib, grad=g, opt=o, steps=steps, full=full))
@@ -394,22 +393,38 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="a small run of both parts (seconds)")
     ap.add_argument("--part", choices=["ml100k", "large", "all"], default="all")
-    ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 7; large problem 3)")
-    ap.add_argument("--steps", type=int, default=60, help="timed steps per run of the large problem")
-    ap.add_argument("--full", action="store_true", help="large problem: time whole epochs (slow)")
+    ap.add_argument("--rounds", type=int, default=None,
+                    help="interleaved rounds (default 7, --quick 2; large problem 3, --quick 1)")
+    ap.add_argument("--steps", type=int, default=None,
+                    help="timed steps per run of the large problem (default 60, --quick 3)")
+    ap.add_argument("--full", action="store_true",
+                    help="large problem: time whole epochs, once (slow; no --steps, and --rounds only for ml100k)")
     ap.add_argument("--no-torch", action="store_true", help="profundo and NumPy only")
     ap.add_argument("--data", default=ML100K, help="MovieLens-100K's u.data ('' : synthetic ratings)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
         return worker(json.loads(args.worker))
+    # refused rather than ignored: options that the chosen parts would not use
+    for name in ("rounds", "steps"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            ap.error(f"--{name} must be a positive integer, got {getattr(args, name)}")
+    if args.full and args.part == "ml100k":
+        ap.error("--full times the large problem's epochs: use it with --part large or all")
+    if args.steps is not None and args.part == "ml100k":
+        ap.error("--steps is for the large problem: use it with --part large or all")
+    if args.full and args.steps is not None:
+        ap.error("--full times whole epochs: --steps does not apply")
+    if args.full and args.rounds is not None and args.part == "large":
+        ap.error("--full times whole epochs once: --rounds does not apply to the large problem")
     torch = None if args.no_torch else load_torch()
     print(f"profundo backend {profundo.get_backend()!r}, NumPy {np.__version__}"
           + (f", PyTorch {torch.__version__}" if torch else ""))
     if args.part in ("ml100k", "all"):
         ml100k(torch, args.rounds or (2 if args.quick else 7), args.quick, args.data)
     if args.part in ("large", "all"):
-        large(torch, args.rounds or 3, args.quick, args.steps, args.full)
+        large(torch, 1 if args.full else args.rounds or (1 if args.quick else 3), args.quick,
+              args.steps or (3 if args.quick else 60), args.full)
 
 
 if __name__ == "__main__":

@@ -50,5 +50,19 @@ def test_quick_mode_runs(recsys, capsys):
         assert line.split()[-1].count("->") == 1 and "MB" in line  # a loss pair and the memory columns
 
 
+@pytest.mark.parametrize("argv, text", [
+    (["--full", "--steps", "5"], "--steps does not apply"),
+    (["--full", "--part", "large", "--rounds", "2"], "--rounds does not apply"),
+    (["--full", "--part", "ml100k"], "--full times the large problem"),
+    (["--steps", "5", "--part", "ml100k"], "--steps is for the large problem"),
+    (["--rounds", "0"], "--rounds must be a positive integer"),
+])
+def test_options_that_would_be_ignored_are_refused(recsys, capsys, argv, text):
+    # before: --steps/--rounds silently unused with --full, --quick overrode an explicit --steps/--rounds
+    with pytest.raises(SystemExit) as e:
+        recsys.main(argv + ["--no-torch", "--data", ""])
+    assert e.value.code == 2 and text in capsys.readouterr().err
+
+
 def _value(loss):
     return float(loss.detach()) if hasattr(loss, "detach") else float(loss)
