@@ -797,6 +797,9 @@ def test_train_2d_and_show_trace_2d_as_gradient_descent_chapter(capsys):
     assert capsys.readouterr().out.startswith("epoch 20, x1: -0.057646, x2: -0.000073")
     d2l.show_trace_2d(f_2d, results)
     assert plt.gca().get_xlabel() == "x1" and plt.gca().get_lines()[0].get_xdata()[0] == -5
+    for bad in (0, -1, 2.5):  # before: a bare UnboundLocalError (or range's TypeError)
+        with pytest.raises(ValueError, match="train_2d: steps must be a positive int"):
+            d2l.train_2d(gd_2d, steps=bad, f_grad=f_2d_grad)
 
 
 def _airfoil(tmp_path, monkeypatch, n=400):

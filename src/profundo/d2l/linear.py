@@ -346,6 +346,9 @@ def annotate(text, xy, xytext):
 
 def train_2d(trainer, steps=20, f_grad=None):
     """Optimize a 2D objective function with a customized trainer, from (-5, -2); the list of points."""
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        # (d2l then fails printing the last epoch with an UnboundLocalError)
+        raise error(ValueError, "train_2d", f"steps must be a positive int, got {steps!r}", "p. ej. steps=20")
     # s1 and s2 are internal state variables used by momentum, adagrad and RMSProp
     x1, x2, s1, s2 = -5, -2, 0, 0
     results = [(x1, x2)]
