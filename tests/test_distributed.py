@@ -363,6 +363,18 @@ def test_train_mf_nproc_2(tmp_path, capfd):
     assert set(state) >= {"P.weight", "Q.weight"}  # the plain model's keys, loadable without DDP
 
 
+def test_nproc_is_removed_from_the_workers_command_line_in_every_spelling():
+    # before: an abbreviation argparse accepts (--npro 2) went on to the workers, which then refused to run
+    # ("--nproc inside a process group")
+    from profundo.train.dataparallel import _without_nproc
+    from profundo.train.mf import parser
+    for spelling in (["--nproc", "2"], ["--nproc=2"], ["--npro", "2"], ["--np=2"], ["--n", "2"]):
+        argv = ["--epochs", "1"] + spelling + ["--sparse"]
+        assert parser().parse_args(argv).nproc == 2
+        assert _without_nproc(argv) == ["--epochs", "1", "--sparse"]
+    assert _without_nproc(["--out", "runs/--", "-n"]) == ["--out", "runs/--", "-n"]  # not --nproc
+
+
 def test_train_mf_nproc_refusals(tmp_path, monkeypatch, capsys):
     from profundo.cli import main as cli
     data = _ratings_folder(tmp_path / "data", num_users=6, num_items=5)

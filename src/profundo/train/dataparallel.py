@@ -60,14 +60,20 @@ def launch_if_asked(args, argv, op, check=None):
     return distributed.launch(["-m", "profundo", *op.split()[1:], *rest], args.nproc)
 
 
+def _is_nproc(option):
+    # argparse also takes a unique prefix (--np 2): the tasks with --nproc have no other option starting with --n
+    return len(option) >= 3 and "--nproc".startswith(option)
+
+
 def _without_nproc(argv):
+    """``argv`` without its ``--nproc N`` (or ``--nproc=N``, or a prefix argparse took for it)."""
     out, skip = [], False
     for a in argv:
         if skip:
             skip = False
-        elif a == "--nproc":
+        elif _is_nproc(a):
             skip = True
-        elif not a.startswith("--nproc="):
+        elif not (a.startswith("--") and "=" in a and _is_nproc(a.split("=", 1)[0])):
             out.append(a)
     return out
 
