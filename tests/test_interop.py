@@ -451,6 +451,32 @@ def test_dtype_functions_refuse_other_objects_and_pass_their_own_dtype():
             interop.profundo_dtype(bad)
 
 
+def test_tensor_gradient_hooks_are_refused_not_dropped():
+    # before: a leaf's register_hook was silently lost on the other side (module hooks were already refused)
+    x = profundo.ones(2, 3, requires_grad=True)
+    h = x.register_hook(lambda g: g * 2)
+    with pytest.raises(ValueError, match=r"to_torch: the tensor of shape \(2, 3\) has gradient hooks") as e:
+        interop.to_torch(x)
+    assert "Pista:" in str(e.value)
+    model = nn.Linear(3, 2)
+    hw = model.weight.register_hook(lambda g: g)
+    with pytest.raises(ValueError, match="gradient hooks"):
+        interop.to_torch(model)
+    h.remove()
+    hw.remove()
+    assert interop.to_torch(x).requires_grad and isinstance(interop.to_torch(model), torch.nn.Linear)
+    t = torch.ones(2, requires_grad=True)
+    th = t.register_hook(lambda g: g)
+    with pytest.raises(ValueError, match=r"from_torch: the tensor of shape \(2,\) has gradient hooks"):
+        interop.from_torch(t)
+    tm = torch.nn.Linear(3, 2)
+    tm.bias.register_hook(lambda g: g)
+    with pytest.raises(ValueError, match="gradient hooks"):
+        interop.from_torch(tm)
+    th.remove()
+    assert interop.from_torch(t).requires_grad
+
+
 def test_meta_and_nested_tensors_are_refused_clearly():
     # before: torch's "Cannot copy out of meta tensor" and "NestedTensorImpl doesn't support sizes"
     with pytest.raises(ValueError, match=r"from_torch: the tensor of shape \(2, 3\) is on the meta device"):

@@ -32,7 +32,7 @@ torch is optional: it is imported only when a function here needs it (a clear ``
   clear error naming it when the code uses it.  There is one mirror class per class, so ``isinstance``
   holds between models converted apart.
 
-Refused with a clear error rather than dropped: forward/backward hooks (re-register them on the converted
+Refused with a clear error rather than dropped: forward/backward hooks and tensors' gradient hooks (re-register them on the converted
 model), lazy layers that have not seen an input yet (run one batch first), torch layers profundo lacks
 (``nn.PReLU``, ``nn.Conv3d``, ...; the error names the layer), and torch-internal helpers (only torch's
 public functions have profundo counterparts, so a torch class whose code calls private torch functions
@@ -101,9 +101,18 @@ def profundo_dtype(dtype, op="from_torch"):
 
 
 # ----------------------------------------------------------------------------------------------- tensors
+def _hooks_refused(op, has_hooks, shape):
+    # a gradient hook is a function attached to the tensor: like a module's hooks, it is not carried across
+    if has_hooks:
+        raise error(ValueError, op, f"the tensor of shape {shape} has gradient hooks (register_hook); functions "
+                    "attached to a tensor are not carried across", "quita los hooks (handle.remove()) antes de "
+                    "convertir y vuelve a registrarlos en el tensor convertido")
+
+
 def _tensor_to_torch(x):
     torch = _torch()
     from .nn.parameter import Parameter
+    _hooks_refused("to_torch", x.grad_fn is None and bool(x._hooks), tuple(x.shape))
     data = x.detach()
     arr = data._data
     if any(s < 0 for s in arr.strides):
@@ -129,6 +138,7 @@ def _tensor_from_torch(t):
                     "p. ej. model.to_empty(device='cpu') y carga sus pesos")
     if t.layout != torch.strided:
         raise error(TypeError, "from_torch", f"profundo has no {t.layout} tensors", "usa t.to_dense()")
+    _hooks_refused("from_torch", t.is_leaf and bool(t._backward_hooks), tuple(t.shape))
     data = t.detach()
     if data.device.type != "cpu":
         data = data.cpu()  # profundo computes on the CPU: this one is a copy
@@ -420,6 +430,10 @@ class _Bridge:
             raise error(ValueError, self.op, f"{type(m).__name__} has hooks ({', '.join(hooks)}); functions "
                         "attached to a module are not carried across", "quita los hooks antes de convertir y "
                         "vuelve a registrarlos en el modelo convertido")
+        for name, p in m.named_parameters(recurse=False):
+            # (the weights cross through state_dict(), whose detached tensors have no hooks)
+            has = bool(getattr(p, "_backward_hooks", None) or getattr(p, "_hooks", None))
+            _hooks_refused(self.op, has, f"{tuple(p.shape)} ({type(m).__name__}.{name})")
 
     def _convert(self, m):
         src, dst = self.src, self.dst
