@@ -300,7 +300,7 @@ def test_neumf_bce_loss_decreases(tmp_path):
     folder = write_clustered(tmp_path / "ml", num_users=30, num_items=24, seed=3)
     args = task.parser().parse_args(["--data", str(folder), "--epochs", "4", "--factors", "4", "--hidden", "6",
                                      "--batch-size", "64", "--loss", "bce", "--negatives", "3", "--lr", "0.02",
-                                     "--candidates", "8", "--quiet"])
+                                     "--candidates", "8", "--k", "3", "--quiet"])
     result = task.run(task.plan(args), tmp_path / "run", quiet=True)
     loss = result["history"]["train_loss"]
     assert loss[-1] < loss[0] < math.log(2) + 0.01
@@ -317,6 +317,10 @@ def test_neumf_refuses_data_it_cannot_rank(tmp_path, capsys):
     (tmp_path / "one" / "u.data").write_text("1\t1\t5\t10\n1\t2\t4\t11\n2\t1\t3\t12\n")
     code, _, err = run(capsys, "neumf", "--data", str(tmp_path / "one"), "--out", str(tmp_path / "r"))
     assert code == 2 and "at least 2 interactions" in err
+    # before: accepted, and HitRate@k was 1.0 for every model
+    code, _, err = run(capsys, "neumf", "--data", str(folder), "--candidates", "5", "--k", "6",
+                       "--out", str(tmp_path / "r"))
+    assert code == 2 and "--k 6 ranks the held-out item among only 6 items" in err and "Pista:" in err
 
 
 @pytest.mark.parametrize("argv", [["--candidates", "0"], ["--candidates", "some"], ["--loss", "mse"],

@@ -75,6 +75,11 @@ def parser():
 
 
 def plan(args):
+    if args.candidates != "all" and args.k > int(args.candidates):
+        # 1 held-out item among candidates + 1: with k > candidates it is always in the top k
+        raise error(ValueError, OP, f"--k {args.k} ranks the held-out item among only {int(args.candidates) + 1} "
+                    f"items (--candidates {args.candidates} + itself): every user would count as a hit",
+                    "usa un --k menor que --candidates (p. ej. --k 10 con --candidates 100) o --candidates all")
     c = {k: getattr(args, k) for k in ("data", "factors", "hidden", "epochs", "batch_size", "optimizer", "lr",
                                         "weight_decay", "loss", "negatives", "candidates", "k", "seed")}
     c["task"] = "neumf"
