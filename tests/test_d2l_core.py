@@ -707,6 +707,16 @@ def test_download_uses_the_cache_checks_sha1_and_fails_clearly_offline(tmp_path,
     assert [p.name for p in folder.iterdir()] == ["house.csv"]  # no temporary file left behind
     with pytest.raises(KeyError, match="DATA_HUB"):
         d2l.download("no such name", str(folder))
+    # before: a connection cut mid-file (http.client's IncompleteRead) or Ctrl-C escaped as is and left the
+    # .part file behind
+    import http.client
+    for exc, expected in ((http.client.IncompleteRead(b"a,"), RuntimeError), (KeyboardInterrupt(), KeyboardInterrupt)):
+        def cut(*args, **kwargs):
+            raise exc
+        monkeypatch.setattr(urllib.request, "urlopen", cut)
+        with pytest.raises(expected):
+            d2l.download("house", str(folder))
+        assert [p.name for p in folder.iterdir()] == ["house.csv"]
 
 
 def test_download_of_the_time_machine_uses_profundos_copy_offline(tmp_path, monkeypatch):

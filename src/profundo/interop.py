@@ -10,8 +10,8 @@ torch is optional: it is imported only when a function here needs it (a clear ``
   that says how to convert them (``t.float()``).  ``requires_grad`` is carried over: a leaf that requires
   grad arrives as a leaf that requires grad; a *non-leaf* (the output of an op) arrives as a **detached
   leaf** -- its graph stays on the side that built it.  A profundo view with negative strides
-  (``profundo.from_numpy(a[::-1])``) is copied, since PyTorch has no negative strides; a torch tensor on another device is copied to
-  the CPU first (profundo computes on the CPU).
+  (``profundo.from_numpy(a[::-1])``) is copied, since PyTorch has no negative strides; a torch tensor on
+  another device is copied to the CPU first (profundo computes on the CPU).
 - **Modules**: every ``profundo.nn`` layer has a ``torch.nn`` twin of the same name; ``to_torch`` builds
   the twin with the same constructor arguments (read from the layer's attributes, which have PyTorch's
   names) and gives it copies of the weights with ``load_state_dict(assign=True)``, so the keys are checked
@@ -32,11 +32,11 @@ torch is optional: it is imported only when a function here needs it (a clear ``
   clear error naming it when the code uses it.  There is one mirror class per class, so ``isinstance``
   holds between models converted apart.
 
-Refused with a clear error rather than dropped: forward/backward hooks and tensors' gradient hooks (re-register them on the converted
-model), lazy layers that have not seen an input yet (run one batch first), torch layers profundo lacks
-(``nn.PReLU``, ``nn.Conv3d``, ...; the error names the layer), and torch-internal helpers (only torch's
-public functions have profundo counterparts, so a torch class whose code calls private torch functions
-cannot come over).
+Refused with a clear error rather than dropped: forward/backward hooks and tensors' gradient hooks
+(re-register them on the converted model), lazy layers that have not seen an input yet (run one batch
+first), torch layers profundo lacks (``nn.PReLU``, ``nn.Conv3d``, ...; the error names the layer), and
+torch-internal helpers (only torch's public functions have profundo counterparts, so a torch class whose
+code calls private torch functions cannot come over).
 
 State dicts need no bridge: ``profundo.save(model.state_dict(), "m.safetensors")`` writes the safetensors
 format, which ``torch_model.load_state_dict(safetensors.torch.load_file("m.safetensors"))`` reads with the

@@ -11,6 +11,7 @@ says so with a warning.
 """
 import collections
 import hashlib
+import http.client
 import inspect
 import os
 import shutil
@@ -474,11 +475,14 @@ def download(url, folder="../data", sha1_hash=None):
         if sha1_hash is not None and _sha1(tmp) != sha1_hash:
             raise ValueError(f"sha1 is {_sha1(tmp)}, expected {sha1_hash}")
         os.replace(tmp, fname)  # atomic: the real name only ever holds a complete file
-    except (OSError, ValueError) as e:
-        os.unlink(tmp)
+    except (OSError, ValueError, http.client.HTTPException) as e:  # (a connection cut mid-file: IncompleteRead)
         raise error(RuntimeError, "download", f"could not get {fname} ({e}).\nTo fix it: connect to the internet "
                     f"and try again, or download {url} yourself and copy it to {os.path.abspath(fname)}",
                     f"sin internet, copia el archivo en {os.path.abspath(folder)} y vuelve a ejecutar") from None
+    finally:
+        # whatever stopped it (also Ctrl-C, or http.client's IncompleteRead): no half file left behind
+        if os.path.exists(tmp):
+            os.unlink(tmp)
     return fname
 
 

@@ -30,7 +30,8 @@ from .recsys_common import VARIANTS, add_data_options, describe, load_ratings, w
 
 OP = "profundo train mf"
 OPTIMIZERS = ("adam", "sgd", "sparseadam")
-# 30 factors, Adam lr 3e-3, batch 256, L2 0.1 on the batch's rows: test RMSE 0.894 on MovieLens 100K (10 epochs, as the README)
+# 30 factors, Adam lr 3e-3, batch 256, L2 0.1 on the batch's rows: test RMSE 0.894 on MovieLens 100K
+# (10 epochs, as the README says)
 DEFAULTS = {"factors": 30, "epochs": 10, "lr": None, "batch_size": 256, "optimizer": "adam", "l2": 0.1,
             "weight_decay": 0.0, "test_ratio": 0.1, "seed": 0}
 # SGD on a mean over the batch moves each row by ~lr/batch of its gradient: it needs a large lr
