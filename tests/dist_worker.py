@@ -182,6 +182,14 @@ def main(mode, out):
     train_mf(model, opt, mf_batches, ddp=ddp)
     res.update({"mf." + k: v for k, v in params(model).items()})
     res["mf.unused_grad_is_none"] = np.array(model.unused.weight.grad is None)
+
+    # DDP on a subgroup without global rank 0: the broadcast comes from the group's first process (rank 1)
+    sub = dist.new_group([1])  # every process calls it, as in PyTorch
+    if rank == 1:
+        model, _ = build_mlp(7)
+        before = params(model)
+        dist.DistributedDataParallel(model, process_group=sub)
+        res["sub.kept_own_weights"] = np.array(all(np.array_equal(before[k], v) for k, v in params(model).items()))
     np.savez(Path(out) / f"rank{rank}.npz", **res)
     dist.save_main({"rank": profundo.tensor([rank])}, Path(out) / "main.safetensors")  # rank 0 writes, all wait
     res_seen = profundo.load(Path(out) / "main.safetensors")["rank"].tolist()  # written before anyone reads

@@ -296,6 +296,7 @@ def test_two_processes_match_one_process(tmp_path, capfd):
     finally:
         profundo.set_default_dtype(profundo.float32)
     assert np.abs(init["user.weight"] - ref["mf.user.weight"]).max() > 1e-2
+    assert ranks[1]["sub.kept_own_weights"] and "sub.kept_own_weights" not in ranks[0]
     for r in ranks:
         assert r["mf.unused_grad_is_none"]  # a parameter nobody used keeps grad=None
         np.testing.assert_array_equal(r["sum_t"], [[3.0, 6.0], [9.0, 12.0]])

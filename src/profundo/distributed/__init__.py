@@ -21,10 +21,10 @@ raises a clear ImportError if it is missing.
 from ..utils.data.distributed import DistributedSampler
 from ._group import (ReduceOp, all_gather, all_reduce, barrier, broadcast, destroy_process_group, get_rank,
                      get_world_size, init_process_group, is_available, is_initialized, is_main_process,
-                     is_torch_available, print_main, save_main)
+                     is_torch_available, new_group, print_main, save_main)
 from .ddp import DistributedDataParallel
 from .launch import launch
 
 __all__ = ["init_process_group", "destroy_process_group", "is_initialized", "is_available", "is_torch_available",
-           "get_rank", "get_world_size", "barrier", "all_reduce", "broadcast", "all_gather", "ReduceOp",
+           "get_rank", "get_world_size", "new_group", "barrier", "all_reduce", "broadcast", "all_gather", "ReduceOp",
            "DistributedSampler", "DistributedDataParallel", "is_main_process", "print_main", "save_main", "launch"]

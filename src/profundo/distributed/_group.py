@@ -19,7 +19,7 @@ from .._errors import error
 from ..tensor import Tensor
 
 __all__ = ["init_process_group", "destroy_process_group", "is_initialized", "is_available", "is_torch_available",
-           "get_rank", "get_world_size", "barrier", "all_reduce", "broadcast", "all_gather", "ReduceOp",
+           "get_rank", "get_world_size", "new_group", "barrier", "all_reduce", "broadcast", "all_gather", "ReduceOp",
            "is_main_process", "print_main", "save_main"]
 
 # the timeout each collective waits for the other processes (torch's default for gloo is 30 minutes)
@@ -158,6 +158,19 @@ def get_rank(group=None):
 def get_world_size(group=None):
     """How many processes train together."""
     return _require_init("get_world_size").get_world_size(group)
+
+
+def new_group(ranks=None, timeout=None, backend=None):
+    """A subgroup of the processes (``ranks``: their global ranks; all of them by default), PyTorch's own
+    ``ProcessGroup``: pass it as ``group=`` to the collectives or ``process_group=`` to
+    DistributedDataParallel.  Every process must call it, also those not in ``ranks`` (as in PyTorch)."""
+    dist = _require_init("new_group")
+    if backend not in (None, "gloo"):
+        raise error(ValueError, "new_group", f"backend {backend!r} is not available: profundo.distributed runs "
+                    "on gloo (CPU tensors)", "omite backend= o usa backend='gloo'")
+    if timeout is not None and not isinstance(timeout, datetime.timedelta):
+        timeout = datetime.timedelta(seconds=timeout)
+    return dist.new_group(ranks=ranks, timeout=timeout, backend=backend)
 
 
 def barrier(group=None):

@@ -175,9 +175,12 @@ class DistributedDataParallel(Module):
         by_dtype = {}
         for t in tensors:
             by_dtype.setdefault(t._data.dtype, []).append(t)
+        # the group's first process, as a global rank (torch's broadcast takes global ranks; PyTorch's DDP
+        # broadcasts from its group's rank 0, which is not global rank 0 in a subgroup)
+        src = 0 if self.process_group is None else dist.get_global_rank(self.process_group, 0)
         for dt, ts in by_dtype.items():
             flat = np.concatenate([t._data.reshape(-1) for t in ts]) if ts else np.zeros(0, dt)
-            _collective("DistributedDataParallel (broadcast)", dist.broadcast, torch.from_numpy(flat), 0,
+            _collective("DistributedDataParallel (broadcast)", dist.broadcast, torch.from_numpy(flat), src,
                         group=self.process_group)
             o = 0
             for t in ts:
