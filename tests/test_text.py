@@ -173,6 +173,7 @@ def test_vocab_to_tokens():
 
 def test_vocab_errors():
     assert "tokeniza" in checked(pytest.raises(TypeError, T.Vocab, "hello"))
+    assert "a int" in checked(pytest.raises(TypeError, T.Vocab, 5))  # not iterable: a profundo error, not a bare one
     checked(pytest.raises(TypeError, T.Vocab, [1, 2, 3]))
     checked(pytest.raises(TypeError, T.Vocab, ["a"], "2"))
     checked(pytest.raises(TypeError, T.Vocab, ["a"], 0, "<pad>"))

@@ -24,8 +24,9 @@ class Vocab:
         # d2l's 2nd edition defaults both to None (meaning none)
         tokens = [] if tokens is None else tokens
         reserved_tokens = [] if reserved_tokens is None else reserved_tokens
-        if isinstance(tokens, str):
-            raise error(TypeError, "Vocab", "tokens is one str; expected a list of tokens (or of token lists)",
+        if isinstance(tokens, str) or not hasattr(tokens, "__iter__"):
+            what = "one str" if isinstance(tokens, str) else f"a {type(tokens).__name__}"
+            raise error(TypeError, "Vocab", f"tokens is {what}; expected a list of tokens (or of token lists)",
                         "tokeniza primero: Vocab(list(texto)) para caracteres, Vocab(texto.split()) para palabras")
         if not isinstance(min_freq, numbers.Real) or isinstance(min_freq, bool):
             raise error(TypeError, "Vocab", f"min_freq must be a number, got {type(min_freq).__name__}",
