@@ -437,8 +437,30 @@ class Function:
         if (dt is _F32 or dt.kind == "f") and not ctx._non_differentiable:  # (float32 by identity: ~30 ns less)
             t._requires_grad = True
             t.grad_fn = ctx
-        if ctx._saved is not None:
-            _pack_saved(cls, ctx, (out,), (t,))
+        saved = ctx._saved
+        if saved is not None:
+            # _pack_saved's common cases written out (one call less per recorded op, ~5 % of
+            # Mm's): the output (tanh, exp) becomes a SavedOutput, any other tensor (Mm's a and
+            # b) a SavedTensor; anything else (None, a number, an array) goes through _pack_saved
+            packed = []
+            for item in saved:
+                if item is out:
+                    vc = t._vc
+                    if vc is None:
+                        vc = t._vc = [0]
+                    s = _new(SavedOutput)
+                    s.data, s.output_nr, s.counter = arr, 0, vc
+                    packed.append(s)
+                elif item.__class__ is Tensor or isinstance(item, Tensor):
+                    vc = item._vc
+                    s = _new(SavedTensor)
+                    s.tensor, s.version = item, (vc[0] if vc is not None else 0)
+                    packed.append(s)
+                else:
+                    _pack_saved(cls, ctx, (out,), (t,))
+                    break
+            else:
+                ctx._saved = packed
         if cls.is_view:
             _mark_view(t, args[0], cls, args, True)
         if _ANOMALY.enabled:
