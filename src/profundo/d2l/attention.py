@@ -13,6 +13,8 @@ from profundo import nn
 from .._errors import error, shape_str
 from ..models.attention import _check_qkv
 from ..models.seq2seq import AttentionDecoder, Encoder
+# the book's position-wise FFN and AddNorm (11.7) are profundo.models' own, line for line
+from ..models.transformer import AddNorm, PositionWiseFFN
 from ..tensor import Tensor
 from .base import Module
 
@@ -173,31 +175,6 @@ class PositionalEncoding(nn.Module):
                         "num_hiddens debe coincidir con la última dimensión; para secuencias más largas sube max_len")
         X = X + self.P[:, :X.shape[1], :].to(X.device)
         return self.dropout(X)
-
-
-class PositionWiseFFN(nn.Module):
-    """The positionwise feed-forward network (book 11.7): the same MLP at every position."""
-
-    def __init__(self, ffn_num_hiddens, ffn_num_outputs):
-        super().__init__()
-        self.dense1 = nn.LazyLinear(ffn_num_hiddens)
-        self.relu = nn.ReLU()
-        self.dense2 = nn.LazyLinear(ffn_num_outputs)
-
-    def forward(self, X):
-        return self.dense2(self.relu(self.dense1(X)))
-
-
-class AddNorm(nn.Module):
-    """The residual connection followed by layer normalization (book 11.7): ``LayerNorm(dropout(Y) + X)``."""
-
-    def __init__(self, norm_shape, dropout):
-        super().__init__()
-        self.dropout = nn.Dropout(dropout)
-        self.ln = nn.LayerNorm(norm_shape)
-
-    def forward(self, X, Y):
-        return self.ln(self.dropout(Y) + X)
 
 
 class TransformerEncoderBlock(nn.Module):
