@@ -300,16 +300,68 @@ class NumpyBackend(ReferenceBackend):
         self.xp.subtract(g, out, out=out)
         return out
 
-    def cross_entropy_backward(self, g, p, target, reduction):
-        # in place in one copy of p, 1 taken off each row's target entry (no one-hot array, no
-        # temporaries): (256, 10) 1.4x faster than the reference, (1120, 28) about the same
-        out = p.copy()
-        out[self.xp.arange(len(target)), target] -= 1
-        if reduction == "none":
-            out *= g[:, None]
+    def cross_entropy(self, x, target):
+        # one exp pass and no log-probabilities array: the loss of row i is log(sum(e_i)) - (x[i, t_i]
+        # - m_i) from the target entries alone.  Rows of 48 classes or fewer (d2l's RNN logits
+        # (1120, 28), the MLP's (256, 10)) are worked on with the class axis first (one contiguous
+        # copy): every pass is then one long vectorized loop, where the row layout made NumPy loop
+        # once per row in each max, sum and row broadcast.  With this backward, forward + backward
+        # 1120x28 151 -> 86 us, 256x10 48 -> 31, 256x784 639 -> 460 (float32, 1 thread)
+        xp = self.xp
+        n, c = x.shape
+        if x.dtype.kind != "f" or not x.size:
+            return super().cross_entropy(x, target)
+        target = target.astype(xp.intp, copy=False)  # (a uint8 target times n would overflow)
+        rows = xp.arange(n)
+        transposed = _short_rows(x, 1)
+        if transposed:
+            work = xp.ascontiguousarray(x.T)  # (C, N)
+            m = xp.maximum.reduce(work, 0)
+            at = target * n + rows  # the target entries' positions in work.reshape(-1)
         else:
-            out *= g / g.dtype.type(len(target)) if reduction == "mean" else g
+            m = self.reduce_max(x, 1)
+            at = rows * c + target
+        if not xp.isfinite(m).all():  # infinities and NaN: the reference's rules
+            return super().cross_entropy(x, target)
+        if transposed:
+            work -= m
+        else:
+            work = x - m[:, None]
+        picked = work.reshape(-1)[at]  # x[i, t_i] - m_i
+        xp.exp(work, out=work)
+        s = xp.add.reduce(work, 0) if transposed else self.reduce_sum(work, 1)
+        losses = xp.log(s)
+        losses -= picked
+        work /= s if transposed else s[:, None]
+        return losses, (work.T if transposed else work)  # p: (N, C), column-major in the first case
+
+    def cross_entropy_backward(self, g, p, target, reduction):
+        # one pass over p (scaled into a new array, in p's own layout: column-major from the
+        # short-rows forward above), then the N target entries through their flat positions
+        # (no one-hot array, no 2-D fancy index): part of the gain given at cross_entropy
+        xp = self.xp
+        n = len(target)
+        target = target.astype(xp.intp, copy=False)
+        if reduction == "none":
+            out, sub = p * g[:, None], g
+        else:
+            sub = g / g.dtype.type(n) if reduction == "mean" else g
+            out = p * sub
+        if out.flags.c_contiguous:
+            out.reshape(-1)[xp.arange(n) * out.shape[1] + target] -= sub
+        elif out.flags.f_contiguous:
+            out.T.reshape(-1)[target * n + xp.arange(n)] -= sub
+        else:
+            out[xp.arange(n), target] -= sub
         return out
+
+    def stack(self, arrays, axis):
+        # joined along the existing axis, then one reshape (a view): np.stack first gives every
+        # array a new axis (one expand_dims each): 35 (32, 28) arrays, axis 1, 1.8x faster
+        a0 = arrays[0]
+        if axis >= a0.ndim:
+            return super().stack(arrays, axis)
+        return self.xp.concatenate(arrays, axis=axis).reshape(a0.shape[:axis] + (len(arrays),) + a0.shape[axis:])
 
     # ------------------------------------------------------------ pooling and normalization (Unit 2)
     # Gains: the reference kernel's time over this one's, each kernel alone on the shapes of

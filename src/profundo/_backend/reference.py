@@ -80,6 +80,10 @@ class ReferenceBackend:
                 raise ValueError(str(e)) from None
             return v
 
+    def stack(self, arrays, axis):
+        """The arrays (one shape, one dtype) joined along a new axis ``axis``."""
+        return self.xp.stack(arrays, axis=axis)
+
     def sliding_windows(self, a, kernel_size, stride, dilation):
         """A read-only view of the windows of ``a`` over its last ``k = len(kernel_size)``
         dims (convolution and pooling read their inputs through it): shape
@@ -292,6 +296,12 @@ class ReferenceBackend:
     # Pooling works on the last k dims of ``a`` (k = len(kernel_size)); the leading dims (N, C, or
     # just C for an unbatched input) are "planes" pooled independently.  A max-pool index is the
     # flat position inside its plane of the unpadded input, as PyTorch's ``return_indices``.
+    def cross_entropy(self, x, target):
+        """Per row ``i`` of the (N, C) logits ``x``, ``-log_softmax(x)[i, target[i]]``; returned
+        with ``softmax(x)``, which the backward needs."""
+        logp, p = self.log_softmax(x, 1)
+        return -logp[self.xp.arange(len(target)), target], p
+
     def cross_entropy_backward(self, g, p, target, reduction):
         """``(p - onehot(target)) * g``: the gradient of the cross-entropy of logits whose softmax
         is ``p`` (rows), for class indices ``target``; ``g`` is one number per row for reduction
