@@ -271,22 +271,56 @@ def _kernel_ops():
     return sorted(found, key=lambda c: c.__name__)
 
 
+def _kernel_cases(op, dtype):
+    import inspect
+    n = len(inspect.signature(op.forward).parameters) - 1
+    if op.__name__ in ("Mm", "Bmm"):  # matrix products: 2-D (and batched) operands, no numbers
+        rng = np.random.default_rng(0)
+        shape_a, shape_b = ((3, 4), (4, 2)) if op.__name__ == "Mm" else ((2, 3, 4), (2, 4, 2))
+        return [(pf.from_numpy(rng.standard_normal(shape_a).astype(dtype)),
+                 pf.from_numpy(rng.standard_normal(shape_b).astype(dtype)))]
+    a = pf.from_numpy(np.array([0.25, 1.5, 2.0, 3.5], dtype=dtype))
+    return [(a,)] if n == 1 else [(a, pf.from_numpy(np.array([2.0, 0.5, -1.0, 4.0], dtype=dtype))), (a, 0.75)]
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16], ids=["f32", "f64", "f16"])
 @pytest.mark.parametrize("op", _kernel_ops(), ids=lambda c: c.__name__)
 def test_the_no_grad_kernel_is_exactly_the_forward(op, dtype):
     """An op that names a ``kernel`` promises that its forward, on same-dtype
     floats, is that NumPy function: the no-grad fast path and the forward agree."""
-    import inspect
-    n = len(inspect.signature(op.forward).parameters) - 1
-    a = pf.from_numpy(np.array([0.25, 1.5, 2.0, 3.5], dtype=dtype))
-    cases = [(a,)] if n == 1 else [(a, pf.from_numpy(np.array([2.0, 0.5, -1.0, 4.0], dtype=dtype))), (a, 0.75)]
-    for args in cases:
+    for args in _kernel_cases(op, dtype):
         with pf.no_grad():
             fast = op.apply(*args)
         slow = op.forward(op._backward_cls(), *args)
         assert fast.dtype.name == np.dtype(dtype).name
         np.testing.assert_array_equal(fast.numpy(), np.asarray(slow))
         assert np.asarray(slow).dtype == fast.numpy().dtype
+
+
+def _values(items):
+    return [x.detach().numpy() if isinstance(x, pf.Tensor) else np.asarray(x) for x in items]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("op", _kernel_ops(), ids=lambda c: c.__name__)
+def test_the_recorded_kernel_path_saves_what_the_forward_saves(op, dtype):
+    """``kernel_saves`` lets a recorded call take the kernel path too: it must
+    give the forward's result and save what the forward saves."""
+    assert op.kernel_saves in ("nothing", "inputs", "output")
+    for args in _kernel_cases(op, dtype):
+        args = tuple(a.detach().requires_grad_() if isinstance(a, pf.Tensor) else a for a in args)
+        fast = op.apply(*args)
+        ctx = op._backward_cls()
+        slow = op.forward(ctx, *args)
+        np.testing.assert_array_equal(fast.detach().numpy(), np.asarray(slow))
+        saved_slow = ctx._saved or ()
+        saved_fast = fast.grad_fn.saved_tensors
+        assert len(saved_fast) == len(saved_slow)
+        for f, s in zip(_values(saved_fast), _values(saved_slow)):
+            np.testing.assert_array_equal(f, s)
+        for f, s in zip(saved_fast, saved_slow):  # the inputs themselves, not copies
+            if any(s is a for a in args):
+                assert f is s
 
 
 def test_no_grad_kernel_comes_from_the_tensors_backend(monkeypatch):

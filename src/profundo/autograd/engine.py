@@ -106,6 +106,19 @@ def _fit(node, i, g, meta):
     return g
 
 
+def _fitted(g, shape):
+    """``g`` summed down to ``shape`` if it is a dense gradient of another shape."""
+    return sum_to(g, shape) if g.__class__ is Tensor and g._data.shape != shape else g
+
+
+def _fit_buffer(node, buf):
+    """Sum the broadcast-shaped gradients in ``node``'s buffer down to its outputs' shapes
+    (checked when they arrived, so no error here)."""
+    for i, g in enumerate(buf):
+        if g is not None:
+            buf[i] = _fitted(g, node._out_meta[i][0])
+
+
 def _mark_shared(result, shared):
     """Arrays a backward returned for more than one input (``a + b`` sends the
     same gradient to both) must not become two leaves' ``.grad``."""
@@ -210,6 +223,7 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
 
     # 2. seed the root gradients
     buffers = {}
+    broadcast = set()  # nodes whose buffer holds a gradient not yet summed down to its input's shape
     # arrays that someone else may also hold (the user's gradients, a gradient
     # sent to two inputs, one a hook saw): never stolen as a leaf's .grad
     shared = set(user_grad_ids)
@@ -245,6 +259,9 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
                     break
                 node = heappop(heap)[2]
             buf = buffers.pop(node, None)
+            if broadcast and node in broadcast:  # a gradient still in its broadcast shape: summed down now
+                broadcast.discard(node)
+                _fit_buffer(node, buf)
             if watch or node._special:
                 if buf is not None:
                     if node._hooks:
@@ -303,9 +320,16 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
                 if g is not None:
                     meta = nxt._out_meta
                     shape, dt = meta[nr]
-                    if g.__class__ is not Tensor or g._data.shape != shape or (g._data.dtype is not dt
-                                                                                and g._data.dtype != dt):
+                    if g.__class__ is not Tensor or (g._data.dtype is not dt and g._data.dtype != dt):
                         g = _fit(node, edges.index(e), g, (shape, dt))
+                    elif g._data.shape != shape:
+                        # a gradient in the broadcast shape of the op (the bias of ``x @ W + b``): checked
+                        # now, summed down to the input's shape once, when ``nxt`` runs, after the
+                        # gradients of the same shape that reach it meanwhile are added up (d2l's RNN:
+                        # 35 time steps send b_h 35 (32, 32) gradients: one sum instead of 35)
+                        if not _expandable(shape, g._data.shape):
+                            _fit(node, edges.index(e), g, (shape, dt))  # raises the error that names the op
+                        broadcast.add(nxt)
                     b = buffers.get(nxt)
                     if b is None:
                         if len(meta) == 1:
@@ -318,12 +342,18 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
                         if cur is None:
                             b[nr] = g
                         elif create_graph:
+                            if cur._data.shape != g._data.shape:  # (one still broadcast-shaped)
+                                cur, g = _fitted(cur, shape), _fitted(g, shape)
                             b[nr] = cur + g  # recorded: the sum is part of the new graph
-                        else:  # same shape and dtype (both fitted above): add the arrays
+                        else:  # same dtype (fitted above): add the arrays, of one shape
                             try:
-                                b[nr] = Tensor._make(cur._data + g._data)
+                                ca, ga = cur._data, g._data
                             except AttributeError:  # one is row-sparse (no ._data)
-                                b[nr] = sparse.add_grads(cur, g)
+                                b[nr] = sparse.add_grads(_fitted(cur, shape), _fitted(g, shape))
+                            else:
+                                if ca.shape != ga.shape:  # (one still broadcast-shaped)
+                                    ca, ga = _fitted(cur, shape)._data, _fitted(g, shape)._data
+                                b[nr] = Tensor._make(ca + ga)
                 d = deps[nxt] - 1
                 deps[nxt] = d
                 if d == 0:

@@ -301,15 +301,21 @@ class Function:
     #: elsewhere, so a leaf's ``.grad`` may take them without a copy; a custom
     #: backward may return a saved tensor, so its results are copied first
     _fresh_grads = False
-    #: an elementwise built-in op whose forward, on tensors of one floating
-    #: dtype (or a tensor and a Python float), is exactly ``xp.<kernel>(arrays)``:
-    #: without a graph to record, ``apply`` calls the tensor's backend's function
-    #: of that name directly (``backend_of(x).op_kernel(kernel)``, NumPy's ufunc on
-    #: the CPU), skipping the ctx and the dtype checks (~0.5 us of a 1 us small op)
+    #: a built-in op whose forward, on tensors of one floating dtype (or a tensor
+    #: and a Python float), is exactly ``xp.<kernel>(arrays)``: without a graph to
+    #: record, ``apply`` calls the tensor's backend's function of that name
+    #: directly (``backend_of(x).op_kernel(kernel)``, NumPy's ufunc on the CPU),
+    #: skipping the ctx and the dtype checks (~0.5 us of a 1 us small op)
     kernel = None
+    #: what that forward saves for backward, so that a recorded call can take the
+    #: same kernel path: ``"nothing"``, ``"inputs"`` (``save_for_backward(*args)``)
+    #: or ``"output"`` (``save_for_backward(result)``); None: the forward always runs
+    kernel_saves = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if "forward" in cls.__dict__ and "kernel" not in cls.__dict__:  # a new forward: the parent's
+            cls.kernel = cls.kernel_saves = None                        # kernel says nothing of it
         name = cls.__dict__.get("node_name") or cls.__name__ + "Backward" + cls._name_suffix
         cls._backward_cls = type(name, (BackwardNode,), {
             "_forward_cls": cls, "_fresh_grads": cls._fresh_grads, "__module__": cls.__module__,
@@ -390,17 +396,36 @@ class Function:
 
         # 1. recorded: forward, then the node
         ctx = cls._backward_cls()
-        try:
-            if cls._forward_uses_tensor_ops:
-                _GRAD.enabled = False  # a custom forward's own tensor ops are not recorded
+        out = None
+        if cls.kernel_saves is not None:
+            # the kernel path of 2. (when it applies), with what the forward would save
+            found = _kernel_operands(cls, args)
+            if found is not None:
+                kernel, xa, xb, be = found
                 try:
+                    out = kernel(xa) if xb is None else kernel(xa, xb)
+                except (ValueError, MemoryError):  # forward below explains it
+                    out = None
+                if out is not None:
+                    if out.__class__ is not be.ndarray:  # 0-d: a scalar
+                        out = be.xp.asarray(out)
+                    saves = cls.kernel_saves
+                    if saves == "inputs":
+                        ctx._saved = args
+                    elif saves == "output":
+                        ctx._saved = (out,)
+        if out is None:
+            try:
+                if cls._forward_uses_tensor_ops:
+                    _GRAD.enabled = False  # a custom forward's own tensor ops are not recorded
+                    try:
+                        out = cls.forward(ctx, *args)
+                    finally:
+                        _GRAD.enabled = True
+                else:
                     out = cls.forward(ctx, *args)
-                finally:
-                    _GRAD.enabled = True
-            else:
-                out = cls.forward(ctx, *args)
-        except _FORWARD_ERRORS as e:
-            raise _forward_error(cls, args, e) from None
+            except _FORWARD_ERRORS as e:
+                raise _forward_error(cls, args, e) from None
         # link the node to where each input's gradient goes: its grad_fn, or its
         # AccumulateGrad node if it is a leaf
         if len(args) == 1:  # a unary op: its one input requires grad, or nothing would be recorded

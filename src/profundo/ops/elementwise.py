@@ -17,6 +17,7 @@ from ._base import (Op, Tensor, backend_for, check_operand, error, float_arr, op
 # ---------------------------------------------------------------- arithmetic
 class Add(Op):
     kernel = "add"  # the forward on same-dtype floats (see Function.kernel)
+    kernel_saves = "nothing"  # (see Function.kernel_saves)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -30,6 +31,7 @@ class Add(Op):
 
 class Sub(Op):
     kernel = "subtract"  # the forward on same-dtype floats (see Function.kernel)
+    kernel_saves = "nothing"  # (see Function.kernel_saves)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -51,6 +53,7 @@ class Sub(Op):
 
 class Mul(Op):
     kernel = "multiply"  # the forward on same-dtype floats (see Function.kernel)
+    kernel_saves = "inputs"  # (see Function.kernel_saves)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -67,6 +70,7 @@ class Mul(Op):
 
 class Div(Op):
     kernel = "true_divide"  # the forward on same-dtype floats (see Function.kernel)
+    kernel_saves = "inputs"  # (see Function.kernel_saves)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -90,6 +94,7 @@ class Div(Op):
 
 class Neg(Op):
     kernel = "negative"  # the forward on same-dtype floats (see Function.kernel)
+    kernel_saves = "nothing"  # (see Function.kernel_saves)
 
     @staticmethod
     def forward(ctx, x):
@@ -341,6 +346,7 @@ class Lerp(Op):
 # ---------------------------------------------------------------- unary math
 class Exp(Op):
     kernel = "exp"  # the forward on same-dtype floats (see Function.kernel)
+    kernel_saves = "output"  # (see Function.kernel_saves)
 
     @staticmethod
     def forward(ctx, x):
@@ -384,6 +390,7 @@ class Expm1(Op):
 
 class Log(Op):
     kernel = "log"  # the forward on same-dtype floats (see Function.kernel)
+    kernel_saves = "inputs"  # (see Function.kernel_saves)
 
     @staticmethod
     def forward(ctx, x):
@@ -438,6 +445,7 @@ class Log1p(Op):
 
 class Sqrt(Op):
     kernel = "sqrt"  # the forward on same-dtype floats (see Function.kernel)
+    kernel_saves = "output"  # (see Function.kernel_saves)
 
     @staticmethod
     def forward(ctx, x):
@@ -494,6 +502,7 @@ class Abs(Op):
 
 class Sin(Op):
     kernel = "sin"  # the forward on same-dtype floats (see Function.kernel)
+    kernel_saves = "inputs"  # (see Function.kernel_saves)
 
     @staticmethod
     def forward(ctx, x):
@@ -509,6 +518,7 @@ class Sin(Op):
 
 class Cos(Op):
     kernel = "cos"  # the forward on same-dtype floats (see Function.kernel)
+    kernel_saves = "inputs"  # (see Function.kernel_saves)
 
     @staticmethod
     def forward(ctx, x):
@@ -603,6 +613,7 @@ class Cosh(Op):
 
 class Tanh(Op):
     kernel = "tanh"  # the forward on same-dtype floats (see Function.kernel)
+    kernel_saves = "output"  # (see Function.kernel_saves)
 
     @staticmethod
     def forward(ctx, x):

@@ -15,6 +15,9 @@ _HINT_INNER = "la dimensión interna debe coincidir; ¿olvidaste transponer (.T)
 class Mm(Op):
     """2-D @ 2-D."""
 
+    kernel = "dot"  # the forward on same-dtype floats (np.dot: BLAS with the least argument handling)
+    kernel_saves = "inputs"  # (see Function.kernel_saves)
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -35,6 +38,8 @@ class Mm(Op):
 
 class Bmm(Mm):
     """Batched (and broadcast) matmul; the engine sums gradients over broadcast batch dims."""
+
+    kernel = "matmul"  # the forward on same-dtype floats
 
 
 class Dot(Op):
