@@ -346,7 +346,7 @@ class Lerp(Op):
 # ---------------------------------------------------------------- unary math
 class Exp(Op):
     kernel = "exp"  # the forward on same-dtype floats (see Function.kernel)
-    kernel_saves = "output"  # (see Function.kernel_saves)
+    # (no kernel_saves: a recorded exp always runs forward below, the README's worked example)
 
     @staticmethod
     def forward(ctx, x):
