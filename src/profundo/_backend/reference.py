@@ -291,11 +291,6 @@ class ReferenceBackend:
         """``g - softmax(x) * sum(g)``, with ``p = softmax(x) = exp(y)``."""
         return g - p * self.reduce_sum(g, axis, keepdims=True)
 
-    # ------------------------------------------------------------ pooling and normalization (Unit 2)
-    # (max/avg pooling windows, batch/layer/group normalization statistics)
-    # Pooling works on the last k dims of ``a`` (k = len(kernel_size)); the leading dims (N, C, or
-    # just C for an unbatched input) are "planes" pooled independently.  A max-pool index is the
-    # flat position inside its plane of the unpadded input, as PyTorch's ``return_indices``.
     def cross_entropy(self, x, target):
         """Per row ``i`` of the (N, C) logits ``x``, ``-log_softmax(x)[i, target[i]]``; returned
         with ``softmax(x)``, which the backward needs."""
@@ -312,6 +307,11 @@ class ReferenceBackend:
         scale = g[:, None] if reduction == "none" else g / len(target) if reduction == "mean" else g
         return (p - onehot) * scale
 
+    # ------------------------------------------------------------ pooling and normalization (Unit 2)
+    # (max/avg pooling windows, batch/layer/group normalization statistics)
+    # Pooling works on the last k dims of ``a`` (k = len(kernel_size)); the leading dims (N, C, or
+    # just C for an unbatched input) are "planes" pooled independently.  A max-pool index is the
+    # flat position inside its plane of the unpadded input, as PyTorch's ``return_indices``.
     def pool_pad(self, a, kernel_size, stride, padding, dilation, out_size, value):
         """``a`` framed by ``value``: ``padding[i]`` before each pooled dim, and after it at least
         ``padding[i]``, more where ``ceil_mode``'s last window reaches past the padded input."""

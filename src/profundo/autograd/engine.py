@@ -341,10 +341,8 @@ def run_backward(root_edges, root_grads, keep_graph, create_graph, capture=None,
                         cur = b[nr]
                         if cur is None:
                             b[nr] = g
-                        elif create_graph:
-                            if cur._data.shape != g._data.shape:  # (one still broadcast-shaped)
-                                cur, g = _fitted(cur, shape), _fitted(g, shape)
-                            b[nr] = cur + g  # recorded: the sum is part of the new graph
+                        elif create_graph:  # recorded: the sum is part of the new graph
+                            b[nr] = _fitted(cur, shape) + _fitted(g, shape)  # (one may be broadcast-shaped)
                         else:  # same dtype (fitted above): add the arrays, of one shape
                             try:
                                 ca, ga = cur._data, g._data
