@@ -202,9 +202,11 @@ def test_saved_values_are_explicit_records():
     from profundo.autograd.function import SavedOutput, SavedTensor
     x = pf.tensor([1.0, 2.0], requires_grad=True)
     y = x.exp()           # saves its output
-    z = x * 3.0           # saves an input and a number
+    z = x * 3.0           # the recorded kernel path: the inputs as given, with their versions
+    w = x.clamp(0.0, 1.5)  # a forward that saves an input: packed as a record
     assert [type(s) for s in y.grad_fn._saved] == [SavedOutput]
-    assert [type(s) for s in z.grad_fn._saved] == [SavedTensor, float]
+    assert z.grad_fn._saved[0] is x and z.grad_fn._saved[1] == 3.0 and z.grad_fn._versions == (0, None)
+    assert SavedTensor in [type(s) for s in w.grad_fn._saved]
     (out,) = y.grad_fn.saved_tensors
     assert out.grad_fn is y.grad_fn and np.array_equal(out.detach().numpy(), y.detach().numpy())
 
@@ -321,6 +323,31 @@ def test_the_recorded_kernel_path_saves_what_the_forward_saves(op, dtype):
         for f, s in zip(saved_fast, saved_slow):  # the inputs themselves, not copies
             if any(s is a for a in args):
                 assert f is s
+
+
+def test_the_recorded_kernel_path_checks_the_versions_it_saw():
+    """The kernel path keeps the inputs themselves and the versions they had when
+    the op ran: a weight updated in place before the op is fine, one updated
+    after it (before backward) raises PyTorch's error, as with packed records."""
+    x = pf.tensor([[1.0, 2.0]])
+    w = pf.nn.Parameter(pf.tensor([[0.5], [0.25]]))
+    with pf.no_grad():
+        w.add_(1.0)
+        w.mul_(2.0)  # version 2 before the product
+    y = x @ w
+    assert y.grad_fn._versions == (0, 2)
+    y.sum().backward(retain_graph=True)
+    np.testing.assert_array_equal(w.grad.numpy(), [[1.0], [2.0]])
+    with pf.no_grad():
+        w.sub_(1.0)
+    with pytest.raises(RuntimeError, match="is at version 3; expected version 2"):
+        y.sum().backward()
+    b = pf.tensor([1.0, -2.0], requires_grad=True) * 1
+    z = b * 3.0  # a number operand: no version to check
+    assert z.grad_fn._versions == (0, None)
+    b.add_(1.0)
+    with pytest.raises(RuntimeError, match="is at version 1; expected version 0"):
+        z.sum().backward()
 
 
 def test_no_grad_kernel_comes_from_the_tensors_backend(monkeypatch):

@@ -12,15 +12,18 @@ torch = pytest.importorskip("torch")
 SHAPES = [(1120, 28), (256, 10), (64, 784), (4, 3), (3000, 2), (40, 48), (30, 49)]
 
 
-def _logits(shape, dtype, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape).astype(dtype) * 3
+def _logits(shape, dtype, seed=0, scale=3):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype) * scale
 
 
+# scale 3: logits spread wider than the NumPy backend's one-shift band (the per-row paths);
+# scale 0.5: within it (one shift for all rows), on the shapes large enough to take it
+@pytest.mark.parametrize("scale", [3, 0.5], ids=["wide", "narrow"])
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-def test_cross_entropy_matches_torch(backend, shape, dtype, reduction):
-    x = _logits(shape, dtype)
+def test_cross_entropy_matches_torch(backend, shape, dtype, reduction, scale):
+    x = _logits(shape, dtype, scale=scale)
     t = np.random.default_rng(1).integers(0, shape[1], shape[0])
     px = profundo.tensor(x, requires_grad=True)
     tx = torch.tensor(x, requires_grad=True)
@@ -33,6 +36,28 @@ def test_cross_entropy_matches_torch(backend, shape, dtype, reduction):
     tl.backward(torch.tensor(up))
     np.testing.assert_allclose(px.grad.numpy(), tx.grad.numpy(), **tol)
     assert px.grad.is_contiguous()  # a leaf's .grad is contiguous whatever layout the kernel worked in
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("spread", [15.9, 16.1], ids=["inside", "outside"])
+def test_cross_entropy_at_the_edge_of_the_one_shift_band(backend, dtype, spread):
+    # rows whose own maximum is ~16 below the largest logit: the one-shift path (just inside
+    # the band) keeps the loss and the gradient of those rows as accurate as the per-row path
+    from profundo._backend import numpy as numpy_backend
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-0.5, 0.5, (1120, 28))
+    x[::7] -= spread - 1.0  # every 7th row sits far below the others
+    x = x.astype(dtype)
+    assert (x.max() - x.min() <= numpy_backend._CE_BAND) == (spread < 16)
+    t = rng.integers(0, 28, 1120)
+    px, tx = profundo.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    pl = profundo.nn.functional.cross_entropy(px, profundo.tensor(t), reduction="none")
+    tl = torch.nn.functional.cross_entropy(tx, torch.tensor(t), reduction="none")
+    tol = dict(rtol=2e-6, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(pl.detach().numpy(), tl.detach().numpy(), **tol)
+    pl.sum().backward()
+    tl.sum().backward()
+    np.testing.assert_allclose(px.grad.numpy(), tx.grad.numpy(), **tol)
 
 
 @pytest.mark.parametrize("target_dtype", [np.uint8, np.int32, np.int64])
