@@ -56,6 +56,16 @@ _CE_BAND = 16.0
 # np.dot as the array method: the same BLAS call without NumPy 2's __array_function__
 # dispatch (a Python call per product, ~0.15 us; d2l's RNN step makes ~350 products)
 _dot = np.ndarray.dot
+_matmul = np.matmul
+
+
+def _mm(a, b):
+    """The 2-D product ``a @ b``.  np.dot has less argument handling than the matmul ufunc (~1 us
+    less on d2l's RNN sizes: 32x28 @ 28x32 1.6 us against 2.7), but it zeroes its output before
+    BLAS writes it, a wasted pass over the result that large products feel: from 8192 output
+    elements on the ufunc is faster (256x10 @ 10x256 13 us against 18; the MLP's 256x784 weight
+    gradient 387 us against 424)."""
+    return _dot(a, b) if a.shape[0] * b.shape[1] <= 8192 else _matmul(a, b)
 
 
 def _short_rows(a, axis):
@@ -143,21 +153,20 @@ class NumpyBackend(ReferenceBackend):
 
     # ------------------------------------------------------------ linear algebra
     def matmul(self, a, b):
-        # 2-D products through np.dot: it calls BLAS with less argument handling than
-        # the matmul ufunc, ~1 us less on d2l's RNN sizes (32x28 @ 28x32, 32x32 @
-        # 32x32: 1.2 us against 2.4), and a recurrent step makes several
+        # 2-D products through _mm: np.dot for small ones (a recurrent step makes several), the
+        # matmul ufunc for large ones
         if a.ndim == 2 and b.ndim == 2:
-            return _dot(a, b)
+            return _mm(a, b)
         return self.xp.matmul(a, b)
 
     def op_kernel(self, name):
-        # Mm's kernel: np.dot without its __array_function__ dispatch (see _dot)
-        return _dot if name == "dot" else super().op_kernel(name)
+        # Mm's kernel ("dot"): _mm, np.dot without its __array_function__ dispatch for small products
+        return _mm if name == "dot" else super().op_kernel(name)
 
     def matmul_backward(self, g, a, b, need_a=True, need_b=True):
-        # np.dot for 2-D (see matmul), and the array's own transpose (np.swapaxes adds ~0.8 us of wrapping)
+        # _mm for 2-D (see matmul), and the array's own transpose (np.swapaxes adds ~0.8 us of wrapping)
         if g.ndim == 2 and a.ndim == 2 and b.ndim == 2:
-            return (_dot(g, b.T) if need_a else None), (_dot(a.T, g) if need_b else None)
+            return (_mm(g, b.T) if need_a else None), (_mm(a.T, g) if need_b else None)
         return (self.xp.matmul(g, b.swapaxes(-1, -2)) if need_a else None,
                 self.xp.matmul(a.swapaxes(-1, -2), g) if need_b else None)
 
