@@ -348,7 +348,8 @@ class Function:
         Two ways through:
         1. some input requires grad (and grad mode is on): forward runs, and
            its result is linked into the graph (the node, its edges and what
-           it saved);
+           it saved); 1a is the same for an op that declares ``kernel_saves``,
+           written out: its kernel in place of the forward call;
         2. nothing to record: the forward alone, with a fast path for an op
            that declares a ``kernel`` (the backend's kernel on the arrays, no ctx).
         Both are written here rather than in helpers: one Python call less
