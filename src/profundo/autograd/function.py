@@ -408,7 +408,8 @@ class Function:
         #     is its backend kernel (it declares kernel_saves) on one or two CPU tensors of one
         #     floating dtype, or a tensor and a Python number.  The kernel, then the node, with
         #     what its forward would save: ~1 us less than 1b per op (a third of a recorded matmul's
-        #     Python).  Anything else (a cast, a view, anomaly mode on) takes 1b.
+        #     Python).  Anything else (a cast, another array type, anomaly mode on) takes 1b, whose
+        #     forward computes and saves the same.
         saves = cls.kernel_saves
         if saves is not None and not _ANOMALY.enabled:
             a = args[0]
@@ -482,50 +483,17 @@ class Function:
 
         # 1b. recorded: forward, then the node
         ctx = cls._backward_cls()
-        out = None
-        if cls.kernel_saves is not None:
-            # the kernel path of 2. (when it applies), with what the forward would save
-            found = _kernel_operands(cls, args)
-            if found is not None:
-                kernel, xa, xb, be = found
+        try:
+            if cls._forward_uses_tensor_ops:
+                _GRAD.enabled = False  # a custom forward's own tensor ops are not recorded
                 try:
-                    out = kernel(xa) if xb is None else kernel(xa, xb)
-                except (ValueError, MemoryError):  # forward below explains it
-                    out = None
-                if out is not None:
-                    if out.__class__ is not be.ndarray:  # 0-d: a scalar
-                        out = be.xp.asarray(out)
-                    saves = cls.kernel_saves
-                    if saves == "inputs":
-                        # the inputs themselves and their versions: no record object per input
-                        # (~0.4 us less per recorded matmul); a number operand has no version
-                        if xb is None:
-                            vc = args[0]._vc
-                            ctx._versions = (vc[0] if vc is not None else 0,)
-                        else:
-                            a, b = args
-                            vc = a._vc
-                            va = vc[0] if vc is not None else 0
-                            if b.__class__ is Tensor or isinstance(b, Tensor):
-                                vc = b._vc
-                                ctx._versions = (va, vc[0] if vc is not None else 0)
-                            else:
-                                ctx._versions = (va, None)
-                        ctx._saved = args
-                    elif saves == "output":
-                        ctx._saved = (out,)
-        if out is None:
-            try:
-                if cls._forward_uses_tensor_ops:
-                    _GRAD.enabled = False  # a custom forward's own tensor ops are not recorded
-                    try:
-                        out = cls.forward(ctx, *args)
-                    finally:
-                        _GRAD.enabled = True
-                else:
                     out = cls.forward(ctx, *args)
-            except _FORWARD_ERRORS as e:
-                raise _forward_error(cls, args, e) from None
+                finally:
+                    _GRAD.enabled = True
+            else:
+                out = cls.forward(ctx, *args)
+        except _FORWARD_ERRORS as e:
+            raise _forward_error(cls, args, e) from None
         # link the node to where each input's gradient goes: its grad_fn, or its
         # AccumulateGrad node if it is a leaf
         if len(args) == 1:  # a unary op: its one input requires grad, or nothing would be recorded
@@ -563,7 +531,7 @@ class Function:
             t._requires_grad = True
             t.grad_fn = ctx
         saved = ctx._saved
-        if saved is not None and ctx._versions is None:
+        if saved is not None:
             # _pack_saved's common cases written out (one call less per recorded op, ~5 % of
             # Mm's): the output (tanh, exp) becomes a SavedOutput, any other tensor (Mm's a and
             # b) a SavedTensor; anything else (None, a number, an array) goes through _pack_saved
