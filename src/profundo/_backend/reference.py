@@ -41,8 +41,11 @@ class ReferenceBackend:
 
     def op_kernel(self, name):
         """The array function named by an op's ``kernel`` (``"add"``, ``"exp"``): ``xp.<name>``,
-        called on same-dtype floats with no graph to record.  A backend may return its own."""
-        return getattr(self.xp, name)
+        or else this backend's own method of that name (``"relu"``, ``"sigmoid"``), called on
+        same-dtype floats.  The in-place forms pass ``out=`` (as to a ufunc), so a method named
+        as a kernel takes it too.  A backend may return its own."""
+        fn = getattr(self.xp, name, None)
+        return fn if fn is not None else getattr(self, name)
 
     # ------------------------------------------------------------ arrays
     def asarray(self, x, dtype=None):
@@ -138,9 +141,9 @@ class ReferenceBackend:
     def exp(self, a):
         return self.xp.exp(a)
 
-    def relu(self, a):
+    def relu(self, a, out=None):
         """``max(x, 0)``."""
-        return self.xp.maximum(a, 0)
+        return self.xp.maximum(a, 0, out=out)
 
     def relu_backward(self, g, y):
         """The gradient lets ``g`` through where the output ``y = relu(x)`` is
@@ -155,10 +158,10 @@ class ReferenceBackend:
         """``g`` where ``x > 0``, else ``negative_slope * g``."""
         return self.xp.where(x > 0, g, g * g.dtype.type(negative_slope))
 
-    def sigmoid(self, a):
+    def sigmoid(self, a, out=None):
         """``1 / (1 + exp(-x))``.  For very negative x, ``exp(-x)`` overflows
         to inf and the result is ``1 / inf = 0``: no NaN for any x."""
-        return 1 / (1 + self.xp.exp(-a))
+        return self.xp.divide(1, 1 + self.xp.exp(-a), out=out)
 
     def sigmoid_backward(self, g, y):
         """d sigmoid/dx = y (1 - y), with ``y = sigmoid(x)``."""

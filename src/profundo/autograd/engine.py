@@ -536,6 +536,23 @@ def _roots(op, outputs, grad_outputs):
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad``."""
+    if tensors.__class__ is Tensor and inputs is None and not create_graph:
+        # the common call, ``loss.backward()`` or ``y.backward(g)`` on an op's output, written out:
+        # _roots's checks pass for it (~150 Python opcodes less, 10 % of a small op's backward)
+        fn = tensors.grad_fn
+        if fn is not None:
+            d = tensors._data
+            if grad_tensors is None:
+                if d.size == 1:
+                    run_backward(((fn, tensors._output_nr),), (Tensor._make(backend_of(d).xp.ones(d.shape, d.dtype)),),
+                                 bool(retain_graph), False)
+                    return
+            elif grad_tensors.__class__ is Tensor:
+                gd = grad_tensors._data
+                if gd.shape == d.shape and gd.dtype == d.dtype:
+                    run_backward(((fn, tensors._output_nr),), (grad_tensors,), bool(retain_graph), False,
+                                 user_grad_ids=(id(gd),))
+                    return
     edges, grads, user_ids = _roots("backward", tensors, grad_tensors)
     if retain_graph is None:
         retain_graph = create_graph

@@ -273,8 +273,8 @@ class AccumulateGrad(Node):
         if cur is None:
             if create_graph:
                 var._grad = g
-            elif owned:
-                var._grad = g.detach()
+            elif owned:  # g itself when it is a plain tensor (a backward's result): no new object
+                var._grad = g if g.grad_fn is None and not g._requires_grad else g.detach()
             else:  # a copy, C-contiguous
                 var._grad = Tensor._make(backend_of(g).copy(g._data))
         elif create_graph or cur._requires_grad or not backend_of(cur).is_writeable(cur._data):

@@ -10,7 +10,7 @@ derivatives work (``create_graph=True``).
 import math
 
 from .._backend import backend_of
-from ._base import Op
+from ._base import _GRAD, Op, Tensor
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -143,6 +143,8 @@ class Elu(Op):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
+        if not _GRAD.enabled:  # a first-order backward records nothing: EluGrad's kernel straight
+            return Tensor._make(backend_of(g).elu_backward(g._data, x._data, ctx.e, ctx.alpha)), None
         return EluGrad.apply(g, x, ctx.alpha, ctx.e), None
 
 
@@ -179,6 +181,8 @@ class Silu(Op):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
+        if not _GRAD.enabled:  # a first-order backward records nothing: SiluGrad's kernel straight
+            return Tensor._make(backend_of(g).silu_backward(g._data, x._data, ctx.s))
         return SiluGrad.apply(g, x, ctx.s)
 
 

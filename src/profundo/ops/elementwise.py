@@ -700,6 +700,9 @@ class Erf(Op):
 
 
 class Sigmoid(Op):
+    kernel = "sigmoid"  # the forward on same-dtype floats: the backend's sigmoid (see Function.kernel)
+    kernel_saves = "output"  # (see Function.kernel_saves)
+
     @staticmethod
     def forward(ctx, x):
         # 1 / (1 + exp(-x)), as PyTorch computes it: for x < -88 (float32) exp(-x)
@@ -712,6 +715,8 @@ class Sigmoid(Op):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
+        if not _GRAD.enabled:  # a first-order backward records nothing: SigmoidGrad's kernel straight
+            return Tensor._make(backend_of(g).sigmoid_backward(g._data, y._data))  # (as Tanh's)
         return SigmoidGrad.apply(g, y)  # g * y * (1 - y) as one op
 
 
@@ -732,6 +737,9 @@ class SigmoidGrad(Op):
 
 
 class Relu(Op):
+    kernel = "relu"  # the forward on same-dtype floats: the backend's relu (see Function.kernel)
+    kernel_saves = "output"  # (see Function.kernel_saves)
+
     @staticmethod
     def forward(ctx, x):
         y = backend_of(x).relu(x._data)
@@ -741,6 +749,8 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
+        if not _GRAD.enabled:  # a first-order backward records nothing: ThresholdGrad's kernel straight
+            return Tensor._make(backend_of(g).relu_backward(g._data, y._data))  # (as Tanh's)
         return ThresholdGrad.apply(g, y)  # g where y != 0 (y > 0, or NaN as in torch), else 0
 
 
