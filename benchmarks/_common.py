@@ -50,6 +50,30 @@ def interleaved(fns, rounds=5):
     return best
 
 
+def round_ratios(fns, rounds=25, repeat=3):
+    """Per-round ratios ``fns[0] / fns[j]``: each round times every function (best of
+    ``repeat`` calls) back to back, in alternating order, so a noisy moment on the
+    machine hits them alike.  Returns, per ``j >= 1``, (median, 25th, 75th percentile).
+    Steadier than ratios of best-of times, which one lucky run decides."""
+    for f in fns:
+        f()  # warm up
+    times = [[] for _ in fns]
+    for r in range(rounds):
+        for i in (range(len(fns)) if r % 2 else reversed(range(len(fns)))):
+            best = float("inf")
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                fns[i]()
+                best = min(best, time.perf_counter() - t0)
+            times[i].append(best)
+    out = []
+    for j in range(1, len(fns)):
+        ratios = sorted(a / b for a, b in zip(times[0], times[j]))
+        n = len(ratios)
+        out.append((ratios[n // 2], ratios[n // 4], ratios[(3 * n) // 4]))
+    return out
+
+
 def table(title, rows, unit="us", scale=1e6, ref="torch"):
     """rows: (name, profundo seconds, reference (torch) seconds or None)."""
     print(f"\n{title}")

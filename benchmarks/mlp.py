@@ -4,8 +4,12 @@
 one step = forward + backward + update.  Also the forward alone and the
 step with Adam.  Then the wall time of `profundo train mlp` on digits.
 Run: python benchmarks/mlp.py  (ratio < 1: profundo faster)
+     python benchmarks/mlp.py --ratios   (median of per-round ratios, with quartiles:
+                                          steadier than best-of times on a busy machine)
 """
-from _common import interleaved, load_torch, table
+import sys
+
+from _common import interleaved, load_torch, round_ratios, table
 
 import numpy as np
 
@@ -97,11 +101,13 @@ def numpy_floor(optimizer):
     return step, lambda: forward(X)
 
 
+CASES = [("train step, SGD momentum", "sgd", 0), ("train step, Adam", "adam", 0), ("forward only (no_grad)", "sgd", 1)]
+
+
 def main():
     libs = [profundo] + ([torch] if torch else [])
     rows, floor_rows = [], []
-    for name, opt, which in [("train step, SGD momentum", "sgd", 0), ("train step, Adam", "adam", 0),
-                             ("forward only (no_grad)", "sgd", 1)]:
+    for name, opt, which in CASES:
         fns = [make(T, opt)[which] for T in libs] + [numpy_floor(opt)[which]]
         times = interleaved(fns)
         rows.append((name, times[0], times[1] if torch else None))
@@ -111,6 +117,19 @@ def main():
     if torch:
         print("NumPy floor / torch: " + ", ".join(f"{r[0]} {f[2] / r[2]:.2f}x" for r, f in zip(rows, floor_rows)))
     train_command_time()
+
+
+def ratios(rounds=25):
+    """The median of per-round ratios (profundo / torch, profundo / floor) and their quartiles."""
+    print(f"\nMLP: median of {rounds} interleaved rounds [quartiles]")
+    for name, opt, which in CASES:
+        fns = [make(profundo, opt)[which]] + ([make(torch, opt)[which]] if torch else []) + [numpy_floor(opt)[which]]
+        found = round_ratios(fns, rounds)
+        text = f"{name:<26}"
+        if torch:
+            text += "  vs torch {:5.2f}x [{:.2f}-{:.2f}]".format(*found[0])
+        print(text + "  vs floor {:5.2f}x [{:.2f}-{:.2f}]".format(*found[-1]))
+        sys.stdout.flush()
 
 
 def train_command_time():
@@ -131,4 +150,7 @@ def train_command_time():
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--ratios"]:
+        ratios()
+    else:
+        main()

@@ -350,6 +350,25 @@ def test_the_recorded_kernel_path_checks_the_versions_it_saw():
         z.sum().backward()
 
 
+@pytest.mark.parametrize("name", ["relu", "sigmoid"])
+def test_a_kernel_named_after_a_backend_method(name):
+    """Relu and Sigmoid name kernels NumPy lacks: ``op_kernel`` gives the backend's own
+    method, which the no-grad in-place form calls with ``out=`` the tensor's own array."""
+    from profundo._backend import backend_of
+    x = pf.tensor([-1.5, 0.0, 2.0, -0.25])
+    be = backend_of(x)
+    assert be.op_kernel(name) == getattr(be, name)
+    expected = getattr(x, name)().numpy()  # the out-of-place form
+    with pf.no_grad():
+        y = x.clone()
+        ptr = y.data_ptr()
+        getattr(y, name + "_")()
+    assert y.data_ptr() == ptr and y._version == 1
+    np.testing.assert_array_equal(y.numpy(), expected)
+    reference = {"relu": np.maximum(x.numpy(), 0), "sigmoid": 1 / (1 + np.exp(-x.numpy()))}[name]
+    np.testing.assert_allclose(expected, reference, rtol=1e-6)
+
+
 def test_no_grad_kernel_comes_from_the_tensors_backend(monkeypatch):
     # the fast path asks the tensor's backend for the op's kernel (a CuPy backend brings its own)
     from profundo._backend import backend_of
