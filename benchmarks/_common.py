@@ -50,11 +50,10 @@ def interleaved(fns, rounds=5):
     return best
 
 
-def round_ratios(fns, rounds=25, repeat=3):
-    """Per-round ratios ``fns[0] / fns[j]``: each round times every function (best of
-    ``repeat`` calls) back to back, in alternating order, so a noisy moment on the
-    machine hits them alike.  Returns, per ``j >= 1``, (median, 25th, 75th percentile).
-    Steadier than ratios of best-of times, which one lucky run decides."""
+def round_times(fns, rounds=25, repeat=3, clock=time.perf_counter):
+    """Per function, its time in each of ``rounds`` rounds (best of ``repeat`` calls).
+    Each round runs every function back to back, the order alternating per round, so
+    that a noisy moment on the machine hits them alike."""
     for f in fns:
         f()  # warm up
     times = [[] for _ in fns]
@@ -62,10 +61,18 @@ def round_ratios(fns, rounds=25, repeat=3):
         for i in (range(len(fns)) if r % 2 else reversed(range(len(fns)))):
             best = float("inf")
             for _ in range(repeat):
-                t0 = time.perf_counter()
+                t0 = clock()
                 fns[i]()
-                best = min(best, time.perf_counter() - t0)
+                best = min(best, clock() - t0)
             times[i].append(best)
+    return times
+
+
+def round_ratios(fns, rounds=25, repeat=3):
+    """Per-round ratios ``fns[0] / fns[j]`` (see ``round_times``): per ``j >= 1``, their
+    median, 25th and 75th percentile.  Steadier than ratios of best-of times, which
+    one lucky run decides."""
+    times = round_times(fns, rounds, repeat)
     out = []
     for j in range(1, len(fns)):
         ratios = sorted(a / b for a, b in zip(times[0], times[j]))

@@ -16,7 +16,7 @@ Run: python benchmarks/rnn_scratch.py   (ratio < 1: profundo faster)
 import statistics
 import time
 
-from _common import load_torch, table
+from _common import load_torch, round_times, table
 
 import numpy as np
 
@@ -176,18 +176,7 @@ def medians(fns, rounds=7, n=5):
     Times are the process's CPU time (``time.process_time``): a step of several milliseconds is
     often descheduled on a shared machine, and wall time then counts the waits (with one thread
     for BLAS and for PyTorch, CPU time is the step's own cost)."""
-    times = [[] for _ in fns]
-    for f in fns:
-        f()
-    for r in range(rounds):
-        order = range(len(fns)) if r % 2 else reversed(range(len(fns)))
-        for i in order:
-            best = float("inf")
-            for _ in range(n):
-                t0 = time.process_time()
-                fns[i]()
-                best = min(best, time.process_time() - t0)
-            times[i].append(best)
+    times = round_times(fns, rounds, n, clock=time.process_time)
     return [statistics.median(t) for t in times], times
 
 
