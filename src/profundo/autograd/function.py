@@ -311,10 +311,10 @@ class Function:
     #: backward may return a saved tensor, so its results are copied first
     _fresh_grads = False
     #: a built-in op whose forward, on tensors of one floating dtype (or a tensor
-    #: and a Python float), is exactly ``xp.<kernel>(arrays)``: without a graph to
-    #: record, ``apply`` calls the tensor's backend's function of that name
-    #: directly (``backend_of(x).op_kernel(kernel)``, NumPy's ufunc on the CPU),
-    #: skipping the ctx and the dtype checks (~0.5 us of a 1 us small op)
+    #: and a Python float), is exactly ``xp.<kernel>(arrays)`` (or the backend's own
+    #: method of that name, e.g. ``relu``): without a graph to record, ``apply``
+    #: calls it directly (``backend_of(x).op_kernel(kernel)``, NumPy's ufunc on the
+    #: CPU), skipping the ctx and the dtype checks (~0.5 us of a 1 us small op)
     kernel = None
     #: what that forward saves for backward, so that a recorded call can take the
     #: same kernel path: ``"nothing"``, ``"inputs"`` (``save_for_backward(*args)``)
