@@ -490,7 +490,7 @@ def _make_grads(outputs, grads, op):
                 raise error(RuntimeError, None, "grad can be implicitly created only for scalar outputs",
                             "para una salida no escalar pasa gradient= (p. ej. y.backward(torch.ones_like(y))) "
                             "o reduce primero: y.sum().backward()")
-            new.append(Tensor._make(backend_of(out).xp.ones(out._data.shape, out._data.dtype)))
+            new.append(_implicit_grad(out._data))
         else:
             if not isinstance(g, Tensor):
                 g = Tensor._make(backend_of(out).xp.asarray(g, dtype=out._data.dtype))
@@ -504,6 +504,11 @@ def _make_grads(outputs, grads, op):
             user_ids.append(id(g._data))
             new.append(g)
     return new, user_ids
+
+
+def _implicit_grad(d):
+    """The gradient ``backward()`` starts from on a one-element output array ``d``: ones."""
+    return Tensor._make(backend_of(d).xp.ones(d.shape, d.dtype))
 
 
 def _root_edges(outputs):
@@ -544,8 +549,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             d = tensors._data
             if grad_tensors is None:
                 if d.size == 1:
-                    run_backward(((fn, tensors._output_nr),), (Tensor._make(backend_of(d).xp.ones(d.shape, d.dtype)),),
-                                 bool(retain_graph), False)
+                    run_backward(((fn, tensors._output_nr),), (_implicit_grad(d),), bool(retain_graph), False)
                     return
             elif grad_tensors.__class__ is Tensor:
                 gd = grad_tensors._data
