@@ -17,14 +17,18 @@ profundo's per-op Python (node recording, the engine, the backward's op),
 ~12 us on a warm machine but 2-3x that right after a 256x784 kernel, whose
 ~3 MB of traffic evicts the interpreter's code and objects from L1/L2
 (``--cold`` measures it).  The cheap ops (relu, tanh, leaky_relu) feel it most.
+``--ratios`` also times, for each activation, the least Python an autograd can
+run around the same kernels (``_LeastTensor``, micrograd's design): its ratio to
+the floor is what any Python framework pays at the very least on this machine.
 """
 import sys
 
-from _common import interleaved, load_torch, table
+from _common import interleaved, load_torch, round_times, table
 
 import numpy as np
 
 import profundo
+from profundo import _backend
 from profundo._backend import special as _special
 
 torch = load_torch()
@@ -284,22 +288,77 @@ def kernel_rows():
     return [("np.exp vs torch.exp 256x784 float32", times[0], times[1] if torch else None)]
 
 
+class _LeastTensor:
+    """The least Python any autograd must run for one op: micrograd's design (the output keeps a
+    closure that turns its gradient into its input's), calling profundo's own kernels.  No graph
+    walk, no checks, no hooks, version counters, anomaly mode or create_graph.  Its time over the
+    floor is what the Python around two kernels costs at the very least; profundo's over it is the
+    price of PyTorch's autograd semantics (``--ratios`` prints both)."""
+
+    __slots__ = ("data", "grad", "grad_fn")
+
+    def __init__(self, data, grad_fn=None):
+        self.data, self.grad, self.grad_fn = data, None, grad_fn
+
+    def backward(self, g):
+        x, gx = self.grad_fn(g)
+        x.grad = gx if x.grad is None else x.grad + gx
+
+
+def _least(forward):
+    """``forward(be, x_array)`` -> (y array, backward(g array) -> x's gradient array)."""
+    def op(x):
+        y, backward = forward(_backend.current(), x.data)
+        return _LeastTensor(y, lambda g: (x, backward(g)))
+    return op
+
+
+def _least_elu(be, x):
+    y, e = be.elu(x, 1.0)
+    return y, lambda g: be.elu_backward(g, x, e, 1.0)
+
+
+def _least_silu(be, x):
+    y, s = be.silu(x)
+    return y, lambda g: be.silu_backward(g, x, s)
+
+
+def _least_relu(be, x):
+    y = be.relu(x)
+    return y, lambda g: be.relu_backward(g, y)
+
+
+def _least_tanh(be, x):
+    y = be.tanh(x)
+    return y, lambda g: be.tanh_backward(g, y)
+
+
+def _least_sigmoid(be, x):
+    y = be.sigmoid(x)
+    return y, lambda g: be.sigmoid_backward(g, y)
+
+
+def _least_leaky_relu(be, x):
+    return be.leaky_relu(x, 0.01), lambda g: be.leaky_relu_backward(g, x, 0.01)
+
+
+LEAST = {"relu 256x784": _least(_least_relu), "sigmoid 256x784": _least(_least_sigmoid),
+         "leaky_relu 256x784": _least(_least_leaky_relu), "elu 256x784": _least(_least_elu),
+         "silu 256x784": _least(_least_silu), "tanh 256x784": _least(_least_tanh)}
+
+
 def ratio_rows(only=(), rounds=25):
     """On a busy machine best-of times swing 2x between runs; the ratio measured
     within each round (profundo, torch and the floor run back to back, in
-    alternating order) is steadier.  Prints the median ratio and its quartiles."""
-    import time
+    alternating order) is steadier.  Prints the median ratio and its quartiles;
+    for an activation also the least autograd's (``_LeastTensor``) over the floor."""
     rng = np.random.default_rng(0)
     a = rng.standard_normal((256, 784)).astype(np.float32)
     w = rng.standard_normal((784, 256)).astype(np.float32) * 0.05
 
-    def once(fn, n=3):
-        best = float("inf")
-        for _ in range(n):
-            t0 = time.perf_counter()
-            fn()
-            best = min(best, time.perf_counter() - t0)
-        return best
+    def quartiles(ours, ref):
+        r = np.percentile(np.array(ours) / np.array(ref), [25, 50, 75])
+        return f"{r[1]:5.2f}x [{r[0]:.2f}-{r[2]:.2f}]"
 
     print(f"\nMedian of {rounds} interleaved rounds [quartiles]: profundo/torch and profundo/floor")
     for name, (f, floor) in LARGE.items():
@@ -319,22 +378,25 @@ def ratio_rows(only=(), rounds=25):
                 f(T, x, W).backward(up)
 
             runs.append(run)
+        least = LEAST.get(name)
+        if least is not None:
+            lx = _LeastTensor(a.copy())
+
+            def least_run(lx=lx, least=least, up_np=up_np):
+                lx.grad = None
+                least(lx).backward(up_np)
+
+            runs.append(least_run)
         runs.append(lambda floor=floor, up_np=up_np: floor(a, w, up_np))
-        for r in runs:
-            r()
-        times = []
-        for i in range(rounds):
-            t = [0.0] * len(runs)
-            for j in (range(len(runs)) if i % 2 else reversed(range(len(runs)))):
-                t[j] = once(runs[j])
-            times.append(t)
-        times = np.array(times)
-        vs_floor = np.percentile(times[:, 0] / times[:, -1], [25, 50, 75])
-        text = f"{name:<36} {np.median(times[:, 0]) * 1e6:7.0f}us"
+        times = round_times(runs, rounds)
+        text = f"{name:<36} {np.median(times[0]) * 1e6:7.0f}us"
         if torch:
-            vs_torch = np.percentile(times[:, 0] / times[:, 1], [25, 50, 75])
-            text += f"  vs torch {vs_torch[1]:5.2f}x [{vs_torch[0]:.2f}-{vs_torch[2]:.2f}]"
-        print(text + f"  vs floor {vs_floor[1]:5.2f}x [{vs_floor[0]:.2f}-{vs_floor[2]:.2f}]")
+            text += f"  vs torch {quartiles(times[0], times[1])}"
+        text += f"  vs floor {quartiles(times[0], times[-1])}"
+        if least is not None:
+            text += f"  (least autograd vs floor {quartiles(times[-2], times[-1])}"
+            text += f", torch vs floor {quartiles(times[1], times[-1])})" if torch else ")"
+        print(text)
         sys.stdout.flush()
 
 

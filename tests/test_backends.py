@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import profundo
-from profundo._backend import BACKENDS, NumpyBackend, ReferenceBackend, backend_of
+from profundo._backend import BACKENDS, NumpyBackend, ReferenceBackend, backend_of, special
 from registry import OPS, build, samples_of
 
 SRC = str(Path(__file__).resolve().parent.parent / "src")
@@ -144,11 +144,38 @@ def test_backends_agree_on_the_fast_paths_of_large_arrays():
                          ("log_softmax_backward", (g, ref.softmax(a, 1), 1))]:
         np.testing.assert_allclose(getattr(fast, kernel)(*args), getattr(ref, kernel)(*args), rtol=2e-6,
                                    atol=2e-6, err_msg=kernel)
-    for r, n in zip(ref.log_softmax(a, 1), fast.log_softmax(a, 1)):
-        np.testing.assert_allclose(n, r, rtol=2e-6, atol=2e-6)
+    for kernel, args in [("log_softmax", (a, 1)), ("elu", (a, 1.0)), ("elu", (a, 0.5)), ("silu", (a,))]:
+        for r, n in zip(getattr(ref, kernel)(*args), getattr(fast, kernel)(*args)):  # (value, saved array)
+            assert n.dtype == r.dtype and n.shape == r.shape, kernel
+            np.testing.assert_allclose(n, r, rtol=2e-6, atol=2e-6, err_msg=kernel)
     exact = a.astype(np.float64).sum(-1, keepdims=True)  # two summation orders: both near the exact sums
     for be in (ref, fast):
         np.testing.assert_allclose(be.row_sum(a), exact, rtol=2e-5, atol=2e-5 * np.sqrt(a.shape[-1]))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_zeros_of_shape_for_relu_and_elu_give_the_same_results_as_a_0d_zero(dtype):
+    """relu and elu take max/min against zeros of x's shape (NumPy's faster loop) from 4096 elements up
+    to 1 MiB, a 0-d zero otherwise: the same values either way, signed zeros, NaN and infinities included."""
+    fast = BACKENDS["numpy"]
+    a = np.random.default_rng(0).standard_normal((64, 128)).astype(dtype)
+    a.flat[:8] = [-0.0, 0.0, np.nan, np.inf, -np.inf, 1e-4, -1e-4, 3]
+    zeros = fast._zeros_of(a)
+    assert zeros.shape == a.shape and zeros.dtype == a.dtype and not zeros.any() and not zeros.flags.writeable
+    for small in (a[:2], a.T, np.zeros(((1 << 20) // a.itemsize) + 1, dtype)):  # too small, not contiguous, > 1 MiB
+        assert fast._zeros_of(small).shape == ()
+    zero = fast._zero(a.dtype)
+    def same(got, want):  # equal values, and equal signs of the zeros
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+    same(fast.relu(a), np.maximum(a, zero))
+    for alpha in (1.0, 0.5):
+        for got, want in zip(fast.elu(a, alpha), special.elu(a, alpha, zero)):
+            same(got, want)
+    x = a.copy()
+    assert fast.relu(x, out=x) is x  # the in-place form (x.relu_() under no_grad) writes into x
+    same(x, np.maximum(a, zero))
 
 
 def test_backends_agree_on_an_adam_step():
