@@ -315,14 +315,12 @@ def softplus_backward(g, x, beta=1.0, threshold=20.0):
 
 # ---------------------------------------------------------------------- ELU, SiLU
 @_any_shape
-def elu(x, alpha=1.0, zeros=None):
+def elu(x, alpha=1.0):
     """``x`` where x > 0, else ``alpha (exp(x) - 1)``.  Returns ``(y, e)``, ``e = exp(min(x, 0))``
     for the backward (1 where x is NaN: ``fmin``).  Branch-free: ``max(x, 0) + alpha (exp(min(x, 0)) - 1)``;
-    the clamped exp never overflows, and float32 ``expm1`` is not a SIMD loop in NumPy (5x slower).
-    ``zeros``: 0 in x's dtype, 0-d or of x's shape (NumPy's faster loop for two arrays of one shape)."""
+    the clamped exp never overflows, and float32 ``expm1`` is not a SIMD loop in NumPy (5x slower)."""
     t = x.dtype.type
-    if zeros is None:
-        zeros = np.zeros((), x.dtype)
+    zeros = np.zeros((), x.dtype)
     e = np.fmin(x, zeros)  # (fmin: 0 where x is NaN, so e = 1 there and the gradient is g, as PyTorch's)
     if x.dtype == np.float32:
         np.exp(e, out=e)
