@@ -73,12 +73,14 @@ def round_ratios(fns, rounds=25, repeat=3):
     median, 25th and 75th percentile.  Steadier than ratios of best-of times, which
     one lucky run decides."""
     times = round_times(fns, rounds, repeat)
-    out = []
-    for j in range(1, len(fns)):
-        ratios = sorted(a / b for a, b in zip(times[0], times[j]))
-        n = len(ratios)
-        out.append((ratios[n // 2], ratios[n // 4], ratios[(3 * n) // 4]))
-    return out
+    return [ratio_quartiles(times[0], times[j]) for j in range(1, len(fns))]
+
+
+def ratio_quartiles(ours, ref):
+    """(median, 25th, 75th percentile) of the per-round ratios ``ours[i] / ref[i]``."""
+    ratios = sorted(a / b for a, b in zip(ours, ref))
+    n = len(ratios)
+    return ratios[n // 2], ratios[n // 4], ratios[(3 * n) // 4]
 
 
 def table(title, rows, unit="us", scale=1e6, ref="torch"):

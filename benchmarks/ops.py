@@ -23,7 +23,7 @@ the floor is what any Python framework pays at the very least on this machine.
 """
 import sys
 
-from _common import interleaved, load_torch, round_times, table
+from _common import interleaved, load_torch, ratio_quartiles, round_times, table
 
 import numpy as np
 
@@ -357,8 +357,8 @@ def ratio_rows(only=(), rounds=25):
     w = rng.standard_normal((784, 256)).astype(np.float32) * 0.05
 
     def quartiles(ours, ref):
-        r = np.percentile(np.array(ours) / np.array(ref), [25, 50, 75])
-        return f"{r[1]:5.2f}x [{r[0]:.2f}-{r[2]:.2f}]"
+        median, low, high = ratio_quartiles(ours, ref)
+        return f"{median:5.2f}x [{low:.2f}-{high:.2f}]"
 
     print(f"\nMedian of {rounds} interleaved rounds [quartiles]: profundo/torch and profundo/floor")
     for name, (f, floor) in LARGE.items():
